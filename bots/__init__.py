@@ -1,0 +1,1 @@
+"""Answering: retrieval over a bot's knowledge, generators, citations, refusal and traces."""

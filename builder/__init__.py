@@ -1,0 +1,1 @@
+"""Bot definitions, departments, users and roles, share links and versions (the registry)."""

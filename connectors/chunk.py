@@ -1,0 +1,69 @@
+"""The chunk: one searchable unit of a department's knowledge, and its metadata contract in Chroma.
+
+This module is the one place that knows the chunk metadata keys (ARCHITECTURE.md, "Chunk metadata").
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+ChunkKind = Literal["statute", "manual"]
+
+# Chroma metadata cannot hold None: absent text is "" and absent pages are 0.
+_TEXT_KEYS = ("department", "file", "file_sha256", "heading", "article", "paragraph", "kind", "title",
+              "effective_date", "format")
+_INT_KEYS = ("page_start", "page_end", "ordinal")
+TOKENS_KEY = "tokens"
+
+
+@dataclass(slots=True)
+class Chunk:
+    """A chunk with the metadata a citation needs (file, pages, article, paragraph, heading path)."""
+
+    text: str
+    file: str
+    kind: ChunkKind
+    title: str = ""
+    heading: str = ""  # heading path, e.g. "제2장 민원의 처리 > 제1절 통칙"
+    article: str = ""  # "제9조의2"; "" for manuals
+    paragraph: str = ""  # "②" when the article was split by 항
+    page_start: int | None = None
+    page_end: int | None = None
+    effective_date: str = ""  # "2026-09-11" when the document states one
+    ordinal: int = 0  # position in the file
+    department: str = ""
+    file_sha256: str = ""
+    format: str = ""
+    tokens: list[str] = field(default_factory=list)  # keyword-index tokens of index_text
+    id: str = ""
+
+    @property
+    def index_text(self) -> str:
+        """What is embedded and tokenised: the text with its law or manual name and heading path in front."""
+        context = " ".join(part for part in (self.title, self.heading) if part)
+        return f"{context}\n{self.text}" if context else self.text
+
+    def assign_id(self) -> None:
+        """A stable id from the department, file, file content, position and text."""
+        key = "\0".join((self.department, self.file, self.file_sha256, str(self.ordinal), self.text))
+        self.id = hashlib.sha1(key.encode("utf-8")).hexdigest()
+
+    def to_metadata(self) -> dict[str, Any]:
+        """Flat Chroma metadata; tokens travel with the chunk so any server can rebuild the keyword index."""
+        meta: dict[str, Any] = {key: getattr(self, key) or "" for key in _TEXT_KEYS}
+        meta.update({key: getattr(self, key) or 0 for key in _INT_KEYS})
+        meta[TOKENS_KEY] = " ".join(self.tokens)
+        return meta
+
+    @classmethod
+    def from_record(cls, chunk_id: str, text: str, meta: dict[str, Any]) -> Chunk:
+        """Rebuild a chunk from a Chroma record (id, document, metadata)."""
+        values: dict[str, Any] = {key: str(meta.get(key, "") or "") for key in _TEXT_KEYS}
+        values["page_start"] = int(meta.get("page_start") or 0) or None
+        values["page_end"] = int(meta.get("page_end") or 0) or None
+        values["ordinal"] = int(meta.get("ordinal") or 0)
+        values["kind"] = "statute" if values["kind"] == "statute" else "manual"
+        tokens = str(meta.get(TOKENS_KEY, "") or "").split()
+        return cls(text=text, tokens=tokens, id=chunk_id, **values)

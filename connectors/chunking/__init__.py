@@ -1,0 +1,35 @@
+"""Chunking: statute-aware for statutes and ordinances, manual-aware for everything else."""
+
+from __future__ import annotations
+
+import re
+from pathlib import PurePosixPath
+
+from connectors.chunk import Chunk
+from connectors.chunking.manual import chunk_manual
+from connectors.chunking.options import ChunkOptions
+from connectors.chunking.statute import chunk_statute, is_statute
+from connectors.document import Document
+
+__all__ = ["ChunkOptions", "chunk_document", "document_title", "is_statute"]
+
+# law.go.kr download names: "<법령명>(<법령구분>)(제<번호>호)(<시행일자>).pdf"
+_LAW_FILE_SUFFIX = re.compile(r"(\([^()]*\))+$")
+
+
+def document_title(document: Document) -> str:
+    """The law's or manual's name: the document's title, else the file name without law.go.kr suffixes."""
+    title = (document.title or "").strip()
+    if title and not title.startswith("[") and len(title) <= 120:
+        return title
+    stem = PurePosixPath(document.file).stem
+    return _LAW_FILE_SUFFIX.sub("", stem).strip() or stem
+
+
+def chunk_document(document: Document, options: ChunkOptions | None = None) -> list[Chunk]:
+    """Chunks of one document, statute-aware when it reads as a statute or ordinance."""
+    options = options or ChunkOptions()
+    title = document_title(document)
+    if is_statute(document):
+        return chunk_statute(document, title, options)
+    return chunk_manual(document, title, options)

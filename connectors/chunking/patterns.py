@@ -1,0 +1,46 @@
+"""Regular expressions for the structure of Korean statutes and administrative manuals."""
+
+from __future__ import annotations
+
+import re
+
+# 항 numbers are circled digits ①-⑳ (U+2460..2473), then ㉑-㉟ (U+3251..325F) and ㊱-㊿ (U+32B1..32BF).
+CIRCLED = "\u2460-\u2473\u3251-\u325f\u32b1-\u32bf"
+PARAGRAPH_START = re.compile(rf"^([{CIRCLED}])")
+# An article starts a paragraph as "제N조(제목) …" or "제N조의M(제목) …"; a deleted one reads "제7조 삭제 <…>".
+ARTICLE_HEAD = re.compile(r"^제\s?(\d+)\s?조(?:의\s?(\d+))?\s*(?:\(([^()]{0,80})\)|(?=삭제))")
+# 편/장/절/관 headings, e.g. "제2장 민원의 처리", "제1절의2 통칙".
+PART_HEAD = re.compile(r"^제\s?\d+\s?(편|장|절|관)(?:의\s?\d+)?(?:\s+\S.*)?$")
+PART_LEVEL = {"편": 1, "장": 2, "절": 3, "관": 4}
+ADDENDA_HEAD = re.compile(r"^부\s*칙(?:\s*[<(\[].*)?$")
+# "[별표 1]" or a line that is only "별표 1 <개정 …>": never "별표 1에 따른 …" inside an article.
+ANNEX_HEAD = re.compile(r"^(?:\[\s*별\s*표[^\]]{0,12}\]|별\s*표\s*\d+(?:의\s*\d+)?(?:\s*[<(\[].*)?$)")
+ITEM_START = re.compile(r"^(\d+\.|\d+의\d+\.|[가-하]\.|\d+\)|[가-하]\))\s")
+EFFECTIVE = re.compile(r"\[시행\s*(\d{4})\s*\.\s*(\d{1,2})\s*\.\s*(\d{1,2})\s*\.?\s*\]")
+# Manual headings: Ⅰ. / 1. / 1.1 / 가. and the □ ○ - markers of Korean administrative writing.
+ROMAN_HEAD = re.compile(r"^([ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]+|[IVX]+)\s*[.)]\s*\S")
+NUMBER_HEAD = re.compile(r"^\d{1,2}\.\s+\S")
+DOTTED_HEAD = re.compile(r"^\d{1,2}(\.\d{1,2}){1,3}\.?\s+\S")
+LETTER_HEAD = re.compile(r"^[가-하]\.\s+\S")
+BOX_MARK = re.compile(r"^[□■◆◇▣]\s*")
+BULLET_MARK = re.compile(r"^([○◦●ㅇ\-–·※*]|\d+\))\s*")
+
+
+def article_label(match: re.Match[str]) -> str:
+    """'제9조의2' from an ARTICLE_HEAD match."""
+    number, sub = match.group(1), match.group(2)
+    return f"제{number}조의{sub}" if sub else f"제{number}조"
+
+
+def article_key(match: re.Match[str]) -> tuple[int, int]:
+    """(article number, 의 number) for ordering checks."""
+    return int(match.group(1)), int(match.group(2) or 0)
+
+
+def effective_date(text: str) -> str:
+    """'2026-09-11' from a '[시행 2026. 9. 11.]' line, or ''."""
+    match = EFFECTIVE.search(text)
+    if not match:
+        return ""
+    year, month, day = (int(g) for g in match.groups())
+    return f"{year:04d}-{month:02d}-{day:02d}"

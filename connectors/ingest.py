@@ -1,0 +1,326 @@
+"""Incremental re-indexing of a department folder: parse and tokenize in parallel, embed and write, report.
+
+Order of writes, so that a process killed at any point leaves a usable index and the next run completes it:
+new chunks are upserted first (stable ids), then the file's older chunks are deleted, then its record is
+written. Until the record is written the file still looks changed, so the next run redoes it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import multiprocessing
+import os
+import time
+from collections.abc import Callable, Generator, Iterator
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from concurrent.futures.process import BrokenProcessPool
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from connectors.chunk import Chunk
+from connectors.chunking import ChunkOptions, chunk_document
+from connectors.embedders.base import Embedder
+from connectors.errors import ConnectorError, ParseError
+from connectors.index.records import FileRecord
+from connectors.index.store import DepartmentIndex, KnowledgeStore
+from connectors.korean import TOKENIZER_VERSION, KoreanTokenizer
+from connectors.parsers import ParseLimits, parse_bytes, supported
+from connectors.parsers.detect import check_name
+
+log = logging.getLogger(__name__)
+
+# Bump when parsing or chunking changes what a file yields: every file is then re-indexed once.
+PIPELINE_VERSION = f"chunks-v1+{TOKENIZER_VERSION}"
+Status = Literal["indexed", "unchanged", "removed", "failed"]
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class IngestOptions:
+    """How files are read and cut, and how many processes parse them."""
+
+    chunking: ChunkOptions = field(default_factory=ChunkOptions)
+    limits: ParseLimits = field(default_factory=ParseLimits)
+    workers: int = 0  # 0: one per core
+
+
+@dataclass(slots=True)
+class FileResult:
+    """What happened to one file in a run."""
+
+    file: str
+    status: Status
+    chunks: int = 0
+    pages: int = 0
+    error: str = ""
+    format: str = ""
+    warnings: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        """The `--json` shape of one file."""
+        return {"file": self.file, "status": self.status, "chunks": self.chunks, "pages": self.pages,
+                "error": self.error or None, "warnings": self.warnings}
+
+
+@dataclass(slots=True)
+class ReindexReport:
+    """The outcome of re-indexing one department folder."""
+
+    department: str
+    files: list[FileResult] = field(default_factory=list)
+    dry_run: bool = False
+    timings: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def failed(self) -> bool:
+        """True when any file failed."""
+        return any(r.status == "failed" for r in self.files)
+
+    def totals(self) -> dict[str, int]:
+        """Counts per status, plus chunks and pages written in this run."""
+        counts = {status: 0 for status in ("indexed", "unchanged", "removed", "failed")}
+        for result in self.files:
+            counts[result.status] += 1
+        counts["files"] = len(self.files)
+        counts["chunks"] = sum(r.chunks for r in self.files if r.status == "indexed")
+        counts["pages"] = sum(r.pages for r in self.files if r.status == "indexed")
+        return counts
+
+
+@dataclass(slots=True)
+class _Task:
+    folder: str
+    file: str
+    sha256: str
+    department: str
+    options: IngestOptions
+    tokenizer: KoreanTokenizer
+
+
+@dataclass(slots=True)
+class _Outcome:
+    file: str
+    sha256: str
+    chunks: list[Chunk] = field(default_factory=list)
+    format: str = ""
+    pages: int = 0
+    warnings: list[str] = field(default_factory=list)
+    error: str = ""
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def scan_folder(folder: Path) -> list[str]:
+    """Relative paths ("/"-separated) of the files we read below `folder`, skipping hidden and temp files."""
+    if not folder.is_dir():
+        raise ConnectorError(str(folder), "폴더가 없거나 폴더가 아닙니다", "경로를 확인해 주세요")
+    root = folder.resolve()
+    found = []
+    for dirpath, dirnames, filenames in os.walk(folder):
+        dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
+        for name in filenames:
+            path = Path(dirpath) / name
+            if name.startswith((".", "~$")) or not supported(name):
+                continue
+            # A link that leads outside the folder is the on-disk form of "../": never follow it.
+            if path.is_symlink() and not path.resolve().is_relative_to(root):
+                log.warning("skipping link outside folder file=%s", path)
+                continue
+            found.append(path.relative_to(folder).as_posix())
+    return sorted(found)
+
+
+def file_sha256(path: Path) -> str:
+    """Content hash of a file, read in blocks."""
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def process_file(task: _Task) -> _Outcome:
+    """Read, parse, chunk and tokenize one file (runs in a worker process); errors become the outcome's error."""
+    outcome = _Outcome(file=task.file, sha256=task.sha256)
+    started = time.perf_counter()
+    try:
+        check_name(task.file)
+        data = _read(Path(task.folder) / task.file, task.file, task.options.limits)
+        document = parse_bytes(data, task.file, task.options.limits)
+        parsed = time.perf_counter()
+        chunks = chunk_document(document, task.options.chunking)
+        if not chunks:
+            raise ParseError(task.file, "추출할 수 있는 텍스트가 없습니다 (스캔 문서이거나 빈 문서?)",
+                             "스캔 문서라면 OCR로 텍스트를 넣은 PDF로 올려 주세요")
+        chunked = time.perf_counter()
+        for chunk, tokens in zip(chunks, task.tokenizer.tokenize_many(c.index_text for c in chunks), strict=True):
+            chunk.tokens, chunk.department, chunk.file_sha256 = tokens, task.department, task.sha256
+            chunk.format = document.format
+            chunk.assign_id()
+        tokenized = time.perf_counter()
+    except ConnectorError as exc:
+        outcome.error = exc.message
+        return outcome
+    outcome.chunks, outcome.format, outcome.pages = chunks, document.format, document.pages or 0
+    outcome.warnings = document.warnings
+    outcome.timings = {"parse": parsed - started, "chunk": chunked - parsed, "tokenize": tokenized - chunked}
+    return outcome
+
+
+def _read(path: Path, file: str, limits: ParseLimits) -> bytes:
+    try:
+        size = path.stat().st_size
+        if size > limits.max_file_bytes:
+            return b"\0" * (limits.max_file_bytes + 1)  # parse_bytes turns this into the size error
+        return path.read_bytes()
+    except OSError as exc:
+        raise ParseError(file, f"파일을 읽을 수 없습니다 ({exc.strerror or exc})",
+                         "파일 권한과 경로를 확인해 주세요") from exc
+
+
+class Reindexer:
+    """Re-indexes department folders into a KnowledgeStore."""
+
+    def __init__(self, *, store: KnowledgeStore, embedder: Embedder, tokenizer: KoreanTokenizer,
+                 options: IngestOptions) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.tokenizer = tokenizer
+        self.options = options
+        self._pool: ProcessPoolExecutor | None = None
+
+    def __enter__(self) -> Reindexer:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Stop the parsing processes (kept between departments of one run: each loads its own Kiwi model)."""
+        if self._pool is not None:
+            self._pool.shutdown(cancel_futures=True)
+            self._pool = None
+
+    def _workers(self) -> int:
+        return self.options.workers or os.cpu_count() or 1
+
+    def reindex(self, folder: Path, department: str, *, dry_run: bool = False, rebuild: bool = False,
+                progress: Progress | None = None) -> ReindexReport:
+        """Bring the department's index in line with the folder: index new and changed files, drop removed ones."""
+        started = time.perf_counter()
+        files = scan_folder(folder)
+        report = ReindexReport(department=department, dry_run=dry_run)
+        if rebuild and not dry_run:
+            self.store.drop(department)
+        index = self.store.open(department, self.embedder, create=True) if not dry_run or (
+            self.store.exists(department) and not rebuild) else None
+        records = index.file_records() if index is not None else {}
+        hashes, unreadable = self._hashes(folder, files)
+        report.files.extend(unreadable)
+        todo = [f for f, sha in hashes.items() if _changed(records.get(f), sha)]
+        removed = sorted(set(records) - set(files))
+        report.files.extend(FileResult(f, "unchanged", records[f].chunks, records[f].pages, format=records[f].format)
+                            for f in hashes if f not in todo)
+        if dry_run or index is None:
+            report.files.extend(FileResult(f, "indexed") for f in todo)
+            report.files.extend(FileResult(f, "removed") for f in removed)
+            report.files.sort(key=lambda r: r.file)
+            return report
+        if removed or todo:
+            index.bump_stamp()
+        for file in removed:
+            index.delete_file_chunks(file)
+            index.delete_file_record(file)
+            report.files.append(FileResult(file, "removed"))
+        tasks = [_Task(str(folder), f, hashes[f], department, self.options, self.tokenizer) for f in todo]
+        for done, outcome in enumerate(self._outcomes(tasks, folder), 1):
+            report.files.append(self._commit(index, outcome, records.get(outcome.file), report.timings))
+            if progress:
+                progress(done, len(tasks), outcome.file)
+        self._finish(index, report, started)
+        return report
+
+    def _finish(self, index: DepartmentIndex, report: ReindexReport, started: float) -> None:
+        began = time.perf_counter()
+        if any(r.status in ("indexed", "removed") for r in report.files):
+            index.bump_stamp()
+        index.keyword_index()  # rebuilt and cached now, so the first question does not pay for it
+        report.timings["keyword"] = time.perf_counter() - began
+        report.timings["total"] = time.perf_counter() - started
+        report.files.sort(key=lambda r: r.file)
+        log.info("reindexed department=%s %s", report.department,
+                 " ".join(f"{k}={v}" for k, v in report.totals().items()))
+
+    def _hashes(self, folder: Path, files: list[str]) -> tuple[dict[str, str], list[FileResult]]:
+        hashes: dict[str, str] = {}
+        failed: list[FileResult] = []
+        for file in files:
+            try:
+                hashes[file] = file_sha256(folder / file)
+            except OSError as exc:
+                failed.append(FileResult(file, "failed", error=f"{file}: 파일을 읽을 수 없습니다 ({exc.strerror})"))
+        return hashes, failed
+
+    def _outcomes(self, tasks: list[_Task], folder: Path) -> Iterator[_Outcome]:
+        if self._workers() <= 1 or len(tasks) <= 1:
+            yield from map(process_file, tasks)
+            return
+        # Biggest files first, so no worker is left with a large file at the end.
+        tasks = sorted(tasks, key=lambda t: -(Path(folder) / t.file).stat().st_size)
+        broken = yield from self._run_in_pool(tasks)
+        # A worker that died (a native crash on a hostile file, or out of memory) takes its pool down with it:
+        # retry those files one by one, so only the file that really kills a worker is reported failed.
+        for task in broken:
+            again = yield from self._run_in_pool([task])
+            for lost in again:
+                yield _Outcome(file=lost.file, sha256=lost.sha256, error=f"{lost.file}: 문서를 읽던 프로세스가 "
+                               "비정상 종료했습니다 (손상되었거나 너무 복잡한 파일) — 원본 프로그램에서 다시 저장해 "
+                               "올려 주세요")
+
+    def _run_in_pool(self, tasks: list[_Task]) -> Generator[_Outcome, None, list[_Task]]:
+        """Outcomes as they finish; returns the tasks whose worker process died."""
+        if self._pool is None:
+            # spawn, not fork: the parent holds Chroma's and kiwipiepy's native threads, which fork does not copy.
+            self._pool = ProcessPoolExecutor(self._workers(), mp_context=multiprocessing.get_context("spawn"))
+        futures = {self._pool.submit(process_file, task): task for task in tasks}
+        broken: list[_Task] = []
+        for future in as_completed(futures):
+            try:
+                yield future.result()
+            except BrokenProcessPool:
+                broken.append(futures[future])
+        if broken:
+            self.close()
+        return broken
+
+    def _commit(self, index: DepartmentIndex, outcome: _Outcome, previous: FileRecord | None,
+                timings: dict[str, float]) -> FileResult:
+        for stage, seconds in outcome.timings.items():
+            timings[stage] = timings.get(stage, 0.0) + seconds
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        if outcome.error:
+            record = previous or FileRecord(file=outcome.file, sha256="", status="failed")
+            record.status, record.error, record.failed_sha256 = "failed", outcome.error, outcome.sha256
+            index.put_file_record(record)
+            log.warning("index failed department=%s %s", index.department, outcome.error)
+            return FileResult(outcome.file, "failed", error=outcome.error)
+        began = time.perf_counter()
+        vectors = self.embedder.embed_documents([c.index_text for c in outcome.chunks])
+        embedded = time.perf_counter()
+        index.add_chunks(outcome.chunks, vectors)
+        index.delete_file_chunks(outcome.file, keep_sha256=outcome.sha256)
+        index.put_file_record(FileRecord(
+            file=outcome.file, sha256=outcome.sha256, format=outcome.format, pages=outcome.pages,
+            chunks=len(outcome.chunks), warnings=outcome.warnings, indexed_at=now, pipeline=PIPELINE_VERSION))
+        log.info("indexed department=%s file=%s chunks=%d", index.department, outcome.file, len(outcome.chunks))
+        timings["embed"] = timings.get("embed", 0.0) + embedded - began
+        timings["write"] = timings.get("write", 0.0) + time.perf_counter() - embedded
+        return FileResult(outcome.file, "indexed", len(outcome.chunks), outcome.pages, format=outcome.format,
+                          warnings=outcome.warnings)
+
+
+def _changed(record: FileRecord | None, sha256: str) -> bool:
+    return record is None or record.sha256 != sha256 or record.status != "indexed" \
+        or record.pipeline != PIPELINE_VERSION

@@ -1,0 +1,65 @@
+"""DOCX with python-docx: heading styles become headings, tables are kept."""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+
+import docx
+from docx.opc.exceptions import PackageNotFoundError
+from docx.table import Table
+from docx.text.paragraph import Paragraph
+from lxml import etree
+
+from connectors.document import Block, Document, table_block
+from connectors.errors import ParseError
+from connectors.parsers.base import ParseLimits
+from connectors.parsers.textnorm import normalize_line
+from connectors.parsers.ziputil import open_zip
+
+# Word's built-in heading styles, in English and in the Korean UI ("제목 1").
+_HEADING_STYLE = re.compile(r"^(?:heading|제목)\s*(\d)$", re.IGNORECASE)
+
+
+def parse_docx(data: bytes, file: str, limits: ParseLimits) -> Document:
+    """Read paragraphs and tables in body order; Title/Heading styles become title/heading blocks."""
+    open_zip(data, file, limits, "DOCX").close()
+    try:
+        document = docx.Document(io.BytesIO(data))
+        blocks = [block for item in document.iter_inner_content() for block in _blocks(item)]
+    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
+        raise ParseError(file, f"DOCX 구조를 읽을 수 없습니다 ({type(exc).__name__}: {exc})",
+                         "Word나 한글에서 DOCX로 다시 저장한 뒤 올려 주세요") from exc
+    title = next((b.text for b in blocks if b.kind == "title"), None)
+    return Document(file=file, format="docx", blocks=blocks, title=title)
+
+
+def _blocks(item: Paragraph | Table) -> list[Block]:
+    if isinstance(item, Table):
+        return [table_block(_rows(item))]
+    text = normalize_line(item.text)
+    if not text:
+        return []
+    style = (item.style.name if item.style is not None else "") or ""
+    if style.lower() == "title":
+        return [Block(text=text, kind="title", level=0)]
+    match = _HEADING_STYLE.match(style.strip())
+    if match:
+        return [Block(text=text, kind="heading", level=int(match.group(1)))]
+    return [Block(text=text)]
+
+
+def _rows(table: Table) -> list[list[str]]:
+    """Cell texts row by row; a merged cell (the same XML cell seen again) is kept once."""
+    seen: set[int] = set()
+    rows = []
+    for row in table.rows:
+        cells = []
+        for cell in row.cells:
+            if id(cell._tc) in seen:
+                continue
+            seen.add(id(cell._tc))
+            cells.append(normalize_line(cell.text.replace("\n", " ")))
+        rows.append(cells)
+    return rows

@@ -1,0 +1,430 @@
+"""HWPX (OWPML zip) reader: paragraphs, headings, tables and notes in reading order, without page furniture.
+
+Notes on choices that matter for retrieval:
+- Footnotes/endnotes are emitted as a paragraph right after the paragraph (or paragraph part) that anchors
+  them, so a note stays next to the text it explains; the note text starts with its number, e.g. "1) ...".
+- A paragraph is split around the tables and text boxes it anchors, so "text, table, text" keeps its order.
+- Headers/footers, hidden comments, memos and shape alt-text ("그림입니다.") are skipped.
+- The public helpers below (outline_level, grid_rows, assemble_blocks, ...) are shared with the HWP reader.
+"""
+
+from __future__ import annotations
+
+import logging
+import posixpath
+import re
+import struct
+import zipfile
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+from lxml import etree
+
+from connectors.document import Block, Document, table_block
+from connectors.errors import EncryptedDocumentError, FileTooLargeError, ParseError
+from connectors.parsers.base import ParseLimits
+from connectors.parsers.textnorm import split_lines
+from connectors.parsers.ziputil import open_zip, read_member
+
+log = logging.getLogger(__name__)
+
+_RESAVE = "한글에서 열어 HWPX로 다시 저장한 뒤 올려 주세요"
+_ENCRYPTED_ACTION = "한글에서 암호(또는 문서보안 DRM)를 해제하고 다시 저장한 뒤 올려 주세요"
+_NO_TEXT_WARNING = "본문에서 텍스트를 찾지 못했습니다 (그림이나 머리말·꼬리말만 있는 문서일 수 있습니다)"
+_SECTION_NAME = re.compile(r"(?:^|/)section(\d+)\.xml$", re.IGNORECASE)
+_OUTLINE_STYLE = re.compile(r"^(?:개요|outline|heading|제목)\s*(\d{1,2})$", re.IGNORECASE)
+_MAX_GRID_CELLS = 200_000  # a crafted cell address must not make us allocate a huge grid
+# Run children that carry no body text (or whose text is page furniture / metadata).
+_NO_TEXT = frozenset({"secPr", "linesegarray", "header", "footer", "hiddenComment", "memo", "shapeComment",
+                      "parameters", "script", "markpenBegin", "markpenEnd"})
+_INLINE_CHARS = {"tab": "\t", "lineBreak": "\n", "fwSpace": " ", "nbSpace": " ", "hyphen": "-"}
+_MALFORMED = (struct.error, zlib.error, zipfile.BadZipFile, KeyError, IndexError, ValueError, EOFError,
+              OSError, RuntimeError, RecursionError, etree.LxmlError)
+
+
+# --- helpers shared with the HWP reader -------------------------------------------------------------------
+
+
+def outline_level(style_name: str) -> int:
+    """Heading level (1..10) for an outline style name such as "개요 2" or "Heading 3", else 0."""
+    match = _OUTLINE_STYLE.match(" ".join(style_name.split()))
+    if not match:
+        return 0
+    level = int(match.group(1))
+    return level if 1 <= level <= 10 else 0
+
+
+@dataclass(slots=True)
+class TableCell:
+    """One table cell in reading order; row/col are its top-left grid address (-1 when unknown)."""
+
+    text: str
+    row: int = -1
+    col: int = -1
+
+
+def grid_rows(groups: list[list[TableCell]], n_rows: int = 0, n_cols: int = 0) -> list[list[str]]:
+    """Rows of cell text: placed by address (spanned positions left empty), else in the given row groups."""
+    cells = [cell for group in groups for cell in group]
+    addresses = {(c.row, c.col) for c in cells}
+    valid = bool(cells) and len(addresses) == len(cells) and all(c.row >= 0 and c.col >= 0 for c in cells)
+    if valid:
+        rows = max(n_rows, max(c.row for c in cells) + 1)
+        cols = max(n_cols, max(c.col for c in cells) + 1)
+        if rows * cols <= _MAX_GRID_CELLS:
+            grid = [[""] * cols for _ in range(rows)]
+            for cell in cells:
+                grid[cell.row][cell.col] = cell.text
+            return grid
+    # Addresses missing, clashing or absurd: keep the reading order the file gave us, each cell once.
+    return [[cell.text for cell in group] for group in groups if group]
+
+
+def cell_text(block: Block) -> str:
+    """A block's text as it goes into a table cell: a nested table becomes its non-empty cells in order."""
+    if block.kind == "table" and block.rows is not None:
+        return " ".join(cell for row in block.rows for cell in row if cell)
+    return block.text
+
+
+def assemble_blocks(pieces: list[str | list[Block]], level: int) -> list[Block]:
+    """Join text pieces into paragraph (or heading) blocks, cut wherever an object's blocks sit."""
+    blocks: list[Block] = []
+    buffer: list[str] = []
+
+    def flush() -> None:
+        text = clean_text("".join(buffer))
+        buffer.clear()
+        if text:
+            blocks.append(Block(text=text, kind="heading", level=level) if level else Block(text=text))
+
+    for piece in pieces:
+        if isinstance(piece, str):
+            buffer.append(piece)
+        elif piece:
+            flush()
+            blocks.extend(piece)
+    flush()
+    return blocks
+
+
+def clean_text(text: str) -> str:
+    """Normalised non-empty lines (NFC, no control characters, single spaces), joined by newlines."""
+    return "\n".join(split_lines(text))
+
+
+def guess_title(blocks: list[Block]) -> str | None:
+    """The first non-empty non-table line, as a best-effort title."""
+    for block in blocks:
+        if block.kind != "table" and block.text.strip():
+            return block.text.strip().split("\n")[0][:200]
+    return None
+
+
+# --- parsing ------------------------------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Styles:
+    """Heading levels from Contents/header.xml: by style id and by paragraph-shape id (outline numbering)."""
+
+    by_style: dict[str, int] = field(default_factory=dict)
+    by_para_shape: dict[str, int] = field(default_factory=dict)
+
+    def level(self, p: etree._Element) -> int:
+        """Heading level of a paragraph (0 = body text)."""
+        by_style = self.by_style.get(p.get("styleIDRef", ""), 0)
+        return by_style or self.by_para_shape.get(p.get("paraPrIDRef", ""), 0)
+
+
+def parse_hwpx(data: bytes, file: str, limits: ParseLimits) -> Document:
+    """Read an HWPX file into a Document of paragraphs, headings, tables and notes in reading order."""
+    if len(data) > limits.max_file_bytes:
+        raise FileTooLargeError(file, f"파일이 {len(data) / 1024 / 1024:.0f}MB로 허용 크기를 넘습니다",
+                                "문서를 나누어 올려 주세요")
+    if not data.startswith(b"PK"):
+        raise ParseError(file, _not_zip_problem(data), _RESAVE)
+    try:
+        return _parse(data, file, limits)
+    except ParseError:
+        raise
+    except _MALFORMED as exc:  # last guard: malformed bytes must surface as a clear ParseError
+        log.debug("hwpx parse failed for %s", file, exc_info=True)
+        raise ParseError(file, f"HWPX 문서 구조가 손상되어 읽을 수 없습니다 ({type(exc).__name__}: {exc})",
+                         _RESAVE) from exc
+
+
+def _not_zip_problem(data: bytes) -> str:
+    """Say what the non-zip bytes look like, so the user knows whether to rename, convert or remove DRM."""
+    if data.startswith(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"):
+        return "확장자는 HWPX지만 실제로는 HWP(바이너리) 문서입니다 — 확장자를 .hwp로 바꾸어 올려도 됩니다"
+    return "HWPX(zip) 형식이 아닙니다 — 파일이 손상되었거나 문서보안(DRM)이 적용된 파일일 수 있습니다"
+
+
+def _parse(data: bytes, file: str, limits: ParseLimits) -> Document:
+    """Open the package, find its sections in order and turn each into blocks."""
+    with open_zip(data, file, limits, "HWPX") as archive:
+        _check_encryption(archive, file, limits)
+        warnings: list[str] = []
+        sections = _section_names(archive, file, limits, warnings)
+        styles = _read_styles(archive, file, limits, warnings)
+        blocks: list[Block] = []
+        for name in sections:
+            root = _parse_xml(read_member(archive, name, file, limits), file, name)
+            for child in root:
+                if _local(child) == "p":
+                    blocks.extend(_paragraph_blocks(child, styles))
+    if not blocks:
+        warnings.append(_NO_TEXT_WARNING)
+    return Document(file=file, format="hwpx", blocks=blocks, title=guess_title(blocks), warnings=warnings)
+
+
+def _check_encryption(archive: zipfile.ZipFile, file: str, limits: ParseLimits) -> None:
+    """Raise EncryptedDocumentError for password-protected packages (zip or ODF-manifest encryption)."""
+    if any(info.flag_bits & 0x1 for info in archive.infolist()):
+        raise EncryptedDocumentError(file, "암호가 걸린 HWPX 문서입니다", _ENCRYPTED_ACTION)
+    if "META-INF/manifest.xml" not in archive.namelist():
+        return
+    raw = read_member(archive, "META-INF/manifest.xml", file, limits)
+    try:
+        manifest = _parse_xml_raw(raw)
+    except etree.XMLSyntaxError:
+        log.warning("%s: unreadable META-INF/manifest.xml, checking sections instead", file)
+        return
+    if any(_local(el) == "encryption-data" for el in manifest.iter()):
+        raise EncryptedDocumentError(file, "암호가 걸린 HWPX 문서입니다", _ENCRYPTED_ACTION)
+
+
+def _section_names(
+    archive: zipfile.ZipFile, file: str, limits: ParseLimits, warnings: list[str]
+) -> list[str]:
+    """Section members in reading order: from the content.hpf spine, else Contents/section*.xml by number."""
+    names = set(archive.namelist())
+    listed = _spine_sections(archive, file, limits) if "Contents/content.hpf" in names else []
+    present = [name for name in listed if name in names]
+    if present:
+        return present
+    found = sorted((int(m.group(1)), name) for name in names if (m := _SECTION_NAME.search(name)))
+    if not found:
+        raise ParseError(file, "HWPX 안에 본문(Contents/section*.xml)이 없습니다", _RESAVE)
+    if listed or "Contents/content.hpf" in names:
+        warnings.append("문서 목차(content.hpf)가 본문 위치와 맞지 않아 section 파일 번호 순서로 읽었습니다")
+    return [name for _, name in found]
+
+
+def _spine_sections(archive: zipfile.ZipFile, file: str, limits: ParseLimits) -> list[str]:
+    """Section hrefs listed in Contents/content.hpf in spine order (manifest order if the spine is empty)."""
+    try:
+        package = _parse_xml_raw(read_member(archive, "Contents/content.hpf", file, limits))
+    except etree.XMLSyntaxError:
+        log.warning("%s: unreadable Contents/content.hpf, falling back to section file names", file)
+        return []
+    items = {el.get("id", ""): el.get("href", "") for el in package.iter() if _local(el) == "item"}
+    order = [el.get("idref", "") for el in package.iter() if _local(el) == "itemref"] or list(items)
+    hrefs = [items.get(ref, "") for ref in order]
+    result: list[str] = []
+    for href in hrefs:
+        if not _SECTION_NAME.search(href):
+            continue
+        # Hrefs are package-relative in files from Hancom; some writers make them relative to Contents/.
+        candidates = [href.lstrip("/"), posixpath.normpath(posixpath.join("Contents", href))]
+        result.append(next((c for c in candidates if c in archive.namelist()), candidates[0]))
+    return result
+
+
+def _read_styles(archive: zipfile.ZipFile, file: str, limits: ParseLimits, warnings: list[str]) -> _Styles:
+    """Outline styles and outline paragraph shapes from Contents/header.xml (missing header: no headings)."""
+    styles = _Styles()
+    if "Contents/header.xml" not in archive.namelist():
+        return styles
+    try:
+        head = _parse_xml_raw(read_member(archive, "Contents/header.xml", file, limits))
+    except etree.XMLSyntaxError:
+        warnings.append("문서 서식 정보(header.xml)를 읽지 못해 제목(개요) 구분 없이 읽었습니다")
+        return styles
+    for el in head.iter():
+        name = _local(el)
+        if name == "style":
+            level = outline_level(el.get("name", "")) or outline_level(el.get("engName", ""))
+            if level:
+                styles.by_style[el.get("id", "")] = level
+        elif name == "heading" and el.get("type") == "OUTLINE":
+            shape = el.getparent()
+            level = _int(el.get("level"), -1) + 1
+            if shape is not None and 1 <= level <= 10:
+                styles.by_para_shape[shape.get("id", "")] = level
+    return styles
+
+
+def _parse_xml(raw: bytes, file: str, name: str) -> etree._Element:
+    """Parse one section; binary garbage means an encrypted (DRM) section, broken XML a damaged one."""
+    try:
+        return _parse_xml_raw(raw)
+    except etree.XMLSyntaxError as exc:
+        head = raw[:64].lstrip(b"\xef\xbb\xbf \t\r\n")
+        if not head.startswith(b"<"):
+            raise EncryptedDocumentError(
+                file, f"본문({name})이 XML이 아닙니다 — 암호나 문서보안(DRM)으로 암호화된 HWPX로 보입니다",
+                _ENCRYPTED_ACTION) from exc
+        raise ParseError(file, f"본문({name})의 XML이 손상되었습니다 ({exc})", _RESAVE) from exc
+
+
+def _parse_xml_raw(raw: bytes) -> etree._Element:
+    """Parse XML with no entity expansion and no network access (a new parser per call: thread safety)."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+    return etree.fromstring(raw, parser)
+
+
+# --- paragraphs ---------------------------------------------------------------------------------------------
+
+
+def _paragraph_blocks(p: etree._Element, styles: _Styles) -> list[Block]:
+    """Blocks for one hp:p: its text split around anchored tables/text boxes, then its notes."""
+    level = styles.level(p)
+    pieces: list[str | list[Block]] = []
+    notes: list[Block] = []
+    for child in _run_children(p):
+        name = _local(child)
+        if name == "t":
+            pieces.append(_t_text(child))
+        elif name == "ctrl":
+            pieces.append(_ctrl_text(child, notes, styles))
+        elif name in ("footNote", "endNote"):
+            notes.extend(_note_blocks(child, styles))
+        elif name == "tbl":
+            pieces.append(_table_blocks(child, styles))
+        elif name == "dutmal":
+            pieces.append(_dutmal_text(child))
+        elif name not in _NO_TEXT:
+            pieces.append(_object_blocks(child, styles))
+    return assemble_blocks(pieces, level) + notes
+
+
+def _run_children(p: etree._Element) -> Iterator[etree._Element]:
+    """Children of every hp:run of a paragraph, in document order."""
+    for run in p:
+        if _local(run) == "run":
+            yield from (child for child in run if isinstance(child.tag, str))
+
+
+def _t_text(t: etree._Element) -> str:
+    """Text of one hp:t, with inline tabs, line breaks and special spaces turned into characters."""
+    parts = [t.text or ""]
+    for child in t:
+        parts.append(_INLINE_CHARS.get(_local(child), ""))
+        parts.append(child.tail or "")
+    return "".join(parts)
+
+
+def _ctrl_text(ctrl: etree._Element, notes: list[Block], styles: _Styles) -> str:
+    """Inline text of an hp:ctrl (auto numbers); notes are collected, headers/footers/fields/memos skipped."""
+    text = ""
+    for child in ctrl:
+        name = _local(child)
+        if name in ("footNote", "endNote"):
+            notes.extend(_note_blocks(child, styles))
+        elif name == "autoNum":
+            number = child.get("num", "")
+            text += f"{number})" if child.get("numType") in ("FOOTNOTE", "ENDNOTE") else number
+    return text
+
+
+def _dutmal_text(dutmal: etree._Element) -> str:
+    """Main text of a 덧말 (ruby) object; the small annotation text is left out."""
+    main = next((el for el in dutmal if _local(el) == "mainText"), None)
+    return (main.text or "") if main is not None else ""
+
+
+def _note_blocks(note: etree._Element, styles: _Styles) -> list[Block]:
+    """A footnote/endnote as one paragraph block (its paragraphs joined by newlines)."""
+    texts = [b.text for b in _sublist_blocks(note, styles)]
+    text = clean_text("\n".join(texts))
+    return [Block(text=text)] if text else []
+
+
+def _sublist_blocks(holder: etree._Element, styles: _Styles) -> list[Block]:
+    """Blocks of the paragraphs in a holder's hp:subList (or of paragraphs directly under it)."""
+    blocks: list[Block] = []
+    for child in holder:
+        name = _local(child)
+        if name == "subList":
+            blocks.extend(_paragraphs_of(child, styles))
+        elif name == "p":
+            blocks.extend(_paragraph_blocks(child, styles))
+    return blocks
+
+
+def _object_blocks(obj: etree._Element, styles: _Styles) -> list[Block]:
+    """Text held by a drawing object (text box, caption, group): its sub-lists' paragraphs, in order."""
+    blocks: list[Block] = []
+    for child in obj:
+        name = _local(child)
+        if name in _NO_TEXT or not name:
+            continue
+        if name == "subList":
+            blocks.extend(_paragraphs_of(child, styles))
+        elif name == "tbl":
+            blocks.extend(_table_blocks(child, styles))
+        elif name != "p":
+            blocks.extend(_object_blocks(child, styles))
+    return blocks
+
+
+def _paragraphs_of(sub_list: etree._Element, styles: _Styles) -> list[Block]:
+    """Blocks of the hp:p children of one hp:subList."""
+    blocks: list[Block] = []
+    for p in sub_list:
+        if _local(p) == "p":
+            blocks.extend(_paragraph_blocks(p, styles))
+    return blocks
+
+
+# --- tables -------------------------------------------------------------------------------------------------
+
+
+def _table_blocks(tbl: etree._Element, styles: _Styles) -> list[Block]:
+    """One table block (plus its caption as a paragraph above or below it, as printed)."""
+    groups: list[list[TableCell]] = []
+    before: list[Block] = []
+    after: list[Block] = []
+    for child in tbl:
+        name = _local(child)
+        if name == "tr":
+            groups.append([_cell(tc, styles) for tc in child if _local(tc) == "tc"])
+        elif name == "caption":
+            caption = [Block(text=b.text) for b in _object_blocks(child, styles) if b.text]
+            (after if child.get("side") == "BOTTOM" else before).extend(caption)
+    rows = grid_rows(groups, _int(tbl.get("rowCnt"), 0), _int(tbl.get("colCnt"), 0))
+    table = table_block(rows)
+    return before + ([table] if table.text else []) + after
+
+
+def _cell(tc: etree._Element, styles: _Styles) -> TableCell:
+    """A cell's text (its paragraphs, nested tables flattened into it) and its grid address."""
+    row = col = -1
+    texts: list[str] = []
+    for child in tc:
+        name = _local(child)
+        if name == "cellAddr":
+            row, col = _int(child.get("rowAddr"), -1), _int(child.get("colAddr"), -1)
+        elif name == "subList":
+            texts.extend(cell_text(b) for b in _paragraphs_of(child, styles))
+    return TableCell(text="\n".join(texts), row=row, col=col)
+
+
+# --- small utilities ----------------------------------------------------------------------------------------
+
+
+def _local(el: etree._Element) -> str:
+    """Local tag name without namespace (files use both the 2011 Hancom and the 2024 OWPML namespaces)."""
+    tag = el.tag
+    return tag.rpartition("}")[2] if isinstance(tag, str) else ""
+
+
+def _int(value: str | None, default: int) -> int:
+    """An integer attribute, or the default when it is missing or not a number."""
+    try:
+        return int(value) if value is not None else default
+    except ValueError:
+        return default

@@ -1,0 +1,67 @@
+"""Shared fixtures: the sample manuals, ../shared when present, and services on a temporary data folder."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from ui.settings import Settings
+from ui.wiring import Services, build_services
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "sample_manuals"
+SHARED = ROOT.parent / "shared"
+
+
+def shared_path(*parts: str) -> Path:
+    """A path under ../shared, skipping the test (with the reason) when it is absent."""
+    path = SHARED.joinpath(*parts)
+    if not path.exists():
+        pytest.skip(f"{path} is absent: ../shared (evaluation corpus and fixtures) is not beside the project")
+    return path
+
+
+def sample(department: str, suffix: str, contains: str = "") -> Path:
+    """The sample manual of a department with the given extension (and a part of its name)."""
+    matches = sorted(p for p in (SAMPLES / department).iterdir() if p.suffix == suffix and contains in p.name)
+    assert matches, f"no {suffix} sample in {department}"
+    return matches[0]
+
+
+def make_services(data_dir: Path, **overrides: object) -> Services:
+    """Services on their own data folder, with one parsing process unless asked (tests run in parallel)."""
+    values: dict[str, object] = {"data_dir": data_dir, "workers": 1} | overrides
+    return build_services(Settings(**values))  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def services(tmp_path: Path) -> Iterator[Services]:
+    """Services on an empty temporary data folder."""
+    built = make_services(tmp_path / "data")
+    with built.reindexer:
+        yield built
+
+
+@pytest.fixture(scope="session")
+def sample_index(tmp_path_factory: pytest.TempPathFactory) -> Services:
+    """The sample manuals indexed once for the session (read-only for the tests that use it)."""
+    built = make_services(tmp_path_factory.mktemp("samples") / "data")
+    with built.reindexer:
+        for folder in sorted(p for p in SAMPLES.iterdir() if p.is_dir()):
+            report = built.reindexer.reindex(folder, folder.name)
+            assert not report.failed, [r.error for r in report.files if r.error]
+    return built
+
+
+@pytest.fixture(autouse=True)
+def _no_proxy_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Tests talk to servers on 127.0.0.1 only; a proxy from the environment must not intercept them.
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    for name in list(os.environ):
+        if name.startswith("DEPTBOT_"):
+            monkeypatch.delenv(name, raising=False)

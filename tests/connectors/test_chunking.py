@@ -1,0 +1,148 @@
+"""Statute-aware and manual-aware chunking on the sample documents, and the golden chunk files."""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from connectors.chunk import Chunk
+from connectors.chunking import ChunkOptions, chunk_document, document_title
+from connectors.document import Block, Document
+from connectors.parsers import parse_bytes
+from tests.conftest import SAMPLES, sample
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "chunks"
+
+
+def chunks_of(path: Path) -> list[Chunk]:
+    return chunk_document(parse_bytes(path.read_bytes(), path.name))
+
+
+def by_article(chunks: list[Chunk], article: str) -> list[Chunk]:
+    return [c for c in chunks if c.article == article]
+
+
+def test_pdf_ordinance_one_chunk_per_article_with_title_path_pages_and_date() -> None:
+    chunks = chunks_of(sample("민원여권과", ".pdf"))
+    article = by_article(chunks, "제10조")
+    assert len(article) == 1
+    chunk = article[0]
+    assert chunk.kind == "statute" and chunk.title == "한빛시 민원 처리에 관한 조례"
+    assert chunk.heading == "제2장 민원의 신청 및 접수"
+    assert chunk.text.startswith("제10조(민원의 이송) ① ")
+    assert "8근무시간 이내" in chunk.text
+    assert chunk.effective_date == "2025-07-01"
+    assert (chunk.page_start, chunk.page_end) == (2, 2)
+    # 제N조의2 is an article of its own; a chapter and a section make a two-level heading path.
+    assert by_article(chunks, "제10조의2")[0].text.startswith("제10조의2(처리주관부서의 재지정)")
+    assert by_article(chunks, "제11조")[0].heading == "제3장 민원의 처리 > 제1절 처리기간"
+
+
+def test_article_across_a_page_break_is_joined_and_keeps_its_page_range() -> None:
+    chunks = chunks_of(sample("총무과", ".pdf"))
+    parts = by_article(chunks, "제6조")
+    assert parts[0].page_start == 1 and parts[-1].page_end == 2
+    joined = "\n".join(p.text for p in parts)
+    assert "자치법규" not in joined and "한빛시청" not in joined
+
+
+def test_long_article_is_split_by_paragraph_with_the_heading_repeated() -> None:
+    chunks = chunks_of(sample("민원여권과", ".pdf"))
+    parts = by_article(chunks, "제16조")
+    labels = [p.paragraph for p in parts]
+    assert labels == list("①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭")
+    assert all(p.text.startswith("제16조(여권 민원실의 운영)") for p in parts)
+    fourth = parts[3]
+    assert "매주 목요일" in fourth.text and "오후 8시" in fourth.text
+    assert (fourth.page_start, fourth.page_end) == (3, 3)
+    assert parts[7].page_start == 4
+
+
+def test_short_articles_are_not_split() -> None:
+    chunks = chunks_of(sample("민원여권과", ".pdf"))
+    assert [c.paragraph for c in by_article(chunks, "제17조")] == [""]
+
+
+def test_deleted_article_addenda_and_annex_are_chunks_of_their_own() -> None:
+    chunks = chunks_of(sample("민원여권과", ".pdf"))
+    assert by_article(chunks, "제7조")[0].text == "제7조 삭제 <2024. 3. 1.>"
+    addenda = [c for c in chunks if c.heading.startswith("부칙")]
+    assert [c.heading for c in addenda] == ["부칙 <제987호, 2019. 12. 30.>", "부칙 <제1234호, 2025. 6. 20.>"]
+    assert not any(c.article for c in addenda), "부칙's own 제1조 must not pose as the ordinance's 제1조"
+    annex = [c for c in chunks if c.heading.startswith("[별표 1]")]
+    assert len(annex) == 1 and "옥외광고물 표시 허가" in annex[0].text and annex[0].page_start == 7
+    assert len(by_article(chunks, "제1조")) == 1
+
+
+def test_hwpx_ordinance_is_statute_aware_too() -> None:
+    chunks = chunks_of(sample("정보보호담당관", ".hwpx", "조례"))
+    parts = by_article(chunks, "제16조")
+    assert len(parts) == 14 and parts[4].paragraph == "⑤"
+    assert "30일" in parts[4].text
+    assert all(c.page_start is None for c in chunks)
+
+
+def test_docx_rule_headings_from_styles() -> None:
+    chunks = chunks_of(sample("회계과", ".docx"))
+    assert chunks[1].article == "제1조"
+    assert chunks[1].heading.startswith("제1장")
+    assert chunks[0].title == "한빛시 계약 사무 처리 규칙"
+
+
+def test_manual_chunks_follow_numbered_headings_and_keep_tables() -> None:
+    chunks = chunks_of(sample("민원여권과", ".hwpx"))
+    assert all(c.kind == "manual" and not c.article for c in chunks)
+    deadline = next(c for c in chunks if c.heading == "Ⅱ. 여권 민원 처리기한 > 1. 유형별 처리기한")
+    assert "재발급" in deadline.text and "4일" in deadline.text and " | " in deadline.text
+    paths = [c.heading for c in chunks]
+    assert "Ⅲ. 여권 발급 업무 절차 > 1. 접수 > 1.2 본인 확인" in paths
+
+
+def test_manual_chunks_respect_size_and_overlap() -> None:
+    options = ChunkOptions(max_chars=300, overlap_chars=80)
+    lines = [f"○ 항목 {n}: 담당자는 서류를 확인하고 결과를 시스템에 등록한다." for n in range(40)]
+    document = Document(file="긴지침.txt", format="txt",
+                        blocks=[Block("□ 점검 절차", kind="paragraph")] + [Block(t) for t in lines])
+    chunks = chunk_document(document, options)
+    assert len(chunks) > 5
+    assert all(len(c.text) <= 300 for c in chunks)
+    for before, after in itertools.pairwise(chunks):
+        shared = [line for line in after.text.splitlines() if line in before.text.splitlines()]
+        assert shared and before.text.endswith("\n".join(shared)), "the next chunk repeats the previous one's tail"
+        assert len("\n".join(shared)) <= 80
+    covered = {line for c in chunks for line in c.text.splitlines()}
+    assert set(lines) <= covered
+
+
+def test_a_line_item_is_not_mistaken_for_a_heading() -> None:
+    document = Document(file="a.txt", format="txt", blocks=[
+        Block("1. 개요"), Block("본문입니다."), Block("2. 신청서를 접수한다."), Block("3. 절차"), Block("내용")])
+    headings = [c.heading for c in chunk_document(document)]
+    assert headings == ["1. 개요", "3. 절차"]
+
+
+def test_title_falls_back_to_the_law_go_kr_file_name() -> None:
+    document = Document(file="건축법(법률)(제21065호)(20251001).txt", format="txt",
+                        blocks=[Block("[시행 2025. 10. 1.]")])
+    assert document_title(document) == "건축법"
+
+
+def _golden_cases() -> list[Path]:
+    return sorted(p for p in SAMPLES.glob("*/*") if p.is_file())
+
+
+@pytest.mark.parametrize("path", _golden_cases(), ids=lambda p: f"{p.parent.name}/{p.name}")
+def test_golden_chunks(path: Path) -> None:
+    """Chunk boundaries are reviewed like code: UPDATE_GOLDEN=1 rewrites the files, git diff shows the change."""
+    rows = [{"article": c.article, "paragraph": c.paragraph, "heading": c.heading, "pages": [c.page_start, c.page_end],
+             "text": c.text} for c in chunks_of(path)]
+    golden = GOLDEN / path.parent.name / f"{path.name}.json"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.parent.mkdir(parents=True, exist_ok=True)
+        golden.write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    assert golden.exists(), f"no golden file for {path.name}: run UPDATE_GOLDEN=1 pytest {__file__}"
+    assert rows == json.loads(golden.read_text(encoding="utf-8"))

@@ -1,0 +1,182 @@
+"""Parsers for PDF, DOCX, TXT/MD and HTML, format detection, and bad input: every failure is a clear error."""
+
+from __future__ import annotations
+
+import io
+import zipfile
+
+import pypdf
+import pytest
+
+from connectors.errors import (
+    EncryptedDocumentError,
+    FileTooLargeError,
+    ParseError,
+    UnsafeFileNameError,
+    UnsupportedFormatError,
+)
+from connectors.parsers import ParseLimits, parse_bytes
+from tests.conftest import sample, shared_path
+
+
+def test_pdf_pages_kept_and_running_header_and_footer_removed() -> None:
+    path = sample("민원여권과", ".pdf")
+    document = parse_bytes(path.read_bytes(), path.name)
+    assert document.format == "pdf" and document.pages == 7
+    assert document.title == "한빛시 민원 처리에 관한 조례"
+    texts = [b.text for b in document.blocks]
+    # The footer "한빛시 자치법규 <n> 한빛시청" is on every page of the source; none of it may survive.
+    assert not [t for t in texts if "자치법규" in t or t == "한빛시청"]
+    last_on_page = {b.page: b.text for b in document.blocks}
+    assert not [page for page, text in last_on_page.items() if text == str(page)]
+    # The running header (the law's name) is gone from pages 2.., but the title on page 1 stays once.
+    assert texts.count("한빛시 민원 처리에 관한 조례") == 1
+    assert {b.page for b in document.blocks} == set(range(1, 8))
+
+
+def test_encrypted_pdf_with_a_password_is_refused_clearly() -> None:
+    writer = pypdf.PdfWriter()
+    writer.add_blank_page(200, 200)
+    writer.encrypt("secret-pw")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    with pytest.raises(EncryptedDocumentError) as caught:
+        parse_bytes(buffer.getvalue(), "잠긴문서.pdf")
+    assert caught.value.message.startswith("잠긴문서.pdf: 암호가 걸린 PDF")
+
+
+def test_pdf_encrypted_with_an_empty_password_is_read() -> None:
+    source = pypdf.PdfReader(sample("총무과", ".pdf"))
+    writer = pypdf.PdfWriter()
+    writer.add_page(source.pages[0])
+    writer.encrypt(user_password="", owner_password="owner")
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    document = parse_bytes(buffer.getvalue(), "열람제한.pdf")
+    assert "복무" in document.text
+
+
+def test_pages_without_text_layer_are_counted_and_reported() -> None:
+    writer = pypdf.PdfWriter()
+    for _ in range(3):
+        writer.add_blank_page(595, 842)
+    buffer = io.BytesIO()
+    writer.write(buffer)
+    document = parse_bytes(buffer.getvalue(), "스캔본.pdf")
+    assert document.blocks == []
+    assert document.warnings == ["텍스트 레이어가 없는 쪽 3개 (스캔 문서?): 1, 2, 3쪽"]
+
+
+@pytest.mark.parametrize("cut", [0.5, 0.1])
+def test_truncated_pdf_is_a_parse_error_naming_the_file(cut: float) -> None:
+    data = sample("회계과", ".pdf").read_bytes()
+    with pytest.raises(ParseError) as caught:
+        parse_bytes(data[: int(len(data) * cut)], "잘린파일.pdf")
+    assert caught.value.file == "잘린파일.pdf"
+
+
+def test_docx_heading_styles_become_headings_and_tables_are_kept() -> None:
+    path = sample("정보보호담당관", ".docx")
+    document = parse_bytes(path.read_bytes(), path.name)
+    headings = [b for b in document.blocks if b.kind == "heading"]
+    assert document.title == "개인정보 유출 사고 대응 및 영상정보처리기기 운영 매뉴얼"
+    assert {b.level for b in headings} >= {1, 2}
+    tables = [b for b in document.blocks if b.kind == "table"]
+    assert len(tables) == 5
+    assert all(b.rows and len(b.rows) >= 2 for b in tables)
+
+
+def test_cp949_text_is_decoded_without_mojibake() -> None:
+    path = sample("총무과", ".txt")
+    raw = path.read_bytes()
+    with pytest.raises(UnicodeDecodeError):
+        raw.decode("utf-8")
+    document = parse_bytes(raw, path.name)
+    assert "당직" in document.text and "\ufffd" not in document.text
+    assert document.warnings == ["CP949 인코딩으로 읽었습니다"]
+
+
+def test_euc_kr_and_utf8_bom_text() -> None:
+    text = "제1조(목적) 이 규칙은 민원 처리 기한을 정한다."
+    assert parse_bytes(text.encode("euc-kr"), "a.txt").text == text
+    assert parse_bytes(b"\xef\xbb\xbf" + text.encode("utf-8"), "b.txt").text == text
+
+
+def test_markdown_headings_and_tables() -> None:
+    path = sample("정보보호담당관", ".md")
+    document = parse_bytes(path.read_bytes(), path.name)
+    assert document.format == "md"
+    assert document.blocks[0].kind == "title"
+    assert any(b.kind == "heading" for b in document.blocks)
+
+
+def test_html_visible_text_with_headings_and_tables() -> None:
+    page = """<!DOCTYPE html><html><head><title>민원 안내</title><style>p{color:red}</style>
+    <script>var secret = "숨김";</script></head><body><h1>민원 안내</h1><p>접수는 <b>1층</b>에서 합니다.</p>
+    <div hidden>보이지 않는 글</div><h2>처리기한</h2><table><tr><th>구분</th><th>기한</th></tr>
+    <tr><td>여권</td><td>4일</td></tr></table></body></html>"""
+    document = parse_bytes(page.encode("utf-8"), "안내.html")
+    assert document.title == "민원 안내"
+    assert [(b.kind, b.level) for b in document.blocks if b.kind == "heading"] == [("heading", 1), ("heading", 2)]
+    assert "접수는 1층 에서 합니다." in document.text or "접수는 1층에서 합니다." in document.text
+    assert "숨김" not in document.text and "보이지 않는" not in document.text and "color" not in document.text
+    assert [b.rows for b in document.blocks if b.kind == "table"] == [[["구분", "기한"], ["여권", "4일"]]]
+
+
+def test_format_is_decided_by_content_and_a_lying_extension_is_reported() -> None:
+    pdf = sample("총무과", ".pdf").read_bytes()
+    document = parse_bytes(pdf, "복무조례.hwp")
+    assert document.format == "pdf"
+    assert document.warnings[0] == "확장자는 HWP인데 내용은 PDF 형식이라 PDF로 읽었습니다"
+
+
+def test_zero_byte_file() -> None:
+    with pytest.raises(ParseError, match="빈 파일"):
+        parse_bytes(b"", "빈문서.docx")
+
+
+def test_unknown_binary_is_unsupported() -> None:
+    with pytest.raises(UnsupportedFormatError):
+        parse_bytes(bytes(range(256)) * 10, "그림.pdf")
+
+
+def test_file_over_the_size_limit_is_refused_before_parsing() -> None:
+    with pytest.raises(FileTooLargeError, match="한도"):
+        parse_bytes(b"x" * 2048, "큰파일.txt", ParseLimits(max_file_bytes=1024))
+
+
+def test_zip_bomb_docx_is_refused() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        archive.writestr("word/document.xml", b"\0" * (20 * 1024 * 1024))
+    with pytest.raises(FileTooLargeError, match="압축 폭탄"):
+        parse_bytes(buffer.getvalue(), "폭탄.docx")
+
+
+def test_corrupt_docx_is_a_parse_error() -> None:
+    data = sample("총무과", ".docx").read_bytes()
+    with pytest.raises(ParseError) as caught:
+        parse_bytes(data[: len(data) // 2], "깨진.docx")
+    assert caught.value.file == "깨진.docx"
+
+
+@pytest.mark.parametrize("name", ["../../etc/passwd.txt", "/abs/path.txt", "a/../../b.txt"])
+def test_path_traversal_names_are_refused(name: str) -> None:
+    with pytest.raises(UnsafeFileNameError, match="상위 폴더"):
+        parse_bytes(b"hello", name)
+
+
+def test_control_characters_in_names_are_refused() -> None:
+    with pytest.raises(UnsafeFileNameError, match="제어 문자"):
+        parse_bytes(b"hello", "bad\x1bname.txt")
+
+
+def test_real_pdfs_parse_and_korean_ones_read_as_korean() -> None:
+    folder = shared_path("eval", "pdfs")
+    for path in sorted(folder.glob("*/*.pdf")):
+        document = parse_bytes(path.read_bytes(), path.name)
+        assert document.pages and document.blocks, path.name
+        if path.parent.name == "ko":
+            hangul = sum("가" <= ch <= "힣" for ch in document.text)
+            assert hangul > 500, path.name

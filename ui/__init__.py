@@ -1,0 +1,1 @@
+"""Settings, wiring, the web app, the JSON API and the `deptbot` command line."""

@@ -1,0 +1,54 @@
+"""All settings, in one pydantic-settings class (`DEPTBOT_` prefix, nested with `__`); read only by ui."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+def _default_data_dir() -> Path:
+    return Path.home() / ".local" / "share" / "deptbot"
+
+
+class EmbedderSettings(BaseModel):
+    """Which embedder turns chunks and questions into vectors."""
+
+    kind: Literal["hashing", "openai", "sentence-transformers"] = Field(
+        "hashing", description="hashing: offline character n-gram hashing (default, no download); openai: any "
+        "OpenAI-compatible /v1/embeddings server; sentence-transformers: a local model folder")
+    dimension: int = Field(768, description="Vector length of the hashing embedder (optional for openai: "
+                           "learned from the server when unset)", ge=16)
+    base_url: str = Field("", description="openai: the server's base URL, e.g. http://127.0.0.1:8000/v1")
+    model: str = Field("", description="openai: the embedding model name")
+    api_key: SecretStr = Field(SecretStr("not-needed"), description="openai: the API key, if the server wants one")
+    batch_size: int = Field(64, description="openai and sentence-transformers: texts per request", ge=1)
+    timeout: float = Field(60.0, description="openai: seconds before a request is abandoned", gt=0)
+    max_retries: int = Field(3, description="openai: retries of a failed request", ge=0)
+    model_path: str = Field("", description="sentence-transformers: path of the local model folder")
+
+
+class ChunkingSettings(BaseModel):
+    """Chunk sizes, in characters."""
+
+    max_chars: int = Field(1000, description="Largest manual chunk", ge=200)
+    overlap_chars: int = Field(150, description="Text repeated between consecutive manual chunks", ge=0)
+    article_split_chars: int = Field(1500, description="A statute article longer than this is split by 항", ge=300)
+
+
+class Settings(BaseSettings):
+    """deptbot settings; environment variables DEPTBOT_<NAME> (nested: DEPTBOT_EMBEDDER__KIND)."""
+
+    model_config = SettingsConfigDict(env_prefix="DEPTBOT_", env_nested_delimiter="__", extra="ignore")
+
+    data_dir: Path = Field(default_factory=_default_data_dir,
+                           description="Folder for the vector store, keyword caches and registry")
+    max_file_mb: int = Field(200, description="Largest file accepted for indexing, in MB", ge=1)
+    max_unpacked_mb: int = Field(1024, description="Largest unpacked size of a DOCX or HWPX (zip bomb guard), in MB",
+                                 ge=1)
+    workers: int = Field(0, description="Processes that parse files in parallel (0: one per core)", ge=0)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING", description="Logging level")
+    embedder: EmbedderSettings = Field(default_factory=EmbedderSettings, description="The embedder")
+    chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunk sizes")

@@ -1,0 +1,71 @@
+"""The composition root: settings in, the objects that do the work out. Nothing else builds backends."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from connectors.chunking import ChunkOptions
+from connectors.embedders import Embedder, make_embedder
+from connectors.index.store import KnowledgeStore
+from connectors.ingest import IngestOptions, Reindexer
+from connectors.korean import KoreanTokenizer
+from connectors.parsers import ParseLimits
+from ui.settings import Settings
+
+_MB = 1024 * 1024
+
+
+@dataclass
+class Services:
+    """What the CLI and the web app use."""
+
+    settings: Settings
+    store: KnowledgeStore
+    embedder: Embedder
+    tokenizer: KoreanTokenizer
+    reindexer: Reindexer
+
+
+def build_embedder(settings: Settings) -> Embedder:
+    """The configured embedder."""
+    cfg = settings.embedder
+    options: dict[str, Any]
+    if cfg.kind == "hashing":
+        options = {"dimension": cfg.dimension}
+    elif cfg.kind == "openai":
+        options = {"base_url": cfg.base_url, "model": cfg.model, "api_key": cfg.api_key.get_secret_value(),
+                   "batch_size": cfg.batch_size, "timeout": cfg.timeout, "max_retries": cfg.max_retries,
+                   "dimension": cfg.dimension if "dimension" in cfg.model_fields_set else None}
+    else:
+        options = {"model_path": cfg.model_path, "batch_size": cfg.batch_size}
+    return make_embedder(cfg.kind, **options)
+
+
+def chroma_client(data_dir: Path) -> Any:
+    """Chroma in the data folder, with telemetry off (nothing leaves the machine)."""
+    import chromadb
+
+    return chromadb.PersistentClient(path=str(data_dir / "chroma"),
+                                     settings=chromadb.Settings(anonymized_telemetry=False))
+
+
+def build_services(settings: Settings) -> Services:
+    """Build every backend from settings."""
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    for noisy in ("bm25s", "chromadb", "httpx"):  # libraries that log at DEBUG on their own
+        logging.getLogger(noisy).setLevel(max(logging.getLevelName(settings.log_level), logging.WARNING))
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    store = KnowledgeStore(client=chroma_client(settings.data_dir), cache_dir=settings.data_dir / "cache")
+    embedder = build_embedder(settings)
+    tokenizer = KoreanTokenizer()
+    options = IngestOptions(
+        chunking=ChunkOptions(**settings.chunking.model_dump()),
+        limits=ParseLimits(max_file_bytes=settings.max_file_mb * _MB,
+                           max_unpacked_bytes=settings.max_unpacked_mb * _MB),
+        workers=settings.workers,
+    )
+    reindexer = Reindexer(store=store, embedder=embedder, tokenizer=tokenizer, options=options)
+    return Services(settings=settings, store=store, embedder=embedder, tokenizer=tokenizer, reindexer=reindexer)
