@@ -27,18 +27,19 @@ _ANALYSERS_LOCK = threading.Lock()
 class KoreanTokenizer:
     """Content-morpheme tokenizer on kiwipiepy; the model loads on first use (and again in each worker process)."""
 
-    def __init__(self, num_workers: int = 0) -> None:
-        self.num_workers = num_workers
+    def __init__(self, threads: int = 1) -> None:
+        self.threads = threads
 
     @property
     def kiwi(self) -> Any:
         """The kiwipiepy analyser (its model ships inside the kiwipiepy_model package: no download)."""
         with _ANALYSERS_LOCK:
-            if self.num_workers not in _ANALYSERS:
+            if self.threads not in _ANALYSERS:
                 from kiwipiepy import Kiwi
 
-                _ANALYSERS[self.num_workers] = Kiwi(num_workers=self.num_workers)
-            return _ANALYSERS[self.num_workers]
+                # kiwipiepy: num_workers=-1 analyses in the calling thread, N > 0 uses N threads.
+                _ANALYSERS[self.threads] = Kiwi(num_workers=-1 if self.threads <= 1 else self.threads)
+            return _ANALYSERS[self.threads]
 
     def tokenize(self, text: str) -> list[str]:
         """Search terms of one text."""
@@ -48,8 +49,8 @@ class KoreanTokenizer:
         """Search terms of many texts."""
         texts = list(texts)
         kiwi = self.kiwi
-        # Batch analysis needs kiwipiepy's worker threads; without them (num_workers=0) analyse one by one.
-        analysed = kiwi.tokenize(texts) if self.num_workers > 0 else [kiwi.tokenize(t) for t in texts]
+        # Batch analysis needs kiwipiepy's worker threads; with one thread, analyse one by one.
+        analysed = kiwi.tokenize(texts) if self.threads > 1 else [kiwi.tokenize(t) for t in texts]
         return [_terms(text, tokens) for text, tokens in zip(texts, analysed, strict=True)]
 
 

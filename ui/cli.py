@@ -214,3 +214,6 @@ def search(services: Services, question: str, departments: tuple[str, ...], k: i
         where = " ".join(str(x) for x in (f"「{row['title']}」", row["article"], row["paragraph"]) if x)
         click.echo(f"[{n}] {where} — {row['department']}/{row['file']} {_pages(row['page_start'], row['page_end'])}")
         click.echo("    " + row["text"][:200].replace("\n", " ") + "\n")
+
+if __name__ == "__main__":
+    main()

@@ -8,7 +8,8 @@ import re
 CIRCLED = "\u2460-\u2473\u3251-\u325f\u32b1-\u32bf"
 PARAGRAPH_START = re.compile(rf"^([{CIRCLED}])")
 # An article starts a paragraph as "제N조(제목) …" or "제N조의M(제목) …"; a deleted one reads "제7조 삭제 <…>".
-ARTICLE_HEAD = re.compile(r"^제\s?(\d+)\s?조(?:의\s?(\d+))?\s*(?:\(([^()]{0,80})\)|(?=삭제))")
+# Old laws (the Constitution, 귀속재산처리법) have no titles: "제10조 모든 국민은 …" — group 3 is then None.
+ARTICLE_HEAD = re.compile(r"^제\s?(\d+)\s?조(?:의\s?(\d+))?(?:\s*\(([^()]{0,80})\)|\s+(?=삭제)|(?=\s+\S))")
 # 편/장/절/관 headings, e.g. "제2장 민원의 처리", "제1절의2 통칙".
 PART_HEAD = re.compile(r"^제\s?\d+\s?(편|장|절|관)(?:의\s?\d+)?(?:\s+\S.*)?$")
 PART_LEVEL = {"편": 1, "장": 2, "절": 3, "관": 4}

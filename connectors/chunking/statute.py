@@ -34,6 +34,9 @@ _STARTS = re.compile("|".join(p.pattern for p in (
     ARTICLE_HEAD, PARAGRAPH_START, ITEM_START, PART_HEAD, ADDENDA_HEAD, ANNEX_HEAD, EFFECTIVE,
 )) + r"|^소관부처")
 _MAX_HEADING_LINE = 60
+_MAX_JUMP = 10  # article numbers rarely jump further (deleted articles stay as "제N조 삭제")
+_JUMP_COST = 5.0
+_WINDOW = 80  # candidates looked back at; the previous real article is rarely further
 # "부칙 <제20152호,2024.1.30>" without the text a PDF line join may have appended to it.
 _ADDENDA_LABEL = re.compile(r"^부\s*칙(?:\([^()]*\))?\s*(?:<[^>]*>)?")
 
@@ -48,15 +51,49 @@ class _Section:
 
 
 def is_statute(document: Document) -> bool:
-    """A statute or ordinance: at least three article headings in increasing order."""
-    last, seen = (0, 0), 0
-    for block in document.blocks:
-        match = ARTICLE_HEAD.match(block.text)
-        if match and article_key(match) > last:
-            last, seen = article_key(match), seen + 1
-            if seen >= 3:
-                return True
-    return False
+    """A statute or ordinance: at least three article headings in a plausible sequence."""
+    return len(article_starts([block.text for block in document.blocks])) >= 3
+
+
+def article_starts(texts: list[str]) -> set[int]:
+    """Indexes of the texts that open an article of the main body (before the first 부칙).
+
+    A line can start with a cross-reference ("제253조(…) 및 …" after a PDF line wrap), so the headings taken
+    are the best increasing chain: each article counts one, a jump of more than _MAX_JUMP numbers costs
+    _JUMP_COST (a real gap is rare; a run of cross-references jumps), and an untitled heading ("제10조 모든
+    국민은 …", old laws) may only be the next number.
+    """
+    candidates: list[tuple[int, tuple[int, int], bool]] = []
+    for index, text in enumerate(texts):
+        if ADDENDA_HEAD.match(text):
+            break
+        if match := ARTICLE_HEAD.match(text):
+            candidates.append((index, article_key(match), match.group(3) is not None or "삭제" in text[:20]))
+    score: list[float] = []
+    back: list[int] = []
+    for j, (_, key, titled) in enumerate(candidates):
+        best, link = _step((0, 0), key, titled), -1
+        for i in range(max(0, j - _WINDOW), j):
+            gain = _step(candidates[i][1], key, titled)
+            if gain is not None and score[i] + gain > (best if best is not None else float("-inf")):
+                best, link = score[i] + gain, i
+        score.append(best if best is not None else float("-inf"))
+        back.append(link)
+    starts: set[int] = set()
+    j = max(range(len(score)), key=score.__getitem__, default=-1)
+    while j >= 0 and score[j] > float("-inf"):
+        starts.add(candidates[j][0])
+        j = back[j]
+    return starts
+
+
+def _step(last: tuple[int, int], key: tuple[int, int], titled: bool) -> float | None:
+    """The score of going from article `last` to `key`, or None when that cannot be the next heading."""
+    if key <= last:
+        return None
+    if not titled:
+        return 1.0 if key in ((last[0], last[1] + 1), (last[0] + 1, 0), (last[0] + 2, 0)) else None
+    return 1.0 if key[0] <= last[0] + _MAX_JUMP else 1.0 - _JUMP_COST
 
 
 def chunk_statute(document: Document, title: str, options: ChunkOptions) -> list[Chunk]:
@@ -79,12 +116,12 @@ def _sections(units: list[Unit]) -> list[_Section]:
     """Walk the units once, opening a section at each article, 부칙 and 별표 and tracking 편/장/절/관."""
     sections = [_Section("preamble")]
     path: dict[int, str] = {}
-    last_key = (0, 0)
+    starts = article_starts([u.text for u in units])
     in_addenda = False
-    for unit in units:
+    for position, unit in enumerate(units):
         text = unit.text
         part = PART_HEAD.match(text)
-        article = ARTICLE_HEAD.match(text)
+        article = ARTICLE_HEAD.match(text) if position in starts else None
         if part and len(text) <= _MAX_HEADING_LINE and not in_addenda:
             level = PART_LEVEL[part.group(1)]
             path = {lvl: head for lvl, head in path.items() if lvl < level} | {level: text}
@@ -97,8 +134,7 @@ def _sections(units: list[Unit]) -> list[_Section]:
         elif annex := ANNEX_HEAD.match(text):
             sections.append(_Section("annex", heading=text[:_MAX_HEADING_LINE], header=annex.group(0),
                                      units=[unit]))
-        elif article and not in_addenda and sections[-1].kind != "annex" and article_key(article) > last_key:
-            last_key = article_key(article)
+        elif article and sections[-1].kind != "annex":
             heading = " > ".join(path[lvl] for lvl in sorted(path))
             sections.append(_Section("article", heading=heading, article=article_label(article),
                                      header=article.group(0).strip(), units=[unit]))
