@@ -52,14 +52,15 @@ def _blocks(item: Paragraph | Table) -> list[Block]:
 
 def _rows(table: Table) -> list[list[str]]:
     """Cell texts row by row; a merged cell (the same XML cell seen again) is kept once."""
-    seen: set[int] = set()
+    # Keyed by id() with the element kept alive in the dict: a dropped lxml proxy's id could be reused.
+    seen: dict[int, object] = {}
     rows = []
     for row in table.rows:
         cells = []
         for cell in row.cells:
             if id(cell._tc) in seen:
                 continue
-            seen.add(id(cell._tc))
+            seen[id(cell._tc)] = cell._tc
             cells.append(normalize_line(cell.text.replace("\n", " ")))
         rows.append(cells)
     return rows

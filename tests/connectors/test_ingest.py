@@ -49,7 +49,8 @@ def test_changed_file_replaces_its_chunks_and_removed_file_loses_them(services: 
     assert statuses(report) == {guide.name: "indexed", manual.name: "removed",
                                 next(folder.glob("*.pdf")).name: "unchanged"}
     index = services.store.open("민원여권과", services.embedder)
-    assert [c.text for c in index.chunks_of(guide.name)] == ["1. 안내\n무인민원발급기는 2026년부터 모두 32대로 늘어납니다."]
+    new_text = "1. 안내\n무인민원발급기는 2026년부터 모두 32대로 늘어납니다."
+    assert [c.text for c in index.chunks_of(guide.name)] == [new_text]
     assert index.chunks_of(manual.name) == []
     assert manual.name not in index.file_records()
     ids = index.chunks.get(include=[])["ids"]

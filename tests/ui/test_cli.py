@@ -95,7 +95,8 @@ def test_documents_list_and_chunks(root: Path, tmp_path: Path) -> None:
 def test_search_finds_the_passage_with_its_citation(root: Path, tmp_path: Path) -> None:
     data = str(tmp_path / "d")
     run("reindex", "--all", str(root), "--data-dir", data)
-    rows = json.loads(run("search", "여권 민원실은 목요일에 몇 시까지 운영하나요?", "--data-dir", data, "--json").stdout)
+    question = "여권 민원실은 목요일에 몇 시까지 운영하나요?"
+    rows = json.loads(run("search", question, "--data-dir", data, "--json").stdout)
     top = rows[0]
     assert top["department"] == "민원여권과" and top["article"] == "제16조" and top["paragraph"] == "④"
     assert top["page_start"] == 3 and "오후 8시" in top["text"]
