@@ -25,6 +25,7 @@ _MAX_HEADING_CHARS = 60
 _SENTENCE_END = re.compile(r"(다\.?|[.?!])$")
 # A PDF page break closes a chunk once it holds this much, so that citations point at one page.
 _PAGE_FLUSH_CHARS = 300
+_MIN_SECTION_CHARS = 80
 # A PDF heading line is shorter than a wrapped body line (about 45 Korean characters on A4).
 _PDF_HEADING_CHARS = 30
 
@@ -80,7 +81,23 @@ def _sections(units: list[Unit]) -> list[tuple[str, list[Unit]]]:
         current.append(unit)
     if current:
         sections.append((_path(path), current))
-    return sections
+    return _merge_small(sections)
+
+
+def _merge_small(sections: list[tuple[str, list[Unit]]]) -> list[tuple[str, list[Unit]]]:
+    """A section too small to answer anything (a cover: title, date, department) joins the next one."""
+    merged: list[tuple[str, list[Unit]]] = []
+    carry: list[Unit] = []
+    for heading, units in sections:
+        units = carry + units
+        if sum(u.size for u in units) < _MIN_SECTION_CHARS and heading == "" and units is not sections[-1][1]:
+            carry = units
+            continue
+        carry = []
+        merged.append((heading, units))
+    if carry:
+        merged.append(("", carry))
+    return merged
 
 
 def _path(path: dict[int, str]) -> str:
