@@ -116,20 +116,18 @@ def scan_folder(folder: Path) -> list[str]:
     """Relative paths ("/"-separated) of the files we read below `folder`, skipping hidden and temp files."""
     if not folder.is_dir():
         raise ConnectorError(str(folder), "폴더가 없거나 폴더가 아닙니다", "경로를 확인해 주세요")
-    root = folder.resolve()
     found = []
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
-            path = Path(dirpath) / name
-            if name.startswith((".", "~$")) or not supported(name):
-                continue
-            # A link that leads outside the folder is the on-disk form of "../": never follow it.
-            if path.is_symlink() and not path.resolve().is_relative_to(root):
-                log.warning("skipping link outside folder file=%s", path)
-                continue
-            found.append(path.relative_to(folder).as_posix())
+            if not name.startswith((".", "~$")) and supported(name):
+                found.append((Path(dirpath) / name).relative_to(folder).as_posix())
     return sorted(found)
+
+
+def outside_folder(folder: Path, file: str) -> bool:
+    """True for a link that leads outside the folder: the on-disk form of "../", never followed."""
+    return not (folder / file).resolve().is_relative_to(folder.resolve())
 
 
 def file_sha256(path: Path) -> str:
@@ -257,6 +255,10 @@ class Reindexer:
         hashes: dict[str, str] = {}
         failed: list[FileResult] = []
         for file in files:
+            if outside_folder(folder, file):
+                failed.append(FileResult(file, "failed", error=f"{file}: 폴더 밖의 파일을 가리키는 링크입니다 — "
+                                          "링크 대신 파일을 폴더에 복사해 주세요"))
+                continue
             try:
                 hashes[file] = file_sha256(folder / file)
             except OSError as exc:

@@ -146,3 +146,15 @@ def test_golden_chunks(path: Path) -> None:
         golden.write_text(json.dumps(rows, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
     assert golden.exists(), f"no golden file for {path.name}: run UPDATE_GOLDEN=1 pytest {__file__}"
     assert rows == json.loads(golden.read_text(encoding="utf-8"))
+
+
+def test_paragraph_numbers_past_twenty_split_a_long_article() -> None:
+    circled = [chr(0x2460 + n) for n in range(20)] + [chr(0x3251 + n) for n in range(5)]  # ①..⑳, ㉑..㉕
+    lines = ["제1조(목적) 이 규칙은 목적을 정한다.", "제2조(정의) 용어의 뜻은 다음과 같다."]
+    body = "위원회의 운영 사항을 정한다. " * 5
+    lines += [f"제3조(위원회) {circled[0]} 위원회를 둔다."] + [f"{c} {body}" for c in circled[1:]]
+    lines += ["제4조(시행) 이 규칙은 공포한 날부터 시행한다."]
+    document = Document(file="규칙.txt", format="txt", blocks=[Block(t) for t in lines])
+    parts = [c for c in chunk_document(document) if c.article == "제3조"]
+    assert [p.paragraph for p in parts] == circled
+    assert parts[-1].text.startswith("제3조(위원회)\n㉕ ")

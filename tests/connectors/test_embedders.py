@@ -75,3 +75,9 @@ def test_reindex_with_an_embedding_server(tmp_path: Path) -> None:
         index = services.store.open("회계과", services.embedder)
         assert not report.failed and index.count() == report.totals()["chunks"]
     assert index.chunks.metadata["embedder"] == f"openai:m@{url}" and index.chunks.metadata["dimension"] == 16
+
+
+def test_a_missing_local_model_folder_is_a_clear_error(tmp_path: Path) -> None:
+    embedder = make_embedder("sentence-transformers", model_path=str(tmp_path / "없는 모델"))
+    with pytest.raises(KnowledgeIndexError, match="DEPTBOT_EMBEDDER__MODEL_PATH"):
+        embedder.embed_query("질문")

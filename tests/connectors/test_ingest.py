@@ -173,3 +173,15 @@ def test_an_interrupted_reindex_leaves_a_usable_index_and_the_next_run_completes
     index = make_services(data).store.open("법무", services.embedder)
     assert len(index.file_records()) == 41
     assert index.count() == sum(r.chunks for r in index.file_records().values()), "no duplicate chunks"
+
+
+def test_a_link_leading_out_of_the_folder_is_refused(services: Services, tmp_path: Path) -> None:
+    folder = copy_department(tmp_path, "회계과")
+    secret = tmp_path / "밖의 비밀.txt"
+    secret.write_text("1. 비밀\n외부 문서의 내용입니다.\n", encoding="utf-8")
+    (folder / "링크.txt").symlink_to(secret)
+    report = services.reindexer.reindex(folder, "회계과")
+    result = next(r for r in report.files if r.file == "링크.txt")
+    assert result.status == "failed" and "폴더 밖의 파일을 가리키는 링크" in result.error
+    index = services.store.open("회계과", services.embedder)
+    assert "링크.txt" not in index.file_records() and index.chunks_of("링크.txt") == []
