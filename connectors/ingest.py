@@ -103,6 +103,7 @@ class _Task:
 @dataclass(slots=True)
 class _Outcome:
     file: str
+    department: str
     sha256: str
     chunks: list[Chunk] = field(default_factory=list)
     format: str = ""
@@ -110,6 +111,22 @@ class _Outcome:
     warnings: list[str] = field(default_factory=list)
     error: str = ""
     timings: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass(slots=True)
+class _Plan:
+    """One department's part of a run: its report, index, known records and the files to index."""
+
+    department: str
+    report: ReindexReport
+    index: DepartmentIndex | None  # None in a dry run
+    records: dict[str, FileRecord]
+    tasks: list[_Task]
+    started: float
+    pending: int = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.pending = len(self.tasks)
 
 
 def scan_folder(folder: Path) -> list[str]:
@@ -141,7 +158,7 @@ def file_sha256(path: Path) -> str:
 
 def process_file(task: _Task) -> _Outcome:
     """Read, parse, chunk and tokenize one file (runs in a worker process); errors become the outcome's error."""
-    outcome = _Outcome(file=task.file, sha256=task.sha256)
+    outcome = _Outcome(file=task.file, department=task.department, sha256=task.sha256)
     started = time.perf_counter()
     try:
         check_name(task.file)
@@ -207,6 +224,32 @@ class Reindexer:
     def reindex(self, folder: Path, department: str, *, dry_run: bool = False, rebuild: bool = False,
                 progress: Progress | None = None) -> ReindexReport:
         """Bring the department's index in line with the folder: index new and changed files, drop removed ones."""
+        return self.reindex_many([(folder, department)], dry_run=dry_run, rebuild=rebuild, progress=progress)[0]
+
+    def reindex_many(self, jobs: list[tuple[Path, str]], *, dry_run: bool = False, rebuild: bool = False,
+                     progress: Progress | None = None) -> list[ReindexReport]:
+        """Re-index several (folder, department) pairs; their files share one pool, so no core idles between."""
+        plans = [self._plan(folder, department, dry_run=dry_run, rebuild=rebuild) for folder, department in jobs]
+        live = [plan for plan in plans if plan.index is not None]
+        owner = {(task.department, task.file): plan for plan in live for task in plan.tasks}
+        tasks = [task for plan in live for task in plan.tasks]
+        for plan in live:
+            if not plan.tasks:
+                self._finish(plan)
+        for done, outcome in enumerate(self._outcomes(tasks), 1):
+            plan = owner[(outcome.department, outcome.file)]
+            assert plan.index is not None
+            plan.report.files.append(self._commit(plan.index, outcome, plan.records.get(outcome.file),
+                                                  plan.report.timings))
+            plan.pending -= 1
+            if progress:
+                progress(done, len(tasks), outcome.file if len(jobs) == 1 else f"{plan.department}/{outcome.file}")
+            if plan.pending == 0:
+                self._finish(plan)
+        return [plan.report for plan in plans]
+
+    def _plan(self, folder: Path, department: str, *, dry_run: bool, rebuild: bool) -> _Plan:
+        """Compare the folder with the index; remove what is gone; list the files to (re)index."""
         started = time.perf_counter()
         files = scan_folder(folder)
         report = ReindexReport(department=department, dry_run=dry_run)
@@ -225,7 +268,7 @@ class Reindexer:
             report.files.extend(FileResult(f, "indexed") for f in todo)
             report.files.extend(FileResult(f, "removed") for f in removed)
             report.files.sort(key=lambda r: r.file)
-            return report
+            return _Plan(department, report, None, records, [], started)
         if removed or todo:
             index.bump_stamp()
         for file in removed:
@@ -233,20 +276,17 @@ class Reindexer:
             index.delete_file_record(file)
             report.files.append(FileResult(file, "removed"))
         tasks = [_Task(str(folder), f, hashes[f], department, self.options, self.tokenizer) for f in todo]
-        for done, outcome in enumerate(self._outcomes(tasks, folder), 1):
-            report.files.append(self._commit(index, outcome, records.get(outcome.file), report.timings))
-            if progress:
-                progress(done, len(tasks), outcome.file)
-        self._finish(index, report, started)
-        return report
+        return _Plan(department, report, index, records, tasks, started)
 
-    def _finish(self, index: DepartmentIndex, report: ReindexReport, started: float) -> None:
+    def _finish(self, plan: _Plan) -> None:
+        assert plan.index is not None
+        report = plan.report
         began = time.perf_counter()
         if any(r.status in ("indexed", "removed") for r in report.files):
-            index.bump_stamp()
-        index.keyword_index()  # rebuilt and cached now, so the first question does not pay for it
+            plan.index.bump_stamp()
+        plan.index.keyword_index()  # rebuilt and cached now, so the first question does not pay for it
         report.timings["keyword"] = time.perf_counter() - began
-        report.timings["total"] = time.perf_counter() - started
+        report.timings["total"] = time.perf_counter() - plan.started
         report.files.sort(key=lambda r: r.file)
         log.info("reindexed department=%s %s", report.department,
                  " ".join(f"{k}={v}" for k, v in report.totals().items()))
@@ -265,21 +305,21 @@ class Reindexer:
                 failed.append(FileResult(file, "failed", error=f"{file}: 파일을 읽을 수 없습니다 ({exc.strerror})"))
         return hashes, failed
 
-    def _outcomes(self, tasks: list[_Task], folder: Path) -> Iterator[_Outcome]:
+    def _outcomes(self, tasks: list[_Task]) -> Iterator[_Outcome]:
         if self._workers() <= 1 or len(tasks) <= 1:
             yield from map(process_file, tasks)
             return
         # Biggest files first, so no worker is left with a large file at the end.
-        tasks = sorted(tasks, key=lambda t: -(Path(folder) / t.file).stat().st_size)
+        tasks = sorted(tasks, key=lambda t: -(Path(t.folder) / t.file).stat().st_size)
         broken = yield from self._run_in_pool(tasks)
         # A worker that died (a native crash on a hostile file, or out of memory) takes its pool down with it:
         # retry those files one by one, so only the file that really kills a worker is reported failed.
         for task in broken:
             again = yield from self._run_in_pool([task])
             for lost in again:
-                yield _Outcome(file=lost.file, sha256=lost.sha256, error=f"{lost.file}: 문서를 읽던 프로세스가 "
-                               "비정상 종료했습니다 (손상되었거나 너무 복잡한 파일) — 원본 프로그램에서 다시 저장해 "
-                               "올려 주세요")
+                error = (f"{lost.file}: 문서를 읽던 프로세스가 비정상 종료했습니다 (손상되었거나 너무 복잡한 파일)"
+                         " — 원본 프로그램에서 다시 저장해 올려 주세요")
+                yield _Outcome(file=lost.file, department=lost.department, sha256=lost.sha256, error=error)
 
     def _run_in_pool(self, tasks: list[_Task]) -> Generator[_Outcome, None, list[_Task]]:
         """Outcomes as they finish; returns the tasks whose worker process died."""

@@ -59,13 +59,10 @@ def reindex(services: Services, path: Path | None, department: str | None, root:
             as_json: bool, rebuild: bool) -> None:
     """폴더의 문서를 부서 색인에 반영합니다 (바뀐 파일만 다시 색인)."""
     jobs = _jobs(path, department, root)
-    reports: list[tuple[str, ReindexReport]] = []
-    with services.reindexer:
-        for folder, name, prefix in jobs:
-            with _progress(enabled=not as_json and sys.stderr.isatty(), label=name) as progress:
-                report = services.reindexer.reindex(folder, name, dry_run=dry_run, rebuild=rebuild,
-                                                    progress=progress)
-            reports.append((prefix, report))
+    with services.reindexer, _progress(enabled=not as_json and sys.stderr.isatty()) as progress:
+        done = services.reindexer.reindex_many([(folder, name) for folder, name, _ in jobs], dry_run=dry_run,
+                                               rebuild=rebuild, progress=progress)
+    reports = [(prefix, report) for (_, _, prefix), report in zip(jobs, done, strict=True)]
     if as_json:
         _emit(_report_json(reports, dry_run))
     else:
@@ -119,7 +116,7 @@ def _print_report(prefix: str, report: ReindexReport) -> None:
 
 
 @contextmanager
-def _progress(*, enabled: bool, label: str) -> Iterator[Progress | None]:
+def _progress(*, enabled: bool) -> Iterator[Progress | None]:
     """A rich progress bar on a terminal; nothing when piped or with --json."""
     if not enabled:
         yield None
@@ -128,7 +125,7 @@ def _progress(*, enabled: bool, label: str) -> Iterator[Progress | None]:
 
     with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(),
                   TextColumn("{task.fields[file]}"), transient=True) as bar:
-        task = bar.add_task(f"{label} 색인", total=None, file="")
+        task = bar.add_task("색인", total=None, file="")
 
         def update(done: int, total: int, file: str) -> None:
             bar.update(task, completed=done, total=total, file=file[-40:])
