@@ -45,6 +45,7 @@ class IngestOptions:
     chunking: ChunkOptions = field(default_factory=ChunkOptions)
     limits: ParseLimits = field(default_factory=ParseLimits)
     workers: int = 0  # 0: one per core
+    write_batch: int = 2000  # chunks per vector-store write: small batches cost up to twice as much per chunk
 
 
 @dataclass(slots=True)
@@ -124,6 +125,7 @@ class _Plan:
     tasks: list[_Task]
     started: float
     pending: int = field(init=False)
+    buffer: list[_Outcome] = field(default_factory=list)  # parsed files whose chunks are not yet written
 
     def __post_init__(self) -> None:
         self.pending = len(self.tasks)
@@ -238,10 +240,8 @@ class Reindexer:
                 self._finish(plan)
         for done, outcome in enumerate(self._outcomes(tasks), 1):
             plan = owner[(outcome.department, outcome.file)]
-            assert plan.index is not None
-            plan.report.files.append(self._commit(plan.index, outcome, plan.records.get(outcome.file),
-                                                  plan.report.timings))
             plan.pending -= 1
+            self._receive(plan, outcome)
             if progress:
                 progress(done, len(tasks), outcome.file if len(jobs) == 1 else f"{plan.department}/{outcome.file}")
             if plan.pending == 0:
@@ -337,30 +337,47 @@ class Reindexer:
             self.close()
         return broken
 
-    def _commit(self, index: DepartmentIndex, outcome: _Outcome, previous: FileRecord | None,
-                timings: dict[str, float]) -> FileResult:
+    def _receive(self, plan: _Plan, outcome: _Outcome) -> None:
+        """Take one file's outcome: a failure is recorded at once, chunks wait in the plan's write buffer."""
+        assert plan.index is not None
         for stage, seconds in outcome.timings.items():
-            timings[stage] = timings.get(stage, 0.0) + seconds
-        now = datetime.now(UTC).isoformat(timespec="seconds")
+            plan.report.timings[stage] = plan.report.timings.get(stage, 0.0) + seconds
         if outcome.error:
-            record = previous or FileRecord(file=outcome.file, sha256="", status="failed")
+            record = plan.records.get(outcome.file) or FileRecord(file=outcome.file, sha256="", status="failed")
             record.status, record.error, record.failed_sha256 = "failed", outcome.error, outcome.sha256
-            index.put_file_record(record)
-            log.warning("index failed department=%s %s", index.department, outcome.error)
-            return FileResult(outcome.file, "failed", error=outcome.error)
+            plan.index.put_file_records([record])
+            log.warning("index failed department=%s %s", plan.department, outcome.error)
+            plan.report.files.append(FileResult(outcome.file, "failed", error=outcome.error))
+        else:
+            plan.buffer.append(outcome)
+        if sum(len(o.chunks) for o in plan.buffer) >= self.options.write_batch or plan.pending == 0:
+            self._flush(plan)
+
+    def _flush(self, plan: _Plan) -> None:
+        """Embed and write the buffered files' chunks in one batch (Chroma writes big batches much faster),
+        then drop their older chunks, then write their records: the order that keeps a killed run safe."""
+        if not plan.buffer:
+            return
+        assert plan.index is not None
+        timings = plan.report.timings
+        chunks = [chunk for outcome in plan.buffer for chunk in outcome.chunks]
         began = time.perf_counter()
-        vectors = self.embedder.embed_documents([c.index_text for c in outcome.chunks])
+        vectors = self.embedder.embed_documents([c.index_text for c in chunks])
         embedded = time.perf_counter()
-        index.add_chunks(outcome.chunks, vectors)
-        index.delete_file_chunks(outcome.file, keep_sha256=outcome.sha256)
-        index.put_file_record(FileRecord(
-            file=outcome.file, sha256=outcome.sha256, format=outcome.format, pages=outcome.pages,
-            chunks=len(outcome.chunks), warnings=outcome.warnings, indexed_at=now, pipeline=PIPELINE_VERSION))
-        log.info("indexed department=%s file=%s chunks=%d", index.department, outcome.file, len(outcome.chunks))
+        plan.index.add_chunks(chunks, vectors)
+        now = datetime.now(UTC).isoformat(timespec="seconds")
+        for outcome in plan.buffer:
+            plan.index.delete_file_chunks(outcome.file, keep_sha256=outcome.sha256)
+        plan.index.put_file_records([FileRecord(
+            file=o.file, sha256=o.sha256, format=o.format, pages=o.pages, chunks=len(o.chunks), warnings=o.warnings,
+            indexed_at=now, pipeline=PIPELINE_VERSION) for o in plan.buffer])
         timings["embed"] = timings.get("embed", 0.0) + embedded - began
         timings["write"] = timings.get("write", 0.0) + time.perf_counter() - embedded
-        return FileResult(outcome.file, "indexed", len(outcome.chunks), outcome.pages, format=outcome.format,
-                          warnings=outcome.warnings)
+        for o in plan.buffer:
+            log.info("indexed department=%s file=%s chunks=%d", plan.department, o.file, len(o.chunks))
+            plan.report.files.append(FileResult(o.file, "indexed", len(o.chunks), o.pages, format=o.format,
+                                                warnings=o.warnings))
+        plan.buffer = []
 
 
 def _changed(record: FileRecord | None, sha256: str) -> bool:

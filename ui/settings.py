@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     max_unpacked_mb: int = Field(1024, description="Largest unpacked size of a DOCX or HWPX (zip bomb guard), in MB",
                                  ge=1)
     workers: int = Field(0, description="Processes that parse files in parallel (0: one per core)", ge=0)
+    write_batch: int = Field(2000, description="Chunks written to the vector store per request while indexing",
+                             ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING", description="Logging level")
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings, description="The embedder")
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunk sizes")

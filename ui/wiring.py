@@ -66,6 +66,7 @@ def build_services(settings: Settings) -> Services:
         limits=ParseLimits(max_file_bytes=settings.max_file_mb * _MB,
                            max_unpacked_bytes=settings.max_unpacked_mb * _MB),
         workers=settings.workers,
+        write_batch=settings.write_batch,
     )
     reindexer = Reindexer(store=store, embedder=embedder, tokenizer=tokenizer, options=options)
     return Services(settings=settings, store=store, embedder=embedder, tokenizer=tokenizer, reindexer=reindexer)

@@ -197,9 +197,10 @@ class DepartmentIndex:
                 records[record.file] = record
         return records
 
-    def put_file_record(self, record: FileRecord) -> None:
-        """Write or replace one file's record (after its chunks are written)."""
-        self.files.upsert(ids=[_file_id(record.file)], embeddings=[[1.0]], metadatas=[record.to_metadata()])
+    def put_file_records(self, records: Sequence[FileRecord]) -> None:
+        """Write or replace files' records (after their chunks are written)."""
+        self.files.upsert(ids=[_file_id(r.file) for r in records], embeddings=[[1.0]] * len(records),
+                          metadatas=[r.to_metadata() for r in records])
 
     def delete_file_record(self, file: str) -> None:
         """Forget a file (after its chunks are deleted)."""
