@@ -12,6 +12,7 @@ with the same embedder. Every measurement gets its own fresh data folder; nothin
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import multiprocessing
 import os
@@ -98,10 +99,8 @@ def reindex_child(corpus: Path, data_dir: Path, workers: int) -> dict[str, Any]:
 
     started = time.perf_counter()
     services = build_services(Settings(data_dir=data_dir, workers=workers))
-    reports = []
-    with services.reindexer:
-        for folder in department_folders(corpus):
-            reports.append(services.reindexer.reindex(folder, folder.name))
+    with services.reindexer:  # as ui/cli.py's `reindex --all`: every department folder through one pool
+        reports = services.reindexer.reindex_many([(folder, folder.name) for folder in department_folders(corpus)])
     wall = time.perf_counter() - started
     totals: dict[str, int] = {}
     timings: dict[str, float] = {}
@@ -217,6 +216,27 @@ def timed(into: dict[str, float], key: str) -> Iterator[None]:
     into[key] = time.perf_counter() - started
 
 
+def _cpu_seconds() -> tuple[float, float, float]:
+    """CPU seconds the machine was busy and stolen by the hypervisor (/proc/stat), and this tree's CPU seconds."""
+    with open("/proc/stat") as handle:
+        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in handle.readline().split()[1:9])
+    tick, own = os.sysconf("SC_CLK_TCK"), os.times()
+    return ((user + nice + system + irq + softirq) / tick, steal / tick,
+            own.user + own.system + own.children_user + own.children_system)
+
+
+@contextmanager
+def others_cpu(into: dict[str, dict[str, float]], key: str) -> Iterator[None]:
+    """CPU seconds used during the block by processes outside this benchmark, and stolen by the hypervisor.
+
+    Our own children count once they have ended and been waited for, which every block ensures.
+    """
+    busy, steal, own = _cpu_seconds()
+    yield
+    busy_end, steal_end, own_end = _cpu_seconds()
+    into[key] = {"others_s": max(0.0, busy_end - busy - (own_end - own)), "steal_s": steal_end - steal}
+
+
 def in_processes(func: Callable[..., R], jobs: list[tuple[Any, ...]], workers: int) -> list[R]:
     """`func(*job)` for every job, in `workers` spawned processes like the re-indexer (in-process for one)."""
     if workers <= 1 or len(jobs) <= 1:
@@ -272,84 +292,96 @@ def stage_tokenize(parsed: list[Parsed], tokenizer: KoreanTokenizer, workers: in
 
 
 def stage_embed(parsed: list[Parsed], embedder: Any) -> list[list[list[float]]]:
-    """Every file's vectors, in the main process like the re-indexer."""
+    """Every file's vectors, in the main process like the re-indexer (which embeds per write batch: the same work)."""
     return [embedder.embed_documents([c.index_text for c in p.chunks]) for p in parsed]
 
 
-def write_department(store: Any, embedder: Any, department: str,
-                     items: list[tuple[Parsed, list[list[float]]]]) -> tuple[float, float]:
-    """Stage 4 for one department, mirroring Reindexer.reindex/_commit/_finish; (write, keyword) seconds."""
+def _flush(index: Any, buffer: list[tuple[Parsed, list[list[float]]]]) -> None:
+    """Write buffered files as Reindexer._flush does: chunks in one batch, then older chunks deleted, then records."""
     from connectors.index.records import FileRecord
     from connectors.ingest import PIPELINE_VERSION
 
-    began = time.perf_counter()
-    index = store.open(department, embedder, create=True)
-    index.file_records()
-    index.bump_stamp()
+    if not buffer:
+        return
+    index.add_chunks([c for item, _ in buffer for c in item.chunks], [v for _, vectors in buffer for v in vectors])
+    for item, _ in buffer:
+        index.delete_file_chunks(item.source.file, keep_sha256=item.source.sha256)
     now = datetime.now(UTC).isoformat(timespec="seconds")
-    for item, vectors in items:
-        source = item.source
+    index.put_file_records([FileRecord(
+        file=item.source.file, sha256=item.source.sha256, format=item.format, pages=item.pages,
+        chunks=len(item.chunks), warnings=item.warnings, indexed_at=now, pipeline=PIPELINE_VERSION)
+        for item, _ in buffer])
+
+
+def write_files(index: Any, items: list[tuple[Parsed, list[list[float]]]], batch: int) -> None:
+    """A department's files, as Reindexer._receive takes them: failures recorded at once, the others buffered and
+    flushed whenever the buffer holds `batch` chunks or more, and after the last file."""
+    from connectors.index.records import FileRecord
+
+    buffer: list[tuple[Parsed, list[list[float]]]] = []
+    for done, (item, vectors) in enumerate(items, 1):
         if item.error:
-            index.put_file_record(FileRecord(file=source.file, sha256="", status="failed", error=item.error,
-                                             failed_sha256=source.sha256))
-            continue
-        index.add_chunks(item.chunks, vectors)
-        index.delete_file_chunks(source.file, keep_sha256=source.sha256)
-        index.put_file_record(FileRecord(
-            file=source.file, sha256=source.sha256, format=item.format, pages=item.pages, chunks=len(item.chunks),
-            warnings=item.warnings, indexed_at=now, pipeline=PIPELINE_VERSION))
-    written = time.perf_counter()
-    index.bump_stamp()
-    index.keyword_index()
-    return written - began, time.perf_counter() - written
+            index.put_file_records([FileRecord(file=item.source.file, sha256="", status="failed", error=item.error,
+                                               failed_sha256=item.source.sha256)])
+        else:
+            buffer.append((item, vectors))
+        if sum(len(i.chunks) for i, _ in buffer) >= batch or done == len(items):
+            _flush(index, buffer)
+            buffer = []
 
 
-def stage_write(parsed: list[Parsed], vectors: list[list[list[float]]], data_dir: Path,
-                embedder: Any) -> tuple[float, float]:
-    """Write every department into a fresh store; (write, keyword) wall seconds, the store's opening included."""
-    from connectors.index.store import KnowledgeStore
-    from ui.wiring import chroma_client
-
-    began = time.perf_counter()
-    store = KnowledgeStore(client=chroma_client(data_dir), cache_dir=data_dir / "cache")
-    opened = time.perf_counter() - began
+def stage_write(parsed: list[Parsed], vectors: list[list[list[float]]], services: Any) -> tuple[float, float]:
+    """Stage 4, per department as the re-indexer does it (open, records, stamp, batched writes, stamp, keyword
+    index); (write, keyword) wall seconds."""
     by_department: dict[str, list[tuple[Parsed, list[list[float]]]]] = {}
     for item, item_vectors in zip(parsed, vectors, strict=True):
         by_department.setdefault(item.source.department, []).append((item, item_vectors))
     write = keyword = 0.0
     for department in sorted(by_department):
-        seconds = write_department(store, embedder, department, by_department[department])
-        write, keyword = write + seconds[0], keyword + seconds[1]
-    return opened + write, keyword
+        began = time.perf_counter()
+        index = services.store.open(department, services.embedder, create=True)
+        index.file_records()
+        index.bump_stamp()
+        write_files(index, by_department[department], services.reindexer.options.write_batch)
+        written = time.perf_counter()
+        index.bump_stamp()
+        index.keyword_index()
+        write, keyword = write + written - began, keyword + time.perf_counter() - written
+    return write, keyword
 
 
-def run_stages(sources: list[Source], services: Any, data_dir: Path, workers: int) -> tuple[dict[str, Any],
-                                                                                           list[Parsed]]:
-    """Each stage alone, one after the other; wall seconds per stage and the parsed files."""
+def _worker_seconds(parsed: list[Parsed]) -> dict[str, float]:
+    summed: dict[str, float] = {}
+    for item in parsed:
+        for key, seconds in item.seconds.items():
+            summed[key] = summed.get(key, 0.0) + seconds
+    return summed
+
+
+def run_stages(corpus: Path, data_dir: Path, workers: int) -> tuple[dict[str, Any], list[Parsed], Any]:
+    """Each stage alone, one after the other, in a fresh data folder: wall seconds, parsed files, services."""
+    from ui.settings import Settings
+    from ui.wiring import build_services
+
     walls: dict[str, float] = {}
-    options, embedder = services.reindexer.options, services.embedder
+    with timed(walls, "setup_s"):
+        services = build_services(Settings(data_dir=data_dir, workers=workers))
     with timed(walls, "scan_s"):
-        scan_sources(Path(sources[0].folder).parent)
+        sources = scan_sources(corpus)
     _progress("stage: parse + chunk")
     with timed(walls, "parse_s"):
-        parsed = stage_parse(sources, options, workers)
+        parsed = stage_parse(sources, services.reindexer.options, workers)
     _progress("stage: tokenize")
     with timed(walls, "tokenize_s"):
         stage_tokenize(parsed, services.tokenizer, workers)
     _progress("stage: embed")
-    ok = [p for p in parsed if not p.error]
     with timed(walls, "embed_s"):
-        vectors = stage_embed(ok, embedder)
+        vectors = stage_embed(parsed, services.embedder)
     _progress("stage: write + keyword index")
-    walls["write_s"], walls["keyword_s"] = stage_write(
-        ok + [p for p in parsed if p.error], [*vectors, *([[]] * (len(parsed) - len(ok)))], data_dir, embedder)
+    walls["write_s"], walls["keyword_s"] = stage_write(parsed, vectors, services)
     walls["sum_s"] = sum(walls.values())
-    worker_seconds: dict[str, float] = {}
-    for item in parsed:
-        for key, seconds in item.seconds.items():
-            worker_seconds[key] = worker_seconds.get(key, 0.0) + seconds
-    return {**walls, "worker_seconds": worker_seconds, "failed": sum(1 for p in parsed if p.error),
-            "chunks": sum(len(p.chunks) for p in ok)}, parsed
+    return {**walls, "worker_seconds": _worker_seconds(parsed), "files": len(sources),
+            "failed": sum(1 for p in parsed if p.error), "chunks": sum(len(p.chunks) for p in parsed)}, parsed, services
 
 
 def stored_ids(data_dir: Path, departments: list[str]) -> set[str]:
@@ -424,33 +456,41 @@ def whole_and_second(corpus: Path, data_dir: Path, workers: int) -> dict[str, An
 
 def benchmark(args: argparse.Namespace, root: Path) -> dict[str, Any]:
     """Every measurement, each in its own fresh data folder under `root`."""
-    from ui.settings import Settings
-    from ui.wiring import build_services
-
     corpus, workers = args.corpus, args.workers
     scan_sources(corpus)  # read every file once, so that no measurement pays for a cold disk cache
-    results: dict[str, Any] = whole_and_second(corpus, root / "whole", workers)
-    services = build_services(Settings(data_dir=root / "unused", workers=workers))
-    sources = scan_sources(corpus)
-    stages, parsed = run_stages(sources, services, root / "stages", workers)
+    cpu: dict[str, dict[str, float]] = {}
+    with others_cpu(cpu, "whole + second run"):
+        results: dict[str, Any] = whole_and_second(corpus, root / "whole", workers)
+    with others_cpu(cpu, "stages"):
+        stages, parsed, services = run_stages(corpus, root / "stages", workers)
     stages["ratio_whole_to_stages"] = results["whole"]["wall_s"] / stages["sum_s"]
-    whole_ids = stored_ids(root / "whole", sorted({s.department for s in sources}))
-    stage_ids = {c.id for p in parsed for c in p.chunks}
-    stages["chunk_ids_differing_from_whole"] = len(whole_ids ^ stage_ids)
-    results.update(stages=stages, embedder=services.embedder.id, files=len(sources),
+    whole_ids = stored_ids(root / "whole", [f.name for f in department_folders(corpus)])
+    stages["chunk_ids_differing_from_whole"] = len(whole_ids ^ {c.id for p in parsed for c in p.chunks})
+    results.update(stages=stages, embedder=services.embedder.id, files=stages["files"],
                    departments=len(department_folders(corpus)))
     if not args.skip_llama:
         _progress("plain llama-index pipeline")
-        llama = run_llama(parsed, root / "llama", services.embedder)
+        with others_cpu(cpu, "llama-index"):
+            llama = run_llama(parsed, root / "llama", services.embedder)
         llama["total_with_parse_s"] = stages["parse_s"] + llama["llama_s"]
         llama["ratio_deptbot_to_llama"] = results["whole"]["wall_s"] / llama["total_with_parse_s"]
         results["llama"] = llama
+    results["cpu_outside_benchmark"] = cpu
     return results
+
+
+def code_fingerprint() -> str:
+    """A hash of the connectors/ and ui/ sources, to tell which code a report measured (no git needed)."""
+    digest = hashlib.sha256()
+    for path in sorted([*REPO.glob("connectors/**/*.py"), *REPO.glob("ui/**/*.py")]):
+        digest.update(path.relative_to(REPO).as_posix().encode() + b"\0" + path.read_bytes())
+    return digest.hexdigest()[:12]
 
 
 def describe(args: argparse.Namespace) -> dict[str, Any]:
     """Date, machine and settings of the run."""
     return {"date": datetime.now(UTC).isoformat(timespec="seconds"), "corpus": str(args.corpus.resolve()),
+            "load_average_1min_at_start": os.getloadavg()[0], "code_fingerprint": code_fingerprint(),
             "workers": args.workers, "cores": os.cpu_count(), "python": platform.python_version(),
             "machine": f"{platform.system()} {platform.machine()}",
             "goals": {"whole_s": GOAL_WHOLE_S, "second_run_s": GOAL_SECOND_RUN_S,
@@ -459,7 +499,7 @@ def describe(args: argparse.Namespace) -> dict[str, Any]:
 
 # --- the report ---------------------------------------------------------------------------------------------------
 def _row(label: str, value: str, note: str = "") -> str:
-    return f"  {label:<44}{value:>12}  {note}".rstrip()
+    return f"  {label:<46}{value:>14}  {note}".rstrip()
 
 
 def _goal(value: float, limit: float) -> str:
@@ -472,7 +512,7 @@ def render_whole(results: dict[str, Any]) -> list[str]:
     totals = whole["totals"]
     t = whole["timings"]
     return [
-        "Whole re-index (build_services + Reindexer over every department, fresh data folder)",
+        "Whole re-index (as `deptbot reindex --all`: build_services + Reindexer.reindex_many, fresh data folder)",
         _row("files / failed", f"{totals['files']} / {totals['failed']}"),
         _row("pages (PDF pages; other formats count 0)", f"{totals['pages']:,}"),
         _row("chunks", f"{totals['chunks']:,}"),
@@ -505,14 +545,16 @@ def render_stages(results: dict[str, Any]) -> list[str]:
     stages, workers = results["stages"], results["workers"]
     w = stages["worker_seconds"]
     return [
-        f"Stages measured alone (wall; parse and tokenize in {workers} spawned processes, the rest in this one)",
+        f"Stages measured alone, one after the other (wall; parse and tokenize in {workers} spawned processes,",
+        "  the rest in the main process)",
+        _row("set-up (build_services)", f"{stages['setup_s']:.1f}"),
         _row("scan + hash", f"{stages['scan_s']:.1f}"),
         _row("parse + chunk", f"{stages['parse_s']:.1f}",
              f"in workers: parse {w.get('parse', 0):.1f} s + chunk {w.get('chunk', 0):.1f} s summed"),
         _row("tokenize (kiwipiepy)", f"{stages['tokenize_s']:.1f}",
              f"in workers: {w.get('tokenize', 0):.1f} s summed"),
         _row("embed (in the main process)", f"{stages['embed_s']:.1f}"),
-        _row("write (Chroma upserts + file records)", f"{stages['write_s']:.1f}"),
+        _row("write (batched Chroma upserts, file records)", f"{stages['write_s']:.1f}"),
         _row("keyword index (BM25 build + cache)", f"{stages['keyword_s']:.1f}"),
         _row("sum of stages", f"{stages['sum_s']:.1f}"),
         _row("ratio whole re-index / sum of stages", f"{stages['ratio_whole_to_stages']:.2f}",
@@ -529,8 +571,9 @@ def render_llama(results: dict[str, Any]) -> list[str]:
     if llama is None:
         return ["Plain llama-index pipeline: skipped (--skip-llama)"]
     return [
-        f"Plain llama-index pipeline (SentenceSplitter {LLAMA_CHUNK_SIZE}/{LLAMA_CHUNK_OVERLAP} tiktoken tokens, "
-        "VectorStoreIndex on Chroma, same embedder, same parsed text)",
+        f"Plain llama-index pipeline (SentenceSplitter {LLAMA_CHUNK_SIZE}/{LLAMA_CHUNK_OVERLAP} tiktoken tokens + "
+        "VectorStoreIndex on Chroma;",
+        "  same parsed text, one Document per file, same embedder)",
         _row("parse (the parse + chunk stage above, reused)", f"{results['stages']['parse_s']:.1f}"),
         _row("SentenceSplitter", f"{llama['split_s']:.1f}"),
         _row("VectorStoreIndex (embed + Chroma writes)", f"{llama['index_s']:.1f}"),
@@ -542,12 +585,25 @@ def render_llama(results: dict[str, Any]) -> list[str]:
     ]
 
 
+def render_cpu(results: dict[str, Any]) -> list[str]:
+    """How much other work ran on the machine meanwhile."""
+    lines = ["CPU used outside this benchmark while it ran (near 0 on a quiet machine; otherwise figures are skewed)"]
+    for phase, cpu in results["cpu_outside_benchmark"].items():
+        lines.append(_row(f"{phase}: other processes / steal (s)", f"{cpu['others_s']:.1f} / {cpu['steal_s']:.1f}"))
+    return lines
+
+
 def render(results: dict[str, Any]) -> str:
     """The whole report as a readable table."""
     head = (f"deptbot ingestion benchmark — {results['date']}, {results['cores']} cores, {results['workers']} "
-            f"workers, Python {results['python']}\ncorpus {results['corpus']}: {results['departments']} "
-            f"departments, {results['files']} files; embedder {results['embedder']}")
-    return "\n".join([head, "", *render_whole(results), "", *render_stages(results), "", *render_llama(results)])
+            f"workers, Python {results['python']}, code {results['code_fingerprint']}\n"
+            f"corpus {results['corpus']}: {results['departments']} "
+            f"departments, {results['files']} files; embedder {results['embedder']}\n1-min load average at start "
+            f"{results['load_average_1min_at_start']:.2f} (other work on the machine skews every figure)")
+    if results["code_changed_during_run"]:
+        head += "\nWARNING: connectors/ or ui/ changed while the benchmark ran: the figures mix two versions"
+    return "\n".join([head, "", *render_whole(results), "", *render_stages(results), "", *render_llama(results), "",
+                      *render_cpu(results)])
 
 
 # --- entry point --------------------------------------------------------------------------------------------------
@@ -580,6 +636,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     with tempfile.TemporaryDirectory(prefix="deptbot-bench-") as tmp:
         results = describe(args) | benchmark(args, Path(tmp))
+    results["code_changed_during_run"] = code_fingerprint() != results["code_fingerprint"]
     print(render(results))
     if args.json_out is not None:
         args.json_out.write_text(json.dumps(results, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
