@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -36,6 +37,17 @@ def with_services(func: F) -> F:
             return func(build_services(settings), *args, **kwargs)
         except ConnectorError as exc:
             click.echo(f"오류: {exc.message}", err=True)
+            sys.exit(1)
+        except click.ClickException:
+            raise
+        except OSError as exc:
+            click.echo(f"오류: {exc.filename or settings.data_dir}: {exc.strerror or exc} — 경로와 권한, 남은 디스크 "
+                       "공간을 확인해 주세요", err=True)
+            sys.exit(1)
+        except Exception as exc:  # the edge: an unexpected failure is one line for the user, a traceback in the log
+            logging.getLogger(__name__).exception("command failed")
+            click.echo(f"오류: 예기치 못한 문제로 작업을 마치지 못했습니다 ({type(exc).__name__}: {exc}) — "
+                       "DEPTBOT_LOG_LEVEL=DEBUG로 다시 실행해 자세한 내용을 확인해 주세요", err=True)
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]

@@ -100,3 +100,13 @@ def test_search_finds_the_passage_with_its_citation(root: Path, tmp_path: Path) 
     top = rows[0]
     assert top["department"] == "민원여권과" and top["article"] == "제16조" and top["paragraph"] == "④"
     assert top["page_start"] == 3 and "오후 8시" in top["text"]
+
+
+def test_a_data_folder_that_cannot_be_used_is_one_clear_line(tmp_path: Path) -> None:
+    blocker = tmp_path / "파일"
+    blocker.write_text("폴더가 아님", encoding="utf-8")
+    result = CliRunner().invoke(main, ["reindex", str(SAMPLES / "회계과"), "--department", "회계과",
+                                       "--data-dir", str(blocker / "data")])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("오류: ") and "Traceback" not in result.output
+    assert "경로와 권한" in result.stderr
