@@ -297,20 +297,15 @@ def stage_embed(parsed: list[Parsed], embedder: Any) -> list[list[list[float]]]:
 
 
 def _flush(index: Any, buffer: list[tuple[Parsed, list[list[float]]]]) -> None:
-    """Write buffered files as Reindexer._flush does: chunks in one batch, then older chunks deleted, then records."""
-    from connectors.index.records import FileRecord
-    from connectors.ingest import PIPELINE_VERSION
+    """Write buffered files with the re-indexer's own store_files (one chunk batch, older chunks, records)."""
+    from connectors.ingest import ParsedFile, store_files
 
     if not buffer:
         return
-    index.add_chunks([c for item, _ in buffer for c in item.chunks], [v for _, vectors in buffer for v in vectors])
-    for item, _ in buffer:
-        index.delete_file_chunks(item.source.file, keep_sha256=item.source.sha256)
-    now = datetime.now(UTC).isoformat(timespec="seconds")
-    index.put_file_records([FileRecord(
-        file=item.source.file, sha256=item.source.sha256, format=item.format, pages=item.pages,
-        chunks=len(item.chunks), warnings=item.warnings, indexed_at=now, pipeline=PIPELINE_VERSION)
-        for item, _ in buffer])
+    files = [ParsedFile(file=item.source.file, department=item.source.department, sha256=item.source.sha256,
+                        chunks=item.chunks, format=item.format, pages=item.pages, warnings=item.warnings)
+             for item, _ in buffer]
+    store_files(index, files, [v for _, vectors in buffer for v in vectors])
 
 
 def write_files(index: Any, items: list[tuple[Parsed, list[list[float]]]], batch: int) -> None:

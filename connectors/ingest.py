@@ -102,7 +102,9 @@ class _Task:
 
 
 @dataclass(slots=True)
-class _Outcome:
+class ParsedFile:
+    """One file after parsing, chunking and tokenizing (in a worker process), or the error that stopped it."""
+
     file: str
     department: str
     sha256: str
@@ -125,7 +127,7 @@ class _Plan:
     tasks: list[_Task]
     started: float
     pending: int = field(init=False)
-    buffer: list[_Outcome] = field(default_factory=list)  # parsed files whose chunks are not yet written
+    buffer: list[ParsedFile] = field(default_factory=list)  # parsed files whose chunks are not yet written
 
     def __post_init__(self) -> None:
         self.pending = len(self.tasks)
@@ -158,9 +160,9 @@ def file_sha256(path: Path) -> str:
     return digest.hexdigest()
 
 
-def process_file(task: _Task) -> _Outcome:
+def process_file(task: _Task) -> ParsedFile:
     """Read, parse, chunk and tokenize one file (runs in a worker process); errors become the outcome's error."""
-    outcome = _Outcome(file=task.file, department=task.department, sha256=task.sha256)
+    outcome = ParsedFile(file=task.file, department=task.department, sha256=task.sha256)
     started = time.perf_counter()
     try:
         check_name(task.file)
@@ -305,7 +307,7 @@ class Reindexer:
                 failed.append(FileResult(file, "failed", error=f"{file}: 파일을 읽을 수 없습니다 ({exc.strerror})"))
         return hashes, failed
 
-    def _outcomes(self, tasks: list[_Task]) -> Iterator[_Outcome]:
+    def _outcomes(self, tasks: list[_Task]) -> Iterator[ParsedFile]:
         if self._workers() <= 1 or len(tasks) <= 1:
             yield from map(process_file, tasks)
             return
@@ -319,9 +321,9 @@ class Reindexer:
             for lost in again:
                 error = (f"{lost.file}: 문서를 읽던 프로세스가 비정상 종료했습니다 (손상되었거나 너무 복잡한 파일)"
                          " — 원본 프로그램에서 다시 저장해 올려 주세요")
-                yield _Outcome(file=lost.file, department=lost.department, sha256=lost.sha256, error=error)
+                yield ParsedFile(file=lost.file, department=lost.department, sha256=lost.sha256, error=error)
 
-    def _run_in_pool(self, tasks: list[_Task]) -> Generator[_Outcome, None, list[_Task]]:
+    def _run_in_pool(self, tasks: list[_Task]) -> Generator[ParsedFile, None, list[_Task]]:
         """Outcomes as they finish; returns the tasks whose worker process died."""
         if self._pool is None:
             # spawn, not fork: the parent holds Chroma's and kiwipiepy's native threads, which fork does not copy.
@@ -337,7 +339,7 @@ class Reindexer:
             self.close()
         return broken
 
-    def _receive(self, plan: _Plan, outcome: _Outcome) -> None:
+    def _receive(self, plan: _Plan, outcome: ParsedFile) -> None:
         """Take one file's outcome: a failure is recorded at once, chunks wait in the plan's write buffer."""
         assert plan.index is not None
         for stage, seconds in outcome.timings.items():
@@ -354,23 +356,15 @@ class Reindexer:
             self._flush(plan)
 
     def _flush(self, plan: _Plan) -> None:
-        """Embed and write the buffered files' chunks in one batch (Chroma writes big batches much faster),
-        then drop their older chunks, then write their records: the order that keeps a killed run safe."""
+        """Embed and store the buffered files in one batch (Chroma writes big batches much faster)."""
         if not plan.buffer:
             return
         assert plan.index is not None
         timings = plan.report.timings
-        chunks = [chunk for outcome in plan.buffer for chunk in outcome.chunks]
         began = time.perf_counter()
-        vectors = self.embedder.embed_documents([c.index_text for c in chunks])
+        vectors = self.embedder.embed_documents([c.index_text for parsed in plan.buffer for c in parsed.chunks])
         embedded = time.perf_counter()
-        plan.index.add_chunks(chunks, vectors)
-        now = datetime.now(UTC).isoformat(timespec="seconds")
-        for outcome in plan.buffer:
-            plan.index.delete_file_chunks(outcome.file, keep_sha256=outcome.sha256)
-        plan.index.put_file_records([FileRecord(
-            file=o.file, sha256=o.sha256, format=o.format, pages=o.pages, chunks=len(o.chunks), warnings=o.warnings,
-            indexed_at=now, pipeline=PIPELINE_VERSION) for o in plan.buffer])
+        store_files(plan.index, plan.buffer, vectors)
         timings["embed"] = timings.get("embed", 0.0) + embedded - began
         timings["write"] = timings.get("write", 0.0) + time.perf_counter() - embedded
         for o in plan.buffer:
@@ -378,6 +372,18 @@ class Reindexer:
             plan.report.files.append(FileResult(o.file, "indexed", len(o.chunks), o.pages, format=o.format,
                                                 warnings=o.warnings))
         plan.buffer = []
+
+
+def store_files(index: DepartmentIndex, files: list[ParsedFile], vectors: list[list[float]]) -> None:
+    """Write parsed files (vectors in chunk order): all their chunks in one batch, then each file's older chunks
+    deleted, then their records. A run killed in between leaves the old records, so the next run redoes them."""
+    index.add_chunks([chunk for parsed in files for chunk in parsed.chunks], vectors)
+    for parsed in files:
+        index.delete_file_chunks(parsed.file, keep_sha256=parsed.sha256)
+    now = datetime.now(UTC).isoformat(timespec="seconds")
+    index.put_file_records([FileRecord(
+        file=p.file, sha256=p.sha256, format=p.format, pages=p.pages, chunks=len(p.chunks), warnings=p.warnings,
+        indexed_at=now, pipeline=PIPELINE_VERSION) for p in files])
 
 
 def _changed(record: FileRecord | None, sha256: str) -> bool:
