@@ -1,76 +1,137 @@
-"""Hybrid retrieval over one or several department indexes: dense (Chroma) and keyword (BM25), fused by RRF."""
+"""Retrieval over a bot's knowledge: dense (Chroma) and keyword (BM25 on Korean morphemes), fused, statute-aware.
+
+Steps, for one question over one or several departments:
+1. the question is read for the articles and laws it names (full titles, or short names beside an article), a
+   follow-up is joined to the turn before, and its search terms are its distinct tokens less question words
+   (`bots.query`);
+2. both methods rank chunks across all departments (one global ranking each, so a department's best chunk is not
+   a "rank 1" when it is poor), and the rankings are fused by weighted reciprocal rank;
+3. chunks are grouped into units, the way a person cites them: one per statute article (its paragraphs together),
+   one per manual section chunk; a unit scores as its best chunk;
+4. units the question names (that law's 제N조) come first, then units of a law it names, then the rest;
+5. each unit carries the other paragraphs of its article as context for the answer.
+
+llama-index's QueryFusionRetriever fuses per-retriever lists the same way but knows nothing of article units,
+named-article lookup or several Chroma collections ranked together, so the fusion is done here.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
+import numpy as np
+
+from bots.query import QueryAnalysis, contextualise, search_terms, squash
 from connectors.chunk import Chunk
+from connectors.index.keyword import CatalogRow, KeywordIndex
 from connectors.index.store import DepartmentIndex
 from connectors.korean import KoreanTokenizer
 
 _RRF_K = 60  # the usual reciprocal-rank-fusion constant: rank 1 scores 1/61
+_CONTEXT_CHUNKS = 8  # other chunks (paragraphs) of a hit article fetched as context; the answerer trims by length
 
 
 @dataclass(slots=True)
 class Hit:
-    """A retrieved chunk with its fused score and its ranks in each list (0: absent)."""
+    """A retrieved unit: its best chunk, fused score, ranks in each list (0: absent) and context chunks."""
 
     chunk: Chunk
     score: float
     dense_rank: int = 0
     keyword_rank: int = 0
+    named: bool = False  # the question named this article (or the law of it)
+    context: list[Chunk] = field(default_factory=list)  # the unit's chunks in document order, the hit among them
+    coverage: float = 0.0  # share of the question's term weight found in the unit (see evidence())
+
+    @property
+    def department(self) -> str:
+        """The department the chunk belongs to."""
+        return self.chunk.department
 
 
 @dataclass(slots=True)
-class _Fused:
-    index: DepartmentIndex
+class _Candidate:
+    department: int
+    row: int
     score: float = 0.0
     dense_rank: int = 0
     keyword_rank: int = 0
+    named: int = 0  # 2: named article, 1: of a named law
+
+
+@dataclass(slots=True)
+class Retrieval:
+    """The units found for a question, what the question named, and the search text used."""
+
+    hits: list[Hit]
+    analysis: QueryAnalysis
+    search_text: str
+    tokens: list[str]
+
+    @property
+    def evidence(self) -> float:
+        """How well the best units cover the question (0..1); refusal is decided on it."""
+        return max((hit.coverage for hit in self.hits[:3]), default=0.0)
 
 
 class HybridRetriever:
-    """Asks every department index both ways, ranks each method across departments, and fuses the rankings."""
+    """Asks every department index both ways, ranks each method across departments, fuses and groups by unit."""
 
-    def __init__(self, *, indexes: Sequence[DepartmentIndex], tokenizer: KoreanTokenizer, depth: int = 50) -> None:
+    def __init__(self, *, indexes: Sequence[DepartmentIndex], tokenizer: KoreanTokenizer, depth: int = 60,
+                 dense_weight: float = 1.0, keyword_weight: float = 1.0) -> None:
         self.indexes = list(indexes)
         self.tokenizer = tokenizer
         self.depth = depth
+        self.dense_weight = dense_weight
+        self.keyword_weight = keyword_weight
 
-    def retrieve(self, question: str, k: int = 5) -> list[Hit]:
-        """The k best chunks for a question."""
+    def retrieve(self, question: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
+        """The k best units for a question."""
+        return self.search(question, k, history).hits
+
+    def search(self, question: str, k: int = 5, history: Sequence[str] = ()) -> Retrieval:
+        """The k best units for a question (in the context of earlier questions), with the analysis."""
+        keywords = [index.keyword_index() for index in self.indexes]
+        titles = {title for ki in keywords for title in ki.titles}
+        search_text, analysis = contextualise(question, history, titles)
         if not self.indexes:
-            return []
-        tokens = self.tokenizer.tokenize(question)
-        vector = self.indexes[0].embedder.embed_query(question)
-        dense: list[tuple[float, str, DepartmentIndex]] = []
-        keyword: list[tuple[float, str, DepartmentIndex]] = []
-        for index in self.indexes:
-            dense += [(similarity, cid, index) for cid, similarity in self._dense(index, vector)]
-            keyword += [(score, cid, index) for cid, score in index.keyword_index().search(tokens, self.depth)]
-        # One ranking per method across all departments, so that each department's best is not a "rank 1".
-        fused: dict[str, _Fused] = {}
-        for ranked, is_dense in ((dense, True), (keyword, False)):
+            return Retrieval([], analysis, search_text, [])
+        tokens = search_terms(self.tokenizer.tokenize(search_text))
+        candidates: dict[tuple[int, int], _Candidate] = {}
+        self._fuse(search_text, tokens, keywords, candidates)
+        self._add_named(analysis, tokens, keywords, candidates)
+        units = self._units(candidates, keywords)
+        ranked = sorted(units, key=lambda unit: (-unit[0].named, -unit[0].score))[:k]
+        hits = self._hits(ranked, keywords, tokens)
+        return Retrieval(hits, analysis, search_text, tokens)
+
+    # --- the two rankings -------------------------------------------------------------------------------
+    def _fuse(self, text: str, tokens: list[str], keywords: list[KeywordIndex],
+              candidates: dict[tuple[int, int], _Candidate]) -> None:
+        vector = self.indexes[0].embedder.embed_query(text) if self.dense_weight > 0 else []
+        dense: list[tuple[float, int, int]] = []
+        keyword: list[tuple[float, int, int]] = []
+        shared = _shared_idf(tokens, keywords)
+        for d, (index, ki) in enumerate(zip(self.indexes, keywords, strict=True)):
+            if self.dense_weight > 0:
+                for chunk_id, similarity in self._dense(index, vector):
+                    if chunk_id in ki.position:
+                        dense.append((similarity, d, ki.position[chunk_id]))
+            scores = ki.term_scores(tokens, _rescale(shared, ki))
+            if scores is not None:
+                top = _top(scores, self.depth)
+                keyword += [(float(scores[i]), d, int(i)) for i in top if scores[i] > 0]
+        for ranked, weight, is_dense in ((dense, self.dense_weight, True), (keyword, self.keyword_weight, False)):
             ranked.sort(key=lambda item: -item[0])
-            for rank, (_, cid, index) in enumerate(ranked[: self.depth], 1):
-                entry = fused.setdefault(cid, _Fused(index))
-                entry.score += 1.0 / (_RRF_K + rank)
+            for rank, (_, d, row) in enumerate(ranked[: self.depth], 1):
+                entry = candidates.setdefault((d, row), _Candidate(d, row))
+                entry.score += weight / (_RRF_K + rank)
                 if is_dense:
                     entry.dense_rank = rank
                 else:
                     entry.keyword_rank = rank
-        best = sorted(fused.items(), key=lambda item: -item[1].score)[:k]
-        chunks = self._chunks(best)
-        return [Hit(chunks[cid], f.score, f.dense_rank, f.keyword_rank) for cid, f in best if cid in chunks]
-
-    @staticmethod
-    def _chunks(best: list[tuple[str, _Fused]]) -> dict[str, Chunk]:
-        """The chunks of the best hits, fetched with one request per department."""
-        wanted: dict[str, tuple[DepartmentIndex, list[str]]] = {}
-        for cid, entry in best:
-            wanted.setdefault(entry.index.department, (entry.index, []))[1].append(cid)
-        return {chunk.id: chunk for index, ids in wanted.values() for chunk in index.get_chunks(ids)}
 
     def _dense(self, index: DepartmentIndex, vector: list[float]) -> list[tuple[str, float]]:
         count = index.count()
@@ -78,3 +139,156 @@ class HybridRetriever:
             return []
         found = index.chunks.query(query_embeddings=[vector], n_results=min(self.depth, count), include=["distances"])
         return [(cid, 1.0 - distance) for cid, distance in zip(found["ids"][0], found["distances"][0], strict=True)]
+
+    # --- what the question names --------------------------------------------------------------------------
+    def _add_named(self, analysis: QueryAnalysis, tokens: list[str], keywords: list[KeywordIndex],
+                   candidates: dict[tuple[int, int], _Candidate]) -> None:
+        """Mark (and add) the chunks of named articles and of named laws."""
+        laws = {squash(title) for title in analysis.laws}
+        if not laws and not analysis.articles:
+            return
+        if not laws and analysis.short_names:
+            # An article named beside a law's short name ("소방시설법 제37조"): those acts are meant.
+            laws = {squash(title) for title in analysis.short_names}
+        if not laws:
+            # An article named without its law: the laws of the best fused results are meant.
+            best = sorted(candidates.values(), key=lambda c: -c.score)[:10]
+            laws = {squash(keywords[c.department].rows[c.row].title) for c in best
+                    if keywords[c.department].rows[c.row].kind == "statute"}
+        articles = set(analysis.articles)
+        for d, ki in enumerate(keywords):
+            scores = None
+            for i, row in enumerate(ki.rows):
+                if row.kind != "statute" or squash(row.title) not in laws:
+                    continue
+                level = 2 if row.article in articles else (1 if analysis.laws else 0)
+                if not level:
+                    continue
+                entry = candidates.get((d, i))
+                if entry is None:
+                    if level == 1:
+                        # A named law's chunk the searches missed: give it its own keyword score, scaled below
+                        # any fused result, so the law's best matching articles follow its named ones.
+                        if scores is None:
+                            scores = ki.term_scores(tokens, _rescale(_shared_idf(tokens, keywords), ki))
+                        if scores is None or scores[i] <= 0:
+                            continue
+                        entry = candidates.setdefault((d, i), _Candidate(d, i, score=float(scores[i]) * 1e-6))
+                    else:
+                        entry = candidates.setdefault((d, i), _Candidate(d, i))
+                entry.named = max(entry.named, level)
+
+    # --- units ---------------------------------------------------------------------------------------------
+    @staticmethod
+    def _unit_key(d: int, row: CatalogRow, i: int) -> tuple[int, str, str]:
+        if row.kind == "statute" and row.article:
+            return d, row.file, row.article
+        return d, row.file, f"#{i}"
+
+    def _units(self, candidates: dict[tuple[int, int], _Candidate],
+               keywords: list[KeywordIndex]) -> list[tuple[_Candidate, tuple[int, str, str]]]:
+        """The best candidate of each unit (named level and score are the unit's best)."""
+        units: dict[tuple[int, str, str], _Candidate] = {}
+        for entry in candidates.values():
+            key = self._unit_key(entry.department, keywords[entry.department].rows[entry.row], entry.row)
+            best = units.get(key)
+            if best is None or (entry.named, entry.score) > (best.named, best.score):
+                if best is not None:
+                    entry.dense_rank = entry.dense_rank or best.dense_rank
+                    entry.keyword_rank = entry.keyword_rank or best.keyword_rank
+                units[key] = entry
+        return [(entry, key) for key, entry in units.items()]
+
+    def _hits(self, ranked: list[tuple[_Candidate, tuple[int, str, str]]], keywords: list[KeywordIndex],
+              tokens: list[str]) -> list[Hit]:
+        """Fetch the chunks of the chosen units (one request per department) and measure their coverage."""
+        wanted: dict[int, list[int]] = {}
+        unit_rows: list[list[int]] = []
+        for entry, key in ranked:
+            ki = keywords[entry.department]
+            rows = [entry.row] if key[2].startswith("#") else _around(ki.article_rows(key[1], key[2]), entry.row, ki)
+            unit_rows.append(rows)
+            wanted.setdefault(entry.department, []).extend(rows)
+        chunks: dict[tuple[int, int], Chunk] = {}
+        for d, rows in wanted.items():
+            ki = keywords[d]
+            for chunk in self.indexes[d].get_chunks([ki.ids[i] for i in dict.fromkeys(rows)]):
+                chunks[(d, ki.position[chunk.id])] = chunk
+        weights = _term_weights(tokens, keywords)
+        hits: list[Hit] = []
+        for (entry, _), rows in zip(ranked, unit_rows, strict=True):
+            best = chunks.get((entry.department, entry.row))
+            if best is None:
+                continue  # deleted since the keyword index was built
+            context = [chunks[(entry.department, i)] for i in rows if (entry.department, i) in chunks]
+            covered = {t for chunk in context for t in chunk.tokens}
+            total = sum(weights.values())
+            coverage = sum(w for t, w in weights.items() if t in covered) / total if total else 0.0
+            hits.append(Hit(best, entry.score, entry.dense_rank, entry.keyword_rank, entry.named > 0, context,
+                            coverage))
+        return hits
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    k = min(k, len(scores))
+    top = np.argpartition(-scores, k - 1)[:k]
+    return top[np.argsort(-scores[top])]
+
+
+def _around(rows: list[int], hit: int, ki: KeywordIndex) -> list[int]:
+    """The hit chunk and its neighbours in the article, within the context budget, in document order."""
+    if hit not in rows:
+        return [hit]
+    chosen = [hit]
+    at = rows.index(hit)
+    left, right = at - 1, at + 1
+    # Catalog rows carry no text length: fetch a fixed number of neighbours, the answerer trims them by length.
+    budget = _CONTEXT_CHUNKS
+    while budget and (left >= 0 or right < len(rows)):
+        if right < len(rows):
+            chosen.append(rows[right])
+            right += 1
+            budget -= 1
+        if budget and left >= 0:
+            chosen.append(rows[left])
+            left -= 1
+            budget -= 1
+    return sorted(chosen, key=lambda i: ki.rows[i].ordinal)
+
+
+def _shared_idf(tokens: list[str], keywords: list[KeywordIndex]) -> dict[str, float]:
+    """Each question term's inverse document frequency over all the bot's departments together."""
+    total = sum(ki.size for ki in keywords)
+    shared: dict[str, float] = {}
+    for term in dict.fromkeys(tokens):
+        df = sum(ki.document_frequency(term) for ki in keywords)
+        shared[term] = math.log(1 + (total - df + 0.5) / (df + 0.5))
+    return shared
+
+
+def _rescale(shared: dict[str, float], ki: KeywordIndex) -> dict[str, float]:
+    """Multipliers that turn one department's BM25 term scores into scores on the shared IDF scale.
+
+    Each department keeps its own BM25 index (re-indexing one must not touch the others), so its IDF counts only
+    its own chunks: a term rare in a small department but common overall would otherwise rank that department's
+    chunks too high when several departments are searched together.
+    """
+    weights: dict[str, float] = {}
+    for term, idf in shared.items():
+        own = ki.idf(term)
+        weights[term] = idf / own if own > 0 else 0.0
+    return weights
+
+
+def _term_weights(tokens: list[str], keywords: list[KeywordIndex]) -> dict[str, float]:
+    """Inverse document frequency of each distinct question term over the bot's departments.
+
+    A term no document has gets the highest weight: a question about something the documents never mention
+    ("주차요금", "통근버스") is then weakly covered, which is what refusal looks for.
+    """
+    total = sum(ki.size for ki in keywords) or 1
+    weights: dict[str, float] = {}
+    for term in dict.fromkeys(tokens):
+        df = sum(ki.document_frequency(term) for ki in keywords)
+        weights[term] = math.log((total + 1) / (df + 0.5))
+    return weights

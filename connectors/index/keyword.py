@@ -1,7 +1,9 @@
 """The keyword index: BM25 over the Korean morpheme tokens stored with each chunk, cached on disk.
 
 It is derived data: rebuilt from the tokens in Chroma whenever the collection's version stamp moves, so any
-server (or a fresh data folder) can recreate it from Chroma alone.
+server (or a fresh data folder) can recreate it from Chroma alone. Beside BM25 it keeps a small catalog of every
+chunk (file, law title, article, paragraph, position, pages), so statute lookups ("제39조의2 of this law", the other
+paragraphs of a hit article, the laws a department holds) need no Chroma query.
 """
 
 from __future__ import annotations
@@ -9,7 +11,9 @@ from __future__ import annotations
 import json
 import logging
 import shutil
+from dataclasses import astuple, dataclass
 from pathlib import Path
+from typing import Any
 
 import bm25s
 import numpy as np
@@ -17,26 +21,126 @@ import numpy as np
 from connectors.korean import TOKENIZER_VERSION
 
 log = logging.getLogger(__name__)
-_FORMAT = 1
+_FORMAT = 2
+CATALOG_KEYS = ("file", "title", "article", "paragraph", "ordinal", "page_start", "page_end", "kind")
+
+
+@dataclass(slots=True)
+class CatalogRow:
+    """What retrieval needs to know of a chunk without fetching it (absent text "", absent page 0)."""
+
+    file: str = ""
+    title: str = ""
+    article: str = ""
+    paragraph: str = ""
+    ordinal: int = 0
+    page_start: int = 0
+    page_end: int = 0
+    kind: str = ""
+
+    @classmethod
+    def from_metadata(cls, meta: dict[str, Any]) -> CatalogRow:
+        """The row of a chunk's Chroma metadata."""
+        def text(key: str) -> str:
+            return str(meta.get(key) or "")
+
+        def number(key: str) -> int:
+            return int(meta.get(key) or 0)
+
+        return cls(file=text("file"), title=text("title"), article=text("article"), paragraph=text("paragraph"),
+                   ordinal=number("ordinal"), page_start=number("page_start"), page_end=number("page_end"),
+                   kind=text("kind"))
 
 
 class KeywordIndex:
     """BM25 (bm25s) over pre-tokenised chunks, searchable by chunk id."""
 
-    def __init__(self, ids: list[str], retriever: bm25s.BM25 | None, stamp: str) -> None:
+    def __init__(self, ids: list[str], retriever: bm25s.BM25 | None, stamp: str,
+                 rows: list[CatalogRow] | None = None) -> None:
         self.ids = ids
         self.stamp = stamp
         self._retriever = retriever
+        self.rows = rows if rows is not None else [CatalogRow() for _ in ids]
+        self.position = {chunk_id: i for i, chunk_id in enumerate(ids)}
+        self._document_frequency: dict[str, int] | None = None
+        self._articles: dict[tuple[str, str], list[int]] | None = None
+        self._titles: set[str] | None = None
+
+    @property
+    def titles(self) -> set[str]:
+        """The law titles of the statute chunks."""
+        if self._titles is None:
+            self._titles = {row.title for row in self.rows if row.kind == "statute" and row.title}
+        return self._titles
+
+    def article_rows(self, file: str, article: str) -> list[int]:
+        """Rows of one article of a file, in document order."""
+        if self._articles is None:
+            articles: dict[tuple[str, str], list[int]] = {}
+            for i, row in enumerate(self.rows):
+                if row.kind == "statute" and row.article:
+                    articles.setdefault((row.file, row.article), []).append(i)
+            for rows in articles.values():
+                rows.sort(key=lambda i: self.rows[i].ordinal)
+            self._articles = articles
+        return self._articles.get((file, article), [])
 
     @classmethod
-    def build(cls, ids: list[str], tokens: list[list[str]], stamp: str) -> KeywordIndex:
-        """Index the given token lists (one per chunk id)."""
+    def build(cls, ids: list[str], tokens: list[list[str]], stamp: str,
+              rows: list[CatalogRow] | None = None) -> KeywordIndex:
+        """Index the given token lists (one per chunk id), with each chunk's catalog row."""
         if not ids:
-            return cls([], None, stamp)
+            return cls([], None, stamp, [])
         retriever = bm25s.BM25(k1=1.2, b=0.75)
         # bm25s needs at least one token per document; an empty chunk gets a placeholder that no query has.
         retriever.index([t or ["\u0000"] for t in tokens], show_progress=False)
-        return cls(list(ids), retriever, stamp)
+        return cls(list(ids), retriever, stamp, rows)
+
+    @property
+    def size(self) -> int:
+        """Number of chunks."""
+        return len(self.ids)
+
+    def document_frequency(self, term: str) -> int:
+        """In how many chunks a term occurs (0 if none)."""
+        if self._document_frequency is None:
+            if self._retriever is None:
+                self._document_frequency = {}
+            else:
+                # bm25s keeps one column of scores per term: its length is the term's document frequency.
+                indptr = self._retriever.scores["indptr"]
+                # (bm25s may list one more vocabulary entry, its empty-string token, than it has columns.)
+                self._document_frequency = {term: int(indptr[i + 1] - indptr[i])
+                                            for term, i in self._retriever.vocab_dict.items() if i + 1 < len(indptr)}
+        return self._document_frequency.get(term, 0)
+
+    def term_scores(self, query_tokens: list[str], weights: dict[str, float] | None = None) -> np.ndarray | None:
+        """BM25 score of every chunk for the query (None when no query term is known).
+
+        `weights` multiplies each term's contribution: the retriever uses it to put every department on one
+        inverse-document-frequency scale, so that scores of several departments can be ranked together.
+        """
+        if self._retriever is None:
+            return None
+        vocab = self._retriever.vocab_dict
+        csc = self._retriever.scores
+        data, indices, indptr = csc["data"], csc["indices"], csc["indptr"]
+        scores = np.zeros(len(self.ids), dtype=np.float32)
+        found = False
+        for term in query_tokens:
+            column = vocab.get(term)
+            if column is None or column + 1 >= len(indptr):
+                continue
+            start, end = indptr[column], indptr[column + 1]
+            weight = 1.0 if weights is None else weights.get(term, 1.0)
+            scores[indices[start:end]] += data[start:end] * weight  # a column lists each chunk once
+            found = True
+        return scores if found else None
+
+    def idf(self, term: str) -> float:
+        """BM25's (Lucene) inverse document frequency of a term in this index."""
+        df = self.document_frequency(term)
+        return float(np.log(1 + (self.size - df + 0.5) / (df + 0.5)))
 
     def search(self, query_tokens: list[str], k: int = 10) -> list[tuple[str, float]]:
         """(chunk id, BM25 score) of the best k chunks with a positive score."""
@@ -59,7 +163,8 @@ class KeywordIndex:
         tmp.mkdir(parents=True)
         if self._retriever is not None:
             self._retriever.save(str(tmp / "bm25"))
-        meta = {"format": _FORMAT, "tokenizer": TOKENIZER_VERSION, "stamp": self.stamp, "ids": self.ids}
+        meta = {"format": _FORMAT, "tokenizer": TOKENIZER_VERSION, "stamp": self.stamp, "ids": self.ids,
+                "rows": [astuple(row) for row in self.rows]}
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         shutil.rmtree(folder, ignore_errors=True)
         tmp.rename(folder)
@@ -72,8 +177,9 @@ class KeywordIndex:
             if (meta.get("format"), meta.get("tokenizer"), meta.get("stamp")) != (_FORMAT, TOKENIZER_VERSION, stamp):
                 return None
             ids = list(meta["ids"])
+            rows = [CatalogRow(*row) for row in meta["rows"]]
             retriever = bm25s.BM25.load(str(folder / "bm25")) if ids else None
-        except (OSError, ValueError, KeyError) as exc:
+        except (OSError, ValueError, KeyError, TypeError) as exc:
             log.info("keyword cache unusable folder=%s reason=%s", folder, exc)
             return None
-        return cls(ids, retriever, stamp)
+        return cls(ids, retriever, stamp, rows)

@@ -18,7 +18,7 @@ from typing import Any
 from connectors.chunk import TOKENS_KEY, Chunk
 from connectors.embedders.base import Embedder
 from connectors.errors import KnowledgeIndexError
-from connectors.index.keyword import KeywordIndex
+from connectors.index.keyword import CatalogRow, KeywordIndex
 from connectors.index.records import FileRecord
 
 log = logging.getLogger(__name__)
@@ -163,7 +163,7 @@ class DepartmentIndex:
         """Number of chunks."""
         return int(self.chunks.count())
 
-    def _all_tokens(self) -> Iterator[tuple[str, list[str]]]:
+    def _all_tokens(self) -> Iterator[tuple[str, list[str], CatalogRow]]:
         # Every occurrence of a term shares one string object: a large department's token lists would otherwise
         # hold millions of copies (about 350 MB for 18,000 statute chunks).
         terms: dict[str, str] = {}
@@ -171,8 +171,8 @@ class DepartmentIndex:
         for offset in range(0, total, _PAGE):
             page = self.chunks.get(include=["metadatas"], limit=_PAGE, offset=offset)
             for chunk_id, meta in zip(page["ids"], page["metadatas"], strict=True):
-                tokens = str((meta or {}).get(TOKENS_KEY, "")).split()
-                yield chunk_id, [terms.setdefault(token, token) for token in tokens]
+                tokens = [terms.setdefault(token, token) for token in str((meta or {}).get(TOKENS_KEY, "")).split()]
+                yield chunk_id, tokens, CatalogRow.from_metadata(meta or {})
 
     # --- keyword index --------------------------------------------------------------------------------
     def keyword_index(self) -> KeywordIndex:
@@ -183,7 +183,7 @@ class DepartmentIndex:
         cached = KeywordIndex.load(self.cache_dir / "keyword", stamp)
         if cached is None:
             pairs = list(self._all_tokens())
-            cached = KeywordIndex.build([p[0] for p in pairs], [p[1] for p in pairs], stamp)
+            cached = KeywordIndex.build([p[0] for p in pairs], [p[1] for p in pairs], stamp, [p[2] for p in pairs])
             cached.save(self.cache_dir / "keyword")
             log.info("keyword index rebuilt department=%s chunks=%d", self.department, len(pairs))
         self._keyword = cached

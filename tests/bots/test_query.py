@@ -1,0 +1,42 @@
+"""Reading a question: the articles, paragraphs and laws it names, and follow-ups."""
+
+from __future__ import annotations
+
+from bots.query import article_refs, contextualise, is_follow_up, law_mentions, paragraph_refs
+
+TITLES = ["개인정보 보호법", "개인정보 보호법 시행령", "민원 처리에 관한 법률", "건축법"]
+
+
+def test_articles_are_found_however_they_are_spaced() -> None:
+    assert article_refs("제39조의2에 따르면") == ["제39조의2"]
+    assert article_refs("39조의2 제1항과 제 15 조") == ["제39조의2", "제15조"]
+    assert article_refs("제 39 조 의 2") == ["제39조의2"]
+
+
+def test_money_and_words_with_jo_are_not_articles() -> None:
+    assert article_refs("예산 39조원, 조례와 조치, 2조직") == []
+
+
+def test_paragraphs_are_circled_numbers() -> None:
+    assert paragraph_refs("제39조의2 제2항 및 ③") == ["②", "③"]
+
+
+def test_laws_are_found_with_or_without_spaces_and_the_longest_title_wins() -> None:
+    assert law_mentions("개인정보보호법 제39조의2는?", TITLES) == ["개인정보 보호법"]
+    assert law_mentions("개인정보 보호법 시행령 제5조", TITLES) == ["개인정보 보호법 시행령"]
+    assert law_mentions("「민원 처리에 관한 법률」과 건축법", TITLES) == ["민원 처리에 관한 법률", "건축법"]
+    assert law_mentions("여권 재발급 기한", TITLES) == []
+
+
+def test_a_follow_up_inherits_the_law_and_article_of_the_turn_before() -> None:
+    text, analysis = contextualise("제2항은요?", ["개인정보 보호법 제39조의2는 무엇을 정하나요?"], TITLES)
+    assert analysis.laws == ["개인정보 보호법"] and analysis.articles == ["제39조의2"]
+    assert analysis.paragraphs == ["②"]
+    assert "개인정보 보호법 제39조의2" in text
+
+
+def test_a_question_that_stands_alone_is_searched_alone() -> None:
+    question = "건축법에서 건축허가를 받아야 하는 건축물은 무엇인가요?"
+    text, analysis = contextualise(question, ["개인정보 보호법 제39조의2는?"], TITLES)
+    assert text == question and analysis.laws == ["건축법"]
+    assert not is_follow_up(question) and is_follow_up("그 기한은요?")
