@@ -1,0 +1,250 @@
+"""The citation contract: sources numbered by code, `[n]` markers parsed, invalid ones dropped and counted.
+
+A citation is `{n, file, page, article, paragraph, heading, quote}` and reads like
+`「개인정보 보호법」 제39조의2제1항 — 개인정보보호법.pdf 12쪽`. Numbers are given to sources here, in the order the
+sources are shown to the generator; a model never invents them. After generation, the markers in the text are
+checked against the sources: a marker pointing at no source is removed from the text and counted, and the answer
+lists only the sources it cites. Numbers are not renumbered after generation: the text streamed to a user while
+it is generated must read the same as the final answer.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from connectors.chunk import Chunk
+
+_CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳㉑㉒㉓㉔㉕㉖㉗㉘㉙㉚㉛㉜㉝㉞㉟㊱㊲㊳㊴㊵㊶㊷㊸㊹㊺㊻㊼㊽㊾㊿"
+# "[3]", "[1, 2]", "[1][2]", "[ 2 ]", full-width brackets too; not "[별표 1]" or "[시행 2026. 9. 11.]".
+MARKER = re.compile(r"[\[［]\s*(\d{1,3}(?:\s*[,，]\s*\d{1,3})*)\s*[\]］]")
+_QUOTE_CHARS = 300
+_NUMBER = re.compile(r"\d[\d,.]*\s*[가-힣%]?")
+
+
+@dataclass(slots=True)
+class Source:
+    """A retrieved passage as shown to the generator, numbered from 1."""
+
+    n: int
+    chunk: Chunk
+    text: str  # what the generator sees: the hit chunk and, for statutes, its neighbouring paragraphs
+    score: float = 0.0
+    parts: list[Chunk] = field(default_factory=list)  # the chunks `text` was made of (default: the chunk)
+
+
+@dataclass(slots=True)
+class Citation:
+    """One cited source, as the answer lists it."""
+
+    n: int
+    file: str
+    page: int | None
+    article: str
+    paragraph: str
+    heading: str
+    quote: str
+    title: str = ""
+    department: str = ""
+    source: int = 0  # the source number the generator used (before renumbering)
+
+    @property
+    def label(self) -> str:
+        """`「개인정보 보호법」 제39조의2제1항 — 개인정보보호법.pdf 12쪽`."""
+        return render(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form, with the rendered line as `label`."""
+        data = asdict(self)
+        data["label"] = self.label
+        return data
+
+
+@dataclass(slots=True)
+class Resolved:
+    """Generated text with its markers checked: the text, the citations it makes, and what was dropped."""
+
+    text: str
+    citations: list[Citation] = field(default_factory=list)
+    dropped: list[int] = field(default_factory=list)  # marker numbers that pointed at no source
+
+
+def paragraph_number(paragraph: str) -> int:
+    """"②" -> 2; 0 when not a circled number."""
+    return _CIRCLED.index(paragraph) + 1 if paragraph and paragraph in _CIRCLED else 0
+
+
+def render(citation: Citation) -> str:
+    """The citation line: law or document name, article and paragraph (or heading), file and page."""
+    where = citation.article
+    number = paragraph_number(citation.paragraph)
+    if where and number:
+        where += f"제{number}항"
+    if not where:
+        where = citation.heading.split(" > ")[-1] if citation.heading else ""
+    name = f"「{citation.title}」" if citation.title else ""
+    head = " ".join(part for part in (name, where) if part)
+    file = citation.file.rsplit("/", 1)[-1]
+    tail = f"{file} {citation.page}쪽" if citation.page else file
+    return f"{head} — {tail}" if head else tail
+
+
+def number_sources(items: Sequence[tuple[Chunk, str, float, list[Chunk]]]) -> list[Source]:
+    """Number passages (hit chunk, text shown, score, chunks of the text) 1..n in the order they will be shown."""
+    return [Source(n, chunk, text, score, parts) for n, (chunk, text, score, parts) in enumerate(items, 1)]
+
+
+def markers(text: str) -> list[int]:
+    """Every marker number in a text, in order (with repeats)."""
+    return [int(number) for match in MARKER.finditer(text) for number in re.split(r"\s*[,，]\s*", match.group(1))]
+
+
+def resolve(text: str, sources: Sequence[Source]) -> Resolved:
+    """Check the markers of generated text against the sources; keep the valid ones, drop and count the rest."""
+    by_number = {source.n: source for source in sources}
+    cited: list[int] = []
+    dropped: list[int] = []
+
+    def replace(match: re.Match[str]) -> str:
+        kept: list[int] = []
+        for number in (int(n) for n in re.split(r"\s*[,，]\s*", match.group(1))):
+            if number not in by_number:
+                dropped.append(number)
+            elif number not in kept:
+                kept.append(number)
+        cited.extend(n for n in kept if n not in cited)
+        return "".join(f"[{n}]" for n in kept)
+
+    cleaned = MARKER.sub(replace, text)
+    cleaned = re.sub(r"[ \t]+([.,。])", r"\1", cleaned)  # a dropped marker leaves no space before punctuation
+    citations = [citation_of(by_number[number], number, _sentence_before(cleaned, number)) for number in sorted(cited)]
+    return Resolved(cleaned.strip(), citations, dropped)
+
+
+class MarkerFilter:
+    """Checks markers in streamed text as it arrives: valid ones pass, invalid ones are dropped and counted.
+
+    A piece ending inside a possible marker ("[1", "[1, ") is held back until the marker is complete.
+    """
+
+    _PARTIAL = re.compile(r"[\[［][\s\d,，]*$")
+
+    def __init__(self, valid: Sequence[int]) -> None:
+        self.valid = set(valid)
+        self.text = ""
+        self.dropped: list[int] = []
+        self._pending = ""
+
+    def feed(self, piece: str) -> str:
+        """The part of the text so far that can be shown."""
+        self._pending += piece
+        out: list[str] = []
+        while self._pending:
+            at = min((i for i in (self._pending.find("["), self._pending.find("［")) if i >= 0), default=-1)
+            if at < 0:
+                out.append(self._pending)
+                self._pending = ""
+                break
+            out.append(self._pending[:at])
+            rest = self._pending[at:]
+            match = MARKER.match(rest)
+            if match:
+                numbers = [int(n) for n in re.split(r"\s*[,，]\s*", match.group(1))]
+                self.dropped += [n for n in numbers if n not in self.valid]
+                out.append("".join(f"[{n}]" for n in dict.fromkeys(numbers) if n in self.valid))
+                self._pending = rest[match.end():]
+            elif self._PARTIAL.match(rest) and len(rest) < 24:
+                self._pending = rest
+                break
+            else:
+                out.append(rest[0])
+                self._pending = rest[1:]
+        shown = "".join(out)
+        self.text += shown
+        return shown
+
+    def flush(self) -> str:
+        """Whatever was held back at the end (an unfinished marker is dropped)."""
+        shown, self._pending = self._pending, ""
+        if self._PARTIAL.match(shown):
+            shown = ""
+        self.text += shown
+        return shown
+
+
+def citation_of(source: Source, n: int, claim: str = "") -> Citation:
+    """The citation of a source: its metadata, the paragraph holding the quote, and the quote itself."""
+    quote = best_quote(source.text, claim)
+    # The page and paragraph are those of the chunk the quote comes from: a source may hold several paragraphs
+    # of an article, each its own chunk with its own pages.
+    chunk = next((part for part in source.parts if quote and quote.rstrip("…")[:40] in part.text), source.chunk)
+    paragraph = paragraph_at(chunk.text, quote) or chunk.paragraph
+    return Citation(n=n, file=chunk.file, page=chunk.page_start, article=chunk.article, paragraph=paragraph,
+                    heading=chunk.heading, quote=quote, title=chunk.title, department=chunk.department,
+                    source=source.n)
+
+
+def paragraph_at(text: str, quote: str) -> str:
+    """The circled paragraph number in force where the quote starts in the text ("" if none or not found)."""
+    at = text.find(quote[:40]) if quote else -1
+    if at < 0:
+        return ""
+    before = [ch for ch in text[:at + 1] if ch in _CIRCLED]
+    return before[-1] if before else ""
+
+
+def best_quote(text: str, claim: str) -> str:
+    """The sentence of the source that best supports the claim, shortened.
+
+    Shared character pairs decide, with the claim's numbers ("4일", "72시간", "60,000원") counting most: a table
+    row stating another number is the wrong quote however many words it shares.
+    """
+    sentences = split_sentences(text)
+    if not sentences:
+        return ""
+    if claim:
+        wanted = _bigrams(claim)
+        numbers = set(_NUMBER.findall(claim))
+
+        def support(sentence: str) -> float:
+            shared = len(wanted & _bigrams(sentence)) + 8 * len(numbers & set(_NUMBER.findall(sentence)))
+            return shared / (1 + len(sentence) ** 0.5 / 4)
+
+        best = max(sentences, key=support)
+    else:
+        best = sentences[0]
+    return best if len(best) <= _QUOTE_CHARS else best[: _QUOTE_CHARS - 1] + "…"
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of Korean document text: split at line breaks, sentence ends and circled paragraph starts."""
+    parts: list[str] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line:
+            continue
+        # Split after a sentence end followed by a space (not inside "1. " item numbers), and before a circled
+        # paragraph number.
+        for piece in re.split(r"(?<=[가-힣)][.?!])\s+|(?<=[.?!]\))\s+|\s+(?=[①-⑳])", line):
+            piece = piece.strip()
+            if piece:
+                parts.append(piece)
+    return parts
+
+
+def _sentence_before(text: str, number: int) -> str:
+    """The sentence a marker closes: the text between the previous sentence end or marker and the marker."""
+    for match in MARKER.finditer(text):
+        numbers = [int(n) for n in re.split(r"\s*[,，]\s*", match.group(1))]
+        if number in numbers:
+            before = MARKER.sub("", text[: match.start()])
+            pieces = re.split(r"(?<=[.?!다])\s+|\n", before.rstrip())
+            return pieces[-1] if pieces else ""
+    return ""
+
+
+def _bigrams(text: str) -> set[str]:
+    compact = re.sub(r"\s+", "", text)
+    return {compact[i:i + 2] for i in range(len(compact) - 1)}

@@ -1,0 +1,73 @@
+"""The citation contract: numbering, marker checks, the citation line, the quote's paragraph and page."""
+
+from __future__ import annotations
+
+from bots.citations import Citation, MarkerFilter, markers, number_sources, render, resolve, split_sentences
+from connectors.chunk import Chunk
+
+
+def _statute(text: str, article: str, paragraph: str = "", page: int | None = 12) -> Chunk:
+    return Chunk(text=text, file="개인정보보호법.pdf", kind="statute", title="개인정보 보호법", article=article,
+                 paragraph=paragraph, page_start=page, page_end=page, department="정보보호담당관",
+                 heading="제6장 정보통신서비스 제공자 등의 개인정보 처리 등 특례")
+
+
+def test_the_citation_line_names_law_article_paragraph_file_and_page() -> None:
+    citation = Citation(n=1, file="법령/개인정보보호법.pdf", page=12, article="제39조의2", paragraph="①",
+                        heading="", quote="", title="개인정보 보호법")
+    assert render(citation) == "「개인정보 보호법」 제39조의2제1항 — 개인정보보호법.pdf 12쪽"
+
+
+def test_a_manual_citation_names_its_section_and_a_file_without_pages() -> None:
+    citation = Citation(n=2, file="여권 매뉴얼.hwpx", page=None, article="", paragraph="",
+                        heading="Ⅱ. 여권 민원 처리기한 > 1. 유형별 처리기한", quote="",
+                        title="여권 민원 업무 처리 매뉴얼")
+    assert render(citation) == "「여권 민원 업무 처리 매뉴얼」 1. 유형별 처리기한 — 여권 매뉴얼.hwpx"
+
+
+def test_markers_in_their_usual_spellings_are_read_and_look_alikes_are_not() -> None:
+    assert markers("가[1] 나 [2, 3] 다［4］ [별표 1] [시행 2026. 9. 11.] [ 5 ]") == [1, 2, 3, 4, 5]
+
+
+def test_a_marker_pointing_at_no_source_is_dropped_and_counted() -> None:
+    sources = number_sources([(_statute(f"제{i}조(목적) 본문 {i}.", f"제{i}조"), f"제{i}조(목적) 본문 {i}.", 1.0,
+                                [])
+                               for i in (1, 2, 3)])
+    resolved = resolve("첫째 사실이다 [1]. 둘째 사실이다 [7]. 셋째는 [3][2, 9].", sources)
+    assert "[7]" not in resolved.text and "[9]" not in resolved.text
+    assert resolved.dropped == [7, 9]
+    assert [c.n for c in resolved.citations] == [1, 2, 3]  # only cited sources, numbered as shown
+    assert resolved.text == "첫째 사실이다 [1]. 둘째 사실이다. 셋째는 [3][2]."
+
+
+def test_uncited_sources_are_not_listed() -> None:
+    sources = number_sources([(_statute("본문.", "제1조"), "본문.", 1.0, []),
+                              (_statute("다른.", "제2조"), "다른.", 1.0, [])])
+    assert [c.article for c in resolve("답이다 [2].", sources).citations] == ["제2조"]
+
+
+def test_the_quote_is_the_supporting_sentence_and_its_paragraph_and_page_are_those_of_its_chunk() -> None:
+    first = _statute("제39조의2(손해배상) ① 정보주체는 손해배상을 청구할 수 있다.", "제39조의2", "①", page=12)
+    second = _statute("제39조의2(손해배상) ② 법원은 300만원 이하의 범위에서 상당한 금액을 손해액으로 인정할 수 있다.",
+                      "제39조의2", "②", page=13)
+    text = first.text + "\n② 법원은 300만원 이하의 범위에서 상당한 금액을 손해액으로 인정할 수 있다."
+    sources = number_sources([(first, text, 1.0, [first, second])])
+    resolved = resolve("법원은 300만원 이하에서 손해액을 인정할 수 있습니다 [1].", sources)
+    citation = resolved.citations[0]
+    assert citation.quote.startswith("② 법원은 300만원")
+    assert (citation.paragraph, citation.page) == ("②", 13)
+    assert citation.label == "「개인정보 보호법」 제39조의2제2항 — 개인정보보호법.pdf 13쪽"
+
+
+def test_streamed_markers_split_across_pieces_are_checked_like_whole_ones() -> None:
+    stream = MarkerFilter([1, 2, 3])
+    pieces = ["처리기한은 4일이다 [", "1", "]. 다만 [7", "] 예외가 있다 [2, ", "9]. 끝 [3"]
+    shown = "".join(stream.feed(piece) for piece in pieces) + stream.flush()
+    assert shown == "처리기한은 4일이다 [1]. 다만  예외가 있다 [2]. 끝 "
+    assert stream.dropped == [7, 9]
+
+
+def test_sentences_split_at_ends_and_paragraph_numbers_but_not_inside_item_numbers() -> None:
+    text = "제16조(운영) ① 민원실은 9시부터 운영한다. 다만, 목요일은 20시까지 연장한다. ② 다음 각 호. 1. 가 2. 나"
+    assert split_sentences(text) == ["제16조(운영)", "① 민원실은 9시부터 운영한다.",
+                                     "다만, 목요일은 20시까지 연장한다.", "② 다음 각 호.", "1. 가 2. 나"]
