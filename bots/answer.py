@@ -1,0 +1,262 @@
+"""Answering: retrieve over the bot's departments, refuse on weak evidence, generate, check citations, trace.
+
+`Answerer.stream` yields events as the answer is made (text pieces, a notice when the generator fell back, a
+reset when text already shown is replaced) and ends with the finished `Answer`; `Answerer.ask` returns only that.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from bots.citations import Citation, MarkerFilter, Source, number_sources, resolve
+from bots.generators.base import NO_ANSWER, GenerationRequest, Generator, GeneratorError, Turn
+from bots.retrieval import Hit, HybridRetriever
+from bots.trace import AnswerTrace, TraceLog
+from connectors.chunk import Chunk
+
+log = logging.getLogger(__name__)
+
+DEFAULT_REFUSAL = "제공된 문서에서는 이 질문에 대한 답을 찾지 못했습니다. 정확한 내용은 {contact}에 문의해 주세요."
+FALLBACK_NOTICE = "언어 모델 서버가 응답하지 않아, 문서에서 찾은 문장으로 대신 답합니다."
+_SOURCE_CHARS = 3000  # most text of one source shown to the generator
+
+
+@dataclass(slots=True)
+class BotProfile:
+    """What answering needs to know of a bot."""
+
+    departments: list[str]
+    name: str = ""
+    slug: str = ""
+    instructions: str = ""
+    refusal_text: str = ""  # "" -> DEFAULT_REFUSAL; "{contact}" is replaced
+    contact: str = ""  # who to ask instead, e.g. "민원여권과(02-120)"; default: the departments' names
+
+    @property
+    def refusal(self) -> str:
+        """The refusal sentence, with the contact filled in."""
+        contact = self.contact or ", ".join(self.departments) or "담당 부서"
+        return (self.refusal_text or DEFAULT_REFUSAL).replace("{contact}", contact)
+
+
+@dataclass(slots=True)
+class Answer:
+    """A finished answer: text with `[n]` markers, the sources it cites, whether it refused, its trace."""
+
+    text: str
+    citations: list[Citation]
+    refused: bool
+    trace: AnswerTrace
+    notice: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON form for the command line and the API."""
+        return {"answer": self.text, "citations": [c.to_dict() for c in self.citations], "refused": self.refused,
+                "notice": self.notice, "trace_id": self.trace.id}
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    """More answer text."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Notice:
+    """Something the reader should know about this answer (the generator fell back)."""
+
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Reset:
+    """Text shown so far is replaced by what follows."""
+
+
+@dataclass(frozen=True, slots=True)
+class Done:
+    """The finished answer."""
+
+    answer: Answer
+
+
+Event = Delta | Notice | Reset | Done
+
+
+@dataclass
+class Answerer:
+    """Answers questions for one bot."""
+
+    retriever: HybridRetriever
+    generator: Generator
+    fallback: Generator  # the extractive generator: used when `generator` fails
+    profile: BotProfile
+    k: int = 5  # sources given to the generator
+    retrieve_k: int = 0  # units retrieved and traced (0: k); the evaluation asks for more than it shows
+    min_evidence: float = 0.0
+    traces: TraceLog | None = None
+    _timings: dict[str, float] = field(default_factory=dict)
+
+    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        """The finished answer."""
+        for event in self.stream(question, history):
+            if isinstance(event, Done):
+                return event.answer
+        raise RuntimeError("answer stream ended without an answer")  # pragma: no cover - stream always ends Done
+
+    def stream(self, question: str, history: Sequence[Turn] = ()) -> Iterator[Event]:
+        """Events of the answer as it is made; the last is Done."""
+        start = time.perf_counter()
+        trace = AnswerTrace(bot=self.profile.slug, departments=list(self.profile.departments), question=question,
+                            history=[turn.question for turn in history])
+        retrieval = self.retriever.search(question, max(self.k, self.retrieve_k), trace.history)
+        trace.timings_ms["retrieve"] = _ms(start)
+        trace.search_text = retrieval.search_text
+        trace.named = {"articles": retrieval.analysis.articles, "paragraphs": retrieval.analysis.paragraphs,
+                       "laws": retrieval.analysis.laws}
+        trace.retrieved = [_hit_record(hit) for hit in retrieval.hits]
+        trace.evidence = round(retrieval.evidence, 4)
+        hits = retrieval.hits[: self.k]
+        if not hits or retrieval.evidence < self.min_evidence:
+            yield from self._refuse(trace, "evidence", start)
+            return
+        sources = number_sources([(hit.chunk, source_text(hit), hit.score, hit.context or [hit.chunk])
+                                  for hit in hits])
+        request = GenerationRequest(question=question, sources=sources, history=list(history),
+                                    instructions=self.profile.instructions, bot_name=self.profile.name)
+        shown = ""  # text passed on so far, held back or not
+        displayed = False  # whether any of it reached the reader
+        notice = ""
+        generator = self.generator
+        while True:
+            trace.generator = generator.name
+            markers = MarkerFilter([s.n for s in sources])
+            try:
+                for piece in generator.stream(request):
+                    trace.timings_ms.setdefault("first_token", _ms(start))
+                    text = markers.feed(piece)
+                    shown, ready = _hold_sentinel(shown, text)
+                    if ready:
+                        displayed = True
+                        yield Delta(ready)
+                tail = markers.flush()
+                shown, ready = _hold_sentinel(shown, tail, final=True)
+                if ready:
+                    displayed = True
+                    yield Delta(ready)
+                break
+            except GeneratorError as exc:
+                if generator is self.fallback:
+                    raise
+                log.warning("generator failed, falling back to extractive: %s", exc)
+                trace.fallback = str(exc)[:500]
+                notice = FALLBACK_NOTICE
+                if displayed:
+                    yield Reset()
+                shown, displayed = "", False
+                yield Notice(notice)
+                generator = self.fallback
+        trace.prompt = request.prompt
+        trace.dropped_markers = markers.dropped
+        trace.timings_ms["generate"] = _ms(start) - trace.timings_ms["retrieve"]
+        if NO_ANSWER in markers.text:
+            if displayed:
+                yield Reset()
+            yield from self._refuse(trace, "generator", start, notice)
+            return
+        resolved = resolve(markers.text, sources)
+        answer = Answer(resolved.text, resolved.citations, False, trace, notice)
+        self._finish(trace, answer, start)
+        yield Done(answer)
+
+    def _refuse(self, trace: AnswerTrace, reason: str, start: float, notice: str = "") -> Iterator[Event]:
+        trace.refused = True
+        trace.refusal_reason = reason
+        text = self.profile.refusal
+        yield Delta(text)
+        answer = Answer(text, [], True, trace, notice)
+        self._finish(trace, answer, start)
+        yield Done(answer)
+
+    def _finish(self, trace: AnswerTrace, answer: Answer, start: float) -> None:
+        trace.answer = answer.text
+        trace.citations = [c.to_dict() for c in answer.citations]
+        trace.timings_ms["total"] = _ms(start)
+        if self.traces is not None:
+            try:
+                self.traces.write(trace)
+            except OSError as exc:  # an answer is not lost because its trace could not be written
+                log.error("trace not written: %s", exc)
+
+
+def source_text(hit: Hit) -> str:
+    """What the generator reads of a hit: the hit chunk and the neighbouring parts of its article, in order.
+
+    Neighbours are added nearest first, alternately after and before the hit, while the text stays within
+    _SOURCE_CHARS; a split article repeats its heading line on every part, which is shown once.
+    """
+    chunks = hit.context or [hit.chunk]
+    at = next((i for i, chunk in enumerate(chunks) if chunk.id == hit.chunk.id), 0)
+    texts = [_without_heading(chunk) if i else chunk.text for i, chunk in enumerate(chunks)]
+    chosen = {at}
+    size = len(texts[at])
+    for step in range(1, len(chunks)):
+        for i in (at + step, at - step):
+            if 0 <= i < len(chunks) and size + len(texts[i]) <= _SOURCE_CHARS:
+                chosen.add(i)
+                size += len(texts[i])
+    ordered = sorted(chosen)
+    parts = [texts[i] if i != ordered[0] else chunks[i].text for i in ordered]
+    return "\n".join(parts)[: max(_SOURCE_CHARS, len(texts[at]))]
+
+
+def _without_heading(chunk: Chunk) -> str:
+    """A split article's part without its repeated heading line ("제16조(여권 민원실의 운영)")."""
+    first, _, rest = chunk.text.partition("\n")
+    return rest if chunk.article and rest and first.startswith(chunk.article) else chunk.text
+
+
+def _hold_sentinel(shown: str, text: str, final: bool = False) -> tuple[str, str]:
+    """Hold back the start of an answer until it cannot be the NO_ANSWER sentinel; returns (shown, to show)."""
+    total = shown + text
+    if shown.strip() and not NO_ANSWER.startswith(shown.strip()):
+        return total, text
+    if not final and NO_ANSWER.startswith(total.strip()):
+        return total, ""  # still possibly the sentinel (or nothing yet)
+    if NO_ANSWER in total:
+        return total, ""
+    return total, total
+
+
+def _hit_record(hit: Hit) -> dict[str, Any]:
+    chunk = hit.chunk
+    return {"id": chunk.id, "department": chunk.department, "file": chunk.file, "title": chunk.title,
+            "article": chunk.article, "paragraph": chunk.paragraph, "page": chunk.page_start,
+            "page_end": chunk.page_end, "heading": chunk.heading, "score": round(hit.score, 6),
+            "dense_rank": hit.dense_rank, "keyword_rank": hit.keyword_rank, "named": hit.named,
+            "coverage": round(hit.coverage, 4)}
+
+
+def _ms(start: float) -> float:
+    return round((time.perf_counter() - start) * 1000, 2)
+
+
+__all__ = [
+    "DEFAULT_REFUSAL",
+    "Answer",
+    "Answerer",
+    "BotProfile",
+    "Delta",
+    "Done",
+    "Event",
+    "Notice",
+    "Reset",
+    "Source",
+    "Turn",
+    "source_text",
+]

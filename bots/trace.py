@@ -1,0 +1,74 @@
+"""Answer traces: what was asked, what was found (with scores), what was sent, which generator answered, timings.
+
+Kept as one JSON line per answer in `traces/YYYY-MM-DD.jsonl` of the data folder, personal data masked, for the
+evaluation and the web app's insights.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bots.privacy import mask
+
+
+@dataclass(slots=True)
+class AnswerTrace:
+    """The record of one answer."""
+
+    id: str = field(default_factory=lambda: uuid.uuid4().hex)
+    created: str = field(default_factory=lambda: datetime.now(UTC).isoformat(timespec="seconds"))
+    bot: str = ""
+    departments: list[str] = field(default_factory=list)
+    question: str = ""
+    history: list[str] = field(default_factory=list)
+    search_text: str = ""
+    named: dict[str, list[str]] = field(default_factory=dict)  # articles, paragraphs and laws the question names
+    retrieved: list[dict[str, Any]] = field(default_factory=list)
+    evidence: float = 0.0
+    prompt: list[dict[str, str]] = field(default_factory=list)
+    generator: str = ""
+    fallback: str = ""  # why the configured generator was replaced by the extractive one
+    dropped_markers: list[int] = field(default_factory=list)
+    refused: bool = False
+    refusal_reason: str = ""  # "evidence" (below the threshold) or "generator" (it said the documents do not answer)
+    answer: str = ""
+    citations: list[dict[str, Any]] = field(default_factory=list)
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """One masked JSON line."""
+        return mask(json.dumps(asdict(self), ensure_ascii=False))
+
+
+class TraceLog:
+    """Appends traces to a dated JSONL file; safe to share between threads."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._lock = threading.Lock()
+
+    def write(self, trace: AnswerTrace) -> None:
+        """Append one trace."""
+        line = trace.to_json()
+        path = self.folder / f"{trace.created[:10]}.jsonl"
+        with self._lock:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            with path.open("a", encoding="utf-8") as out:
+                out.write(line + "\n")
+
+    def read(self, trace_id: str) -> dict[str, Any] | None:
+        """A trace by id (newest files first), or None."""
+        for path in sorted(self.folder.glob("*.jsonl"), reverse=True):
+            with path.open(encoding="utf-8") as lines:
+                for line in lines:
+                    if trace_id in line:
+                        row = json.loads(line)
+                        if row.get("id") == trace_id:
+                            return dict(row)
+        return None
