@@ -5,4 +5,4 @@ cd "$(dirname "$0")/.."
 bash scripts/install.sh .
 export DEPTBOT_DATA_DIR=${DEPTBOT_DATA_DIR:-$PWD/data}
 .venv/bin/deptbot reindex --all sample_manuals
-.venv/bin/deptbot search "여권 재발급 처리기한은 며칠인가요?" -k 3
+.venv/bin/deptbot ask "여권 재발급 처리기한은 며칠인가요?"

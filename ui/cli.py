@@ -1,4 +1,4 @@
-"""The `deptbot` command line: re-indexing by script, inspecting what was made, searching."""
+"""The `deptbot` command line: re-indexing by script, inspecting what was made, asking, evaluating."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 
 import click
 
+from bots.answer import BotProfile
 from connectors.errors import ConnectorError
 from connectors.ingest import Progress, ReindexReport
 from ui.settings import Settings
@@ -55,7 +56,7 @@ def with_services(func: F) -> F:
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
 def main() -> None:
-    """deptbot: 부서 문서로 답하는 챗봇 — 색인, 문서 확인, 검색."""
+    """deptbot: 부서 문서로 답하는 챗봇 — 색인, 문서 확인, 질문, 평가."""
 
 
 @main.command()
@@ -223,6 +224,125 @@ def search(services: Services, question: str, departments: tuple[str, ...], k: i
         where = " ".join(str(x) for x in (f"「{row['title']}」", row["article"], row["paragraph"]) if x)
         click.echo(f"[{n}] {where} — {row['department']}/{row['file']} {_pages(row['page_start'], row['page_end'])}")
         click.echo("    " + row["text"][:200].replace("\n", " ") + "\n")
+
+def _profile(services: Services, departments: tuple[str, ...], bot: str | None) -> BotProfile:
+    """The bot to answer as: a saved bot, or the named departments (all indexed ones when none is named)."""
+    from builder.definitions import load_bot
+
+    if bot and departments:
+        raise click.UsageError("--bot 과 --department 는 함께 쓸 수 없습니다")
+    known = services.store.departments()
+    if bot:
+        definition = load_bot(services.settings.data_dir, bot)
+        return BotProfile(departments=definition.departments, name=definition.name, slug=definition.slug,
+                          instructions=definition.instructions, refusal_text=definition.refusal,
+                          contact=definition.contact)
+    if not known:
+        raise click.ClickException("색인된 부서가 없습니다 — 먼저 'deptbot reindex'로 문서를 색인해 주세요")
+    unknown = [d for d in departments if d not in known]
+    if unknown:
+        raise click.UsageError(f"색인되지 않은 부서: {', '.join(unknown)} (색인된 부서: {', '.join(known)})")
+    return BotProfile(departments=list(departments) or known)
+
+
+@main.command()
+@click.argument("question")
+@click.option("--department", "departments", multiple=True, help="부서 이름 (여러 번 쓸 수 있음; 없으면 색인된 전체)")
+@click.option("--bot", help="봇 slug (데이터 폴더의 bots/SLUG.json)")
+@click.option("--json", "as_json", is_flag=True, help="답, 출처, 거절 여부, trace id를 JSON으로 출력")
+@with_services
+def ask(services: Services, question: str, departments: tuple[str, ...], bot: str | None, as_json: bool) -> None:
+    """부서 문서에 근거해 질문에 답합니다 (출처 [n] 표시, 답이 문서에 없으면 그렇다고 말함)."""
+    from bots.answer import Delta, Done, Notice, Reset
+    from ui.wiring import build_answerer
+
+    if not question.strip():
+        raise click.UsageError("질문이 비어 있습니다")
+    profile = _profile(services, departments, bot)
+    answerer = build_answerer(services, profile)
+    if as_json:
+        _emit(answerer.ask(question).to_dict())
+        return
+    answer = None
+    for event in answerer.stream(question):
+        if isinstance(event, Delta):
+            click.echo(event.text, nl=False)
+        elif isinstance(event, Notice):
+            click.secho(f"\n[알림] {event.text}", fg="yellow", err=True)
+        elif isinstance(event, Reset):
+            click.echo("\n---")
+        elif isinstance(event, Done):
+            answer = event.answer
+    click.echo()
+    if answer is not None and answer.citations:
+        click.echo("\n출처:")
+        for citation in answer.citations:
+            click.echo(f"[{citation.n}] {citation.label}")
+            click.echo(f"    “{citation.quote}”")
+
+
+@main.command(name="eval")
+@click.argument("questions_file", metavar="QUESTIONS.jsonl", type=click.Path(exists=True, dir_okay=False,
+                                                                              path_type=Path))
+@click.option("--corpus", "root", required=True, type=click.Path(exists=True, file_okay=False, path_type=Path),
+              help="부서별 하위 폴더가 있는 문서 폴더 (필요하면 먼저 색인)")
+@click.option("--k", "k", default=10, show_default=True, type=click.IntRange(1, 100), help="검색해 채점할 단위 수")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="질문마다 한 줄씩 결과를 쓸 JSONL")
+@click.option("--json", "as_json", is_flag=True, help="지표를 JSON으로 출력")
+@with_services
+def evaluate(services: Services, questions_file: Path, root: Path, k: int, output: Path | None,
+             as_json: bool) -> None:
+    """평가 질문을 모두 묻고 hit@1/5/10, MRR, 인용 정확도, 거절 정밀도·재현율, 지연 시간을 보고합니다."""
+    from bots.evaluation import ask_all, load_questions, output_line, report
+    from ui.wiring import build_answerer
+
+    questions = load_questions(questions_file)
+    jobs = _jobs(None, None, root)
+    interactive = not as_json and sys.stderr.isatty()
+    with services.reindexer, _progress(enabled=interactive) as progress:
+        done = services.reindexer.reindex_many([(folder, name) for folder, name, _ in jobs], progress=progress)
+    failed = sum(r.totals()["failed"] for r in done)
+    if failed:
+        click.echo(f"주의: 파일 {failed}개를 색인하지 못했습니다 ('deptbot documents list'로 확인)", err=True)
+    profile = BotProfile(departments=[name for _, name, _ in jobs])
+    answerer = build_answerer(services, profile, retrieve_k=k, keep_traces=False)
+    with _progress(enabled=interactive) as bar:
+        results = ask_all(answerer, questions, None if bar is None else lambda d, t: bar(d, t, "질문"))
+    if output is not None:
+        with output.open("w", encoding="utf-8") as out:
+            for result in results:
+                out.write(json.dumps(output_line(result), ensure_ascii=False) + "\n")
+    metrics = report(results)
+    if as_json:
+        _emit(metrics)
+    else:
+        _print_metrics(metrics)
+
+
+def _print_metrics(metrics: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title="평가 결과")
+    columns = ["questions", "hit@1", "hit@5", "hit@10", "mrr", "citation_accuracy", "latency_p50_ms",
+               "latency_p95_ms"]
+    table.add_column("dataset")
+    for column in columns:
+        table.add_column(column, justify="right")
+    rows = [*metrics["datasets"].items(), ("전체", metrics["overall"])]
+    for name, values in rows:
+        table.add_row(name, *(_cell(values.get(column)) for column in columns))
+    Console().print(table)
+    refusal = metrics["refusal"]
+    click.echo(f"거절: 정밀도 {refusal['precision']:.3f}, 재현율 {refusal['recall']:.3f} "
+               f"(거절 {refusal['refused']}건, 답이 없는 질문 {refusal['unanswerable']}건)")
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.3f}" if isinstance(value, float) and value <= 1 else str(value)
+
 
 if __name__ == "__main__":
     main()

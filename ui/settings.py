@@ -38,6 +38,36 @@ class ChunkingSettings(BaseModel):
     article_split_chars: int = Field(1500, description="A statute article longer than this is split by 항", ge=300)
 
 
+class AnswerSettings(BaseModel):
+    """How answers are made from what retrieval finds."""
+
+    top_k: int = Field(5, description="Sources given to the generator (an answer cites at most these)", ge=1, le=20)
+    min_evidence: float = Field(0.5, description="Refuse when the best sources cover less than this share of the "
+                                "question's weighted terms (0-1; calibrated on the DEV questions)", ge=0, le=1)
+    refusal_text: str = Field("", description="The refusal sentence; '{contact}' becomes the departments to ask "
+                              "(empty: the built-in Korean sentence)")
+    dense_weight: float = Field(-1.0, description="Weight of the vector search in the fusion (-1: automatic, 0 for "
+                                "the offline hashing embedder and 1 for a real embedding model)", ge=-1)
+
+
+class LLMSettings(BaseModel):
+    """Which generator writes the answers."""
+
+    generator: Literal["extractive", "openai"] = Field(
+        "extractive", description="extractive: quotes the answering sentences, offline (default); openai: any "
+        "OpenAI-compatible chat server, falling back to extractive when it fails")
+    base_url: str = Field("", description="openai: the server's base URL, e.g. http://127.0.0.1:8000/v1")
+    model: str = Field("", description="openai: the chat model name")
+    api_key: SecretStr = Field(SecretStr("not-needed"), description="openai: the API key, if the server wants one")
+    temperature: float = Field(0.1, description="openai: sampling temperature", ge=0, le=2)
+    max_tokens: int = Field(1024, description="openai: longest answer, in tokens", ge=16)
+    timeout: float = Field(30.0, description="openai: seconds before a request is abandoned (then extractive)", gt=0)
+    max_retries: int = Field(1, description="openai: retries of a failed request before falling back", ge=0)
+    stream: bool = Field(True, description="openai: stream the answer as it is written")
+    prompt_file: Path | None = Field(None, description="openai: a prompt file with '### system' and '### user' "
+                                     "sections (default: bots/prompts/answer.txt)")
+
+
 class Settings(BaseSettings):
     """deptbot settings; environment variables DEPTBOT_<NAME> (nested: DEPTBOT_EMBEDDER__KIND)."""
 
@@ -54,3 +84,5 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING", description="Logging level")
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings, description="The embedder")
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunk sizes")
+    answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answering")
+    llm: LLMSettings = Field(default_factory=LLMSettings, description="The generator")
