@@ -98,7 +98,8 @@ class Answerer:
     profile: BotProfile
     k: int = 5  # sources given to the generator
     retrieve_k: int = 0  # units retrieved and traced (0: k); the evaluation asks for more than it shows
-    min_evidence: float = 0.0
+    min_evidence: float = 0.0  # refuse below this support (Retrieval.evidence)
+    min_evidence_unknown: float = 0.0  # ... or below this one when the question has words no document has
     traces: TraceLog | None = None
     _timings: dict[str, float] = field(default_factory=dict)
 
@@ -121,8 +122,10 @@ class Answerer:
                        "laws": retrieval.analysis.laws}
         trace.retrieved = [_hit_record(hit) for hit in retrieval.hits]
         trace.evidence = round(retrieval.evidence, 4)
+        trace.unknown_terms = retrieval.unknown
         hits = retrieval.hits[: self.k]
-        if not hits or retrieval.evidence < self.min_evidence:
+        if not hits or retrieval.evidence < self.min_evidence or (
+                retrieval.unknown and retrieval.evidence < self.min_evidence_unknown):
             yield from self._refuse(trace, "evidence", start)
             return
         sources = number_sources([(hit.chunk, source_text(hit), hit.score, hit.context or [hit.chunk])

@@ -31,6 +31,7 @@ class AnswerTrace:
     named: dict[str, list[str]] = field(default_factory=dict)  # articles, paragraphs and laws the question names
     retrieved: list[dict[str, Any]] = field(default_factory=list)
     evidence: float = 0.0
+    unknown_terms: list[str] = field(default_factory=list)  # question words no document has
     prompt: list[dict[str, str]] = field(default_factory=list)
     generator: str = ""
     fallback: str = ""  # why the configured generator was replaced by the extractive one

@@ -42,8 +42,12 @@ class AnswerSettings(BaseModel):
     """How answers are made from what retrieval finds."""
 
     top_k: int = Field(5, description="Sources given to the generator (an answer cites at most these)", ge=1, le=20)
-    min_evidence: float = Field(0.5, description="Refuse when the best sources cover less than this share of the "
-                                "question's weighted terms (0-1; calibrated on the DEV questions)", ge=0, le=1)
+    min_evidence: float = Field(1.4, description="Refuse when the best source holds less of the question's rare "
+                                "vocabulary than this (summed inverse document frequencies of the question words "
+                                "it contains, in units of the rarest possible word; calibrated on the DEV questions)",
+                                ge=0)
+    min_evidence_unknown: float = Field(2.2, description="The same threshold for a question with words that no "
+                                        "document has (e.g. a facility the documents never mention)", ge=0)
     refusal_text: str = Field("", description="The refusal sentence; '{contact}' becomes the departments to ask "
                               "(empty: the built-in Korean sentence)")
     dense_weight: float = Field(-1.0, description="Weight of the vector search in the fusion (-1: automatic, 0 for "

@@ -105,4 +105,6 @@ def build_answerer(services: Services, profile: BotProfile, *, generator: Genera
     extractive = ExtractiveGenerator(services.tokenizer)
     return Answerer(retriever=retriever, generator=generator or build_generator(settings, services.tokenizer),
                     fallback=extractive, profile=profile, k=settings.answer.top_k, retrieve_k=retrieve_k,
-                    min_evidence=settings.answer.min_evidence, traces=services.traces if keep_traces else None)
+                    min_evidence=settings.answer.min_evidence,
+                    min_evidence_unknown=settings.answer.min_evidence_unknown,
+                    traces=services.traces if keep_traces else None)

@@ -27,7 +27,7 @@ def _questions(answerable: bool) -> list[dict[str, Any]]:
 def _answerer(services: Services, min_evidence: float | None = None, **profile: Any) -> Answerer:
     answerer = build_answerer(services, BotProfile(departments=profile.pop("departments", DEPARTMENTS), **profile))
     if min_evidence is not None:
-        answerer.min_evidence = min_evidence
+        answerer.min_evidence = answerer.min_evidence_unknown = min_evidence
     return answerer
 
 

@@ -50,7 +50,8 @@ def answerer_for(services: Services, url: str, *, stream: bool = True, timeout: 
                  top_k: int = 5) -> Answerer:
     """An answerer over 민원여권과 with the OpenAI generator on `url`, built as the app builds it."""
     settings = services.settings.model_copy(update={
-        "answer": services.settings.answer.model_copy(update={"min_evidence": 0.0, "top_k": top_k}),
+        "answer": services.settings.answer.model_copy(update={"min_evidence": 0.0, "min_evidence_unknown": 0.0,
+                                                                 "top_k": top_k}),
         "llm": LLMSettings(generator="openai", base_url=url, model="test-model", timeout=timeout,
                            max_retries=max_retries, stream=stream),
     })
