@@ -82,12 +82,16 @@ class HybridRetriever:
     """Asks every department index both ways, ranks each method across departments, fuses and groups by unit."""
 
     def __init__(self, *, indexes: Sequence[DepartmentIndex], tokenizer: KoreanTokenizer, depth: int = 60,
-                 dense_weight: float = 1.0, keyword_weight: float = 1.0) -> None:
+                 dense_weight: float = 1.0, keyword_weight: float = 1.0, citation_weight: float = 0.1) -> None:
         self.indexes = list(indexes)
         self.tokenizer = tokenizer
         self.depth = depth
         self.dense_weight = dense_weight
         self.keyword_weight = keyword_weight
+        # Statutes point at their central articles ("제24조에 따른 소방안전관리자"): an article its law cites often
+        # is what a plain question on the topic is usually about. On DEV (BM25 alone) this prior moved hit@5 of
+        # fire-safety questions 0.43 -> 0.57 and precedent 0.41 -> 0.49, koblex 0.74 -> 0.69, manuals unchanged.
+        self.citation_weight = citation_weight
 
     def retrieve(self, question: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
         """The k best units for a question."""
@@ -125,6 +129,8 @@ class HybridRetriever:
                         dense.append((similarity, d, ki.position[chunk_id]))
             scores = ki.term_scores(tokens, _rescale(shared, ki))
             if scores is not None:
+                if self.citation_weight:
+                    scores = scores * ki.citation_prior(self.citation_weight)
                 top = _top(scores, self.depth)
                 keyword += [(float(scores[i]), d, int(i)) for i in top if scores[i] > 0]
         for ranked, weight, is_dense in ((dense, self.dense_weight, True), (keyword, self.keyword_weight, False)):

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import shutil
 from dataclasses import astuple, dataclass
 from pathlib import Path
@@ -21,7 +22,8 @@ import numpy as np
 from connectors.korean import TOKENIZER_VERSION
 
 log = logging.getLogger(__name__)
-_FORMAT = 2
+_FORMAT = 3
+_ARTICLE_TERM = re.compile(r"^제\d+조(?:의\d+)?$")  # the whole-reference terms the Korean tokenizer keeps
 CATALOG_KEYS = ("file", "title", "article", "paragraph", "ordinal", "page_start", "page_end", "kind")
 
 
@@ -37,6 +39,7 @@ class CatalogRow:
     page_start: int = 0
     page_end: int = 0
     kind: str = ""
+    cited: int = 0  # for an article: how many other chunks of its law refer to it ("제24조에 따른 …")
 
     @classmethod
     def from_metadata(cls, meta: dict[str, Any]) -> CatalogRow:
@@ -52,6 +55,19 @@ class CatalogRow:
                    kind=text("kind"))
 
 
+def _count_citations(rows: list[CatalogRow], tokens: list[list[str]]) -> None:
+    """Set each article's `cited`: the chunks of the same file (other articles) whose text refers to it."""
+    counts: dict[tuple[str, str], int] = {}
+    for row, terms in zip(rows, tokens, strict=True):
+        if row.kind != "statute":
+            continue
+        for term in {t for t in terms if t.startswith("제") and _ARTICLE_TERM.match(t)}:
+            if term != row.article:
+                counts[(row.file, term)] = counts.get((row.file, term), 0) + 1
+    for row in rows:
+        row.cited = counts.get((row.file, row.article), 0) if row.kind == "statute" and row.article else 0
+
+
 class KeywordIndex:
     """BM25 (bm25s) over pre-tokenised chunks, searchable by chunk id."""
 
@@ -65,6 +81,23 @@ class KeywordIndex:
         self._document_frequency: dict[str, int] | None = None
         self._articles: dict[tuple[str, str], list[int]] | None = None
         self._titles: set[str] | None = None
+        self._priors: dict[float, np.ndarray] = {}
+
+    def citation_prior(self, weight: float) -> np.ndarray:
+        """Per chunk: 1 + weight * log(1 + times its article is cited in its law), averaging 1 over each file.
+
+        Averaging 1 per file keeps a law as a whole, and every manual, where BM25 put it; inside a law, its
+        central articles (the ones its other articles refer to) move up.
+        """
+        if weight not in self._priors:
+            prior = 1.0 + weight * np.log1p(np.array([row.cited for row in self.rows], dtype=np.float32))
+            by_file: dict[str, list[int]] = {}
+            for i, row in enumerate(self.rows):
+                by_file.setdefault(row.file, []).append(i)
+            for rows in by_file.values():
+                prior[rows] /= prior[rows].mean()
+            self._priors[weight] = prior
+        return self._priors[weight]
 
     @property
     def titles(self) -> set[str]:
@@ -94,6 +127,8 @@ class KeywordIndex:
         retriever = bm25s.BM25(k1=1.2, b=0.75)
         # bm25s needs at least one token per document; an empty chunk gets a placeholder that no query has.
         retriever.index([t or ["\u0000"] for t in tokens], show_progress=False)
+        if rows is not None:
+            _count_citations(rows, tokens)
         return cls(list(ids), retriever, stamp, rows)
 
     @property
