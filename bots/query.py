@@ -11,6 +11,8 @@ import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
+from connectors.korean import squash
+
 # "제39조의2", "39조의2", "제 39 조 의 2"; not "39조원" (money) and not the 조 of "조례", "조치" or "조직".
 _ARTICLE = re.compile(r"(?<![\d가-힣])(?:제\s?)?(\d{1,4})\s?조(?:\s?의\s?(\d{1,3}))?(?![례치정사직건합작원])")
 _PARAGRAPH = re.compile(r"(?:제\s?(\d{1,2})\s?항)|([①-⑳])")
@@ -38,11 +40,6 @@ QUESTION_STOPWORDS = frozenset({
     # light verbs and bound or pointing words
     "있다", "없다", "하다", "되다", "이다", "않다", "수", "것", "등", "때", "후", "위", "이", "그", "저",
 })
-
-
-def squash(text: str) -> str:
-    """A law name without spaces, middle dots or brackets, for matching loose spellings."""
-    return re.sub(r"[\s·ㆍ「」『』\"'()]", "", text)
 
 
 @dataclass(slots=True)

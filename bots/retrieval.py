@@ -82,7 +82,8 @@ class HybridRetriever:
     """Asks every department index both ways, ranks each method across departments, fuses and groups by unit."""
 
     def __init__(self, *, indexes: Sequence[DepartmentIndex], tokenizer: KoreanTokenizer, depth: int = 60,
-                 dense_weight: float = 1.0, keyword_weight: float = 1.0, citation_weight: float = 0.1) -> None:
+                 dense_weight: float = 1.0, keyword_weight: float = 1.0, citation_weight: float = 0.1,
+                 freshness: float = 1.0) -> None:
         self.indexes = list(indexes)
         self.tokenizer = tokenizer
         self.depth = depth
@@ -92,6 +93,9 @@ class HybridRetriever:
         # is what a plain question on the topic is usually about. On DEV (BM25 alone) this prior moved hit@5 of
         # fire-safety questions 0.43 -> 0.57 and precedent 0.41 -> 0.49, koblex 0.74 -> 0.69, manuals unchanged.
         self.citation_weight = citation_weight
+        # Seconds a department's keyword index is used without checking Chroma for a newer version stamp (a
+        # re-index by another process is seen within this time; each check costs a Chroma request).
+        self.freshness = freshness
 
     def retrieve(self, question: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
         """The k best units for a question."""
@@ -99,7 +103,7 @@ class HybridRetriever:
 
     def search(self, question: str, k: int = 5, history: Sequence[str] = ()) -> Retrieval:
         """The k best units for a question (in the context of earlier questions), with the analysis."""
-        keywords = [index.keyword_index() for index in self.indexes]
+        keywords = [index.keyword_index(max_age=self.freshness) for index in self.indexes]
         titles = {title for ki in keywords for title in ki.titles}
         search_text, analysis = contextualise(question, history, titles)
         if not self.indexes:
@@ -124,7 +128,7 @@ class HybridRetriever:
         shared = _shared_idf(tokens, keywords)
         for d, (index, ki) in enumerate(zip(self.indexes, keywords, strict=True)):
             if self.dense_weight > 0:
-                for chunk_id, similarity in self._dense(index, vector):
+                for chunk_id, similarity in self._dense(index, vector, ki.size):
                     if chunk_id in ki.position:
                         dense.append((similarity, d, ki.position[chunk_id]))
             scores = ki.term_scores(tokens, _rescale(shared, ki))
@@ -143,8 +147,7 @@ class HybridRetriever:
                 else:
                     entry.keyword_rank = rank
 
-    def _dense(self, index: DepartmentIndex, vector: list[float]) -> list[tuple[str, float]]:
-        count = index.count()
+    def _dense(self, index: DepartmentIndex, vector: list[float], count: int) -> list[tuple[str, float]]:
         if not count:
             return []
         found = index.chunks.query(query_embeddings=[vector], n_results=min(self.depth, count), include=["distances"])
@@ -168,9 +171,8 @@ class HybridRetriever:
         articles = set(analysis.articles)
         for d, ki in enumerate(keywords):
             scores = None
-            for i, row in enumerate(ki.rows):
-                if row.kind != "statute" or squash(row.title) not in laws:
-                    continue
+            for i in ki.law_rows(laws):
+                row = ki.rows[i]
                 level = 2 if row.article in articles else (1 if analysis.laws else 0)
                 if not level:
                     continue

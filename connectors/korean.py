@@ -54,6 +54,11 @@ class KoreanTokenizer:
         return [_terms(text, tokens) for text, tokens in zip(texts, analysed, strict=True)]
 
 
+def squash(text: str) -> str:
+    """A law name without spaces, middle dots or brackets, for matching loose spellings of it."""
+    return re.sub(r"[\s·ㆍ「」『』\"'()]", "", text)
+
+
 def _terms(text: str, tokens: list[Any]) -> list[str]:
     terms = [_article_ref(m) for m in _ARTICLE_REF.finditer(text)]
     previous: Any = None

@@ -19,7 +19,7 @@ from typing import Any
 import bm25s
 import numpy as np
 
-from connectors.korean import TOKENIZER_VERSION
+from connectors.korean import TOKENIZER_VERSION, squash
 
 log = logging.getLogger(__name__)
 _FORMAT = 3
@@ -82,6 +82,17 @@ class KeywordIndex:
         self._articles: dict[tuple[str, str], list[int]] | None = None
         self._titles: set[str] | None = None
         self._priors: dict[float, np.ndarray] = {}
+        self._laws: dict[str, list[int]] | None = None
+
+    def law_rows(self, squashed_titles: set[str]) -> list[int]:
+        """Rows of the statutes whose title, without spaces and brackets (`bots.query.squash`), is given."""
+        if self._laws is None:
+            laws: dict[str, list[int]] = {}
+            for i, row in enumerate(self.rows):
+                if row.kind == "statute" and row.title:
+                    laws.setdefault(squash(row.title), []).append(i)
+            self._laws = laws
+        return [i for title in squashed_titles for i in self._laws.get(title, [])]
 
     def citation_prior(self, weight: float) -> np.ndarray:
         """Per chunk: 1 + weight * log(1 + times its article is cited in its law), averaging 1 over each file.

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from pathlib import Path
@@ -89,6 +90,7 @@ class DepartmentIndex:
         self.embedder = embedder
         self.cache_dir = cache_dir
         self._keyword: KeywordIndex | None = None
+        self._checked = 0.0  # time.monotonic() of the last stamp check
 
     # --- embedder stamp -------------------------------------------------------------------------------
     def check_embedder(self) -> None:
@@ -175,9 +177,17 @@ class DepartmentIndex:
                 yield chunk_id, tokens, CatalogRow.from_metadata(meta or {})
 
     # --- keyword index --------------------------------------------------------------------------------
-    def keyword_index(self) -> KeywordIndex:
-        """The BM25 index for the current stamp: from memory, from the disk cache, or rebuilt from Chroma."""
+    def keyword_index(self, max_age: float = 0.0) -> KeywordIndex:
+        """The BM25 index for the current stamp: from memory, from the disk cache, or rebuilt from Chroma.
+
+        With `max_age`, an index in memory whose stamp was checked less than that many seconds ago is used
+        without asking Chroma again (answering checks at most about once a second, not on every question).
+        """
+        now = time.monotonic()
+        if self._keyword is not None and now - self._checked < max_age:
+            return self._keyword
         stamp = self.stamp
+        self._checked = now
         if self._keyword is not None and self._keyword.stamp == stamp:
             return self._keyword
         cached = KeywordIndex.load(self.cache_dir / "keyword", stamp)
