@@ -164,11 +164,15 @@ class HybridRetriever:
             # An article named beside a law's short name ("소방시설법 제37조"): those acts are meant.
             laws = {squash(title) for title in analysis.short_names}
         if not laws:
-            # An article named without its law: the laws of the best fused results are meant.
+            # An article named without its law: the law of the best fused statute result is meant. Only that one:
+            # "제17조" of every law near the top would push the answer out (DEV precedent questions name articles
+            # of laws the corpus does not hold).
             best = sorted(candidates.values(), key=lambda c: -c.score)[:10]
-            laws = {squash(keywords[c.department].rows[c.row].title) for c in best
-                    if keywords[c.department].rows[c.row].kind == "statute"}
+            statutes = [keywords[c.department].rows[c.row] for c in best
+                        if keywords[c.department].rows[c.row].kind == "statute"]
+            laws = {squash(statutes[0].title)} if statutes else set()
         articles = set(analysis.articles)
+        inferred = not analysis.laws and not analysis.short_names
         for d, ki in enumerate(keywords):
             scores = None
             for i in ki.law_rows(laws):
@@ -186,6 +190,8 @@ class HybridRetriever:
                         if scores is None or scores[i] <= 0:
                             continue
                         entry = candidates.setdefault((d, i), _Candidate(d, i, score=float(scores[i]) * 1e-6))
+                    elif inferred:
+                        continue  # a guessed law's article the searches did not find at all is not meant
                     else:
                         entry = candidates.setdefault((d, i), _Candidate(d, i))
                 entry.named = max(entry.named, level)
