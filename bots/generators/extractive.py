@@ -62,10 +62,12 @@ class ExtractiveGenerator:
 
     name = "extractive"
 
-    def __init__(self, tokenizer: KoreanTokenizer, *, max_sentences: int = 3, per_source: int = 3) -> None:
+    def __init__(self, tokenizer: KoreanTokenizer, *, max_sentences: int = 4, per_source: int = 2,
+                 floor: float = 0.3) -> None:
         self.tokenizer = tokenizer
         self.max_sentences = max_sentences
         self.per_source = per_source
+        self.floor = floor  # a sentence scoring below this share of the best one is left out
 
     def stream(self, request: GenerationRequest) -> Iterator[str]:
         """The chosen sentences, one line each, or NO_ANSWER when no sentence shares a content word."""
@@ -123,7 +125,7 @@ class ExtractiveGenerator:
         ranked = sorted((s for s in sentences if s.score > 0), key=lambda s: -s.score)
         if not ranked:
             return []
-        floor = ranked[0].score * 0.5
+        floor = ranked[0].score * self.floor
         chosen: list[_Sentence] = []
         per_source: dict[int, int] = {}
         for sentence in ranked:
