@@ -46,7 +46,7 @@ class AnswerSettings(BaseModel):
                                 "vocabulary than this (summed inverse document frequencies of the question words "
                                 "it contains, in units of the rarest possible word; calibrated on the DEV questions)",
                                 ge=0)
-    min_evidence_unknown: float = Field(2.2, description="The same threshold for a question with words that no "
+    min_evidence_unknown: float = Field(2.0, description="The same threshold for a question with words that no "
                                         "document has (e.g. a facility the documents never mention)", ge=0)
     refusal_text: str = Field("", description="The refusal sentence; '{contact}' becomes the departments to ask "
                               "(empty: the built-in Korean sentence)")

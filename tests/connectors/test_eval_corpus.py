@@ -91,7 +91,7 @@ def test_eval_on_dev_beats_the_bm25_reference_everywhere(corpus_services: Servic
     metrics = json.loads(result.output)
     for dataset, reference in REFERENCE_HIT5.items():
         assert metrics["datasets"][dataset]["hit@5"] > reference, (dataset, metrics["datasets"][dataset])
-    assert metrics["refusal"]["recall"] >= 0.5 and metrics["refusal"]["precision"] >= 0.4, metrics["refusal"]
+    assert metrics["refusal"]["recall"] >= 0.6 and metrics["refusal"]["precision"] >= 0.6, metrics["refusal"]
     assert metrics["overall"]["citation_accuracy"] > 0.4
     lines = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == metrics["overall"]["questions"] == 172
