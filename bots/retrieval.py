@@ -97,6 +97,14 @@ class HybridRetriever:
         # re-index by another process is seen within this time; each check costs a Chroma request).
         self.freshness = freshness
 
+    def warm(self) -> None:
+        """Load every department's keyword index and build its lookups (done once, before the first question)."""
+        for index in self.indexes:
+            keywords = index.keyword_index(max_age=self.freshness)
+            keywords.warm(self.citation_weight)
+            # Chroma opens a collection's storage on its first read (up to ~0.7 s for a large one): do it now.
+            index.get_chunks(keywords.ids[:1])
+
     def retrieve(self, question: str, k: int = 5, history: Sequence[str] = ()) -> list[Hit]:
         """The k best units for a question."""
         return self.search(question, k, history).hits

@@ -102,6 +102,7 @@ def build_answerer(services: Services, profile: BotProfile, *, generator: Genera
         # hit@5 when fused with BM25, so it only breaks ties there. A real embedding model gets a full vote.
         dense_weight = 0.0 if services.embedder.id.startswith("hashing") else 1.0
     retriever = HybridRetriever(indexes=indexes, tokenizer=services.tokenizer, dense_weight=dense_weight)
+    retriever.warm()
     extractive = ExtractiveGenerator(services.tokenizer)
     return Answerer(retriever=retriever, generator=generator or build_generator(settings, services.tokenizer),
                     fallback=extractive, profile=profile, k=settings.answer.top_k, retrieve_k=retrieve_k,

@@ -45,6 +45,7 @@ _ANNOUNCES_LIST = re.compile(r"다음(?:의|과 같| 각)")
 _ITEM = re.compile(r"^(?:\d{1,2}[.)]|[가-하][.)]|[○◦·•\-–]|\(\d{1,2}\))\s*")
 _LIST_ITEMS = 6
 _MIN_CHARS = 12
+_ANALYSED = 40  # sentences analysed into morphemes, at most
 
 
 @dataclass(slots=True)
@@ -103,9 +104,16 @@ class ExtractiveGenerator:
                 sentences.append(_Sentence(source.n, position, text, frozenset(), items=items))
         if not sentences:
             return []
+        # Morpheme analysis is the costly part (a long case story brings five long articles): only the sentences
+        # sharing most character pairs with the question are analysed.
+        wanted_pairs = {t for t in wanted if t.startswith("\u0001")}
+        for sentence in sentences:
+            sentence.terms = _pairs(" ".join((sentence.text, *sentence.items)))
+        if len(sentences) > _ANALYSED:
+            sentences = sorted(sentences, key=lambda s: -len(wanted_pairs & s.terms))[:_ANALYSED]
         texts = (" ".join((s.text, *s.items)) for s in sentences)  # a list's items answer for its sentence
         for sentence, terms in zip(sentences, self.tokenizer.tokenize_many(texts), strict=True):
-            sentence.terms = frozenset(terms) | _pairs(" ".join((sentence.text, *sentence.items)))
+            sentence.terms = frozenset(terms) | sentence.terms
         spread = {t: sum(t in s.terms for s in sentences) for t in wanted}
         # Pairs count half: they back up the morphemes, they do not outvote them.
         weights = {t: math.log(1 + len(sentences) / n) ** 2 * (0.5 if t.startswith("\u0001") else 1.0)
