@@ -13,6 +13,7 @@ from bots.retrieval import HybridRetriever
 from bots.trace import TraceLog
 from connectors.chunking import ChunkOptions
 from connectors.embedders import Embedder, make_embedder
+from connectors.errors import ConnectorError
 from connectors.index.store import KnowledgeStore
 from connectors.ingest import IngestOptions, Reindexer
 from connectors.korean import KoreanTokenizer
@@ -20,6 +21,10 @@ from connectors.parsers import ParseLimits
 from ui.settings import Settings
 
 _MB = 1024 * 1024
+
+
+class SettingsError(ConnectorError):
+    """Settings that cannot work together (said in Korean, with what to set)."""
 
 
 @dataclass
@@ -84,6 +89,10 @@ def build_generator(settings: Settings, tokenizer: KoreanTokenizer, *, kind: str
     cfg = settings.llm
     if (kind or cfg.generator) == "extractive":
         return ExtractiveGenerator(tokenizer)
+    if not cfg.base_url or not (model or cfg.model):
+        raise SettingsError("DEPTBOT_LLM__BASE_URL, DEPTBOT_LLM__MODEL",
+                            "openai 생성기에는 서버 주소와 모델 이름이 필요합니다",
+                            "두 설정을 채우거나 DEPTBOT_LLM__GENERATOR=extractive 로 두세요")
     return OpenAIChatGenerator(
         base_url=cfg.base_url, model=model or cfg.model, api_key=cfg.api_key.get_secret_value(),
         temperature=cfg.temperature if temperature is None else temperature, max_tokens=cfg.max_tokens,

@@ -107,3 +107,12 @@ def test_eval_reports_metrics_and_writes_one_line_per_question(indexed: tuple[Pa
     assert len(first["retrieved"]) == 5 and (root / first["retrieved"][0]["file"]).is_file()
     table = run("eval", str(questions), "--corpus", str(root), "--data-dir", data)
     assert "hit@5" in table.stdout and "거절: 정밀도" in table.stdout
+
+
+def test_the_openai_generator_without_a_server_is_a_clear_settings_error(indexed: tuple[Path, str],
+                                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    _, data = indexed
+    monkeypatch.setenv("DEPTBOT_LLM__GENERATOR", "openai")
+    result = CliRunner().invoke(main, ["ask", "당직 근무비는 얼마인가요?", "--data-dir", data])
+    assert result.exit_code == 1
+    assert "DEPTBOT_LLM__BASE_URL" in result.output and "서버 주소와 모델 이름" in result.output
