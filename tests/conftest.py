@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.postgres import postgres_server  # noqa: F401  (the fixture, for tests that need PostgreSQL)
 from ui.settings import Settings
 from ui.wiring import Services, build_services
 

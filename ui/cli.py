@@ -3,55 +3,20 @@
 from __future__ import annotations
 
 import json
-import logging
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import wraps
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import click
 
 from bots.answer import BotProfile
 from connectors.errors import ConnectorError
 from connectors.ingest import Progress, ReindexReport
-from ui.settings import Settings
-from ui.wiring import Services, build_services
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _emit(data: Any) -> None:
-    click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-
-
-def with_services(func: F) -> F:
-    """Adds --data-dir, builds the services, and turns our errors into a Korean message and exit code 1."""
-
-    @click.option("--data-dir", type=click.Path(file_okay=False, path_type=Path), default=None,
-                  help="데이터 폴더 (기본: 설정 DEPTBOT_DATA_DIR)")
-    @wraps(func)
-    def wrapper(*args: Any, data_dir: Path | None, **kwargs: Any) -> Any:
-        settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
-        try:
-            return func(build_services(settings), *args, **kwargs)
-        except ConnectorError as exc:
-            click.echo(f"오류: {exc.message}", err=True)
-            sys.exit(1)
-        except click.ClickException:
-            raise
-        except OSError as exc:
-            click.echo(f"오류: {exc.filename or settings.data_dir}: {exc.strerror or exc} — 경로와 권한, 남은 디스크 "
-                       "공간을 확인해 주세요", err=True)
-            sys.exit(1)
-        except Exception as exc:  # the edge: an unexpected failure is one line for the user, a traceback in the log
-            logging.getLogger(__name__).exception("command failed")
-            click.echo(f"오류: 예기치 못한 문제로 작업을 마치지 못했습니다 ({type(exc).__name__}: {exc}) — "
-                       "DEPTBOT_LOG_LEVEL=DEBUG로 다시 실행해 자세한 내용을 확인해 주세요", err=True)
-            sys.exit(1)
-
-    return wrapper  # type: ignore[return-value]
+from ui.cli_registry import bots, departments, users
+from ui.cli_support import emit, with_services
+from ui.wiring import Services
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -77,7 +42,7 @@ def reindex(services: Services, path: Path | None, department: str | None, root:
                                                rebuild=rebuild, progress=progress)
     reports = [(prefix, report) for (_, _, prefix), report in zip(jobs, done, strict=True)]
     if as_json:
-        _emit(_report_json(reports, dry_run))
+        emit(_report_json(reports, dry_run))
     else:
         for prefix, report in reports:
             _print_report(prefix, report)
@@ -162,7 +127,7 @@ def documents_list(services: Services, department: str, as_json: bool) -> None:
              "indexed_at": r.indexed_at or None, "status": r.status, "error": r.error or None,
              "warnings": r.warnings} for r in sorted(index.file_records().values(), key=lambda r: r.file)]
     if as_json:
-        _emit(rows)
+        emit(rows)
         return
     for row in rows:
         state = "색인됨" if row["status"] == "indexed" else f"실패: {row['error']}"
@@ -185,7 +150,7 @@ def documents_chunks(services: Services, file: str, department: str, as_json: bo
              "paragraph": c.paragraph or None, "heading": c.heading or None, "page_start": c.page_start,
              "page_end": c.page_end} for c in chunks]
     if as_json:
-        _emit(rows)
+        emit(rows)
         return
     for row in rows:
         where = " ".join(str(x) for x in (row["article"], row["paragraph"], row["heading"]) if x)
@@ -216,7 +181,7 @@ def search(services: Services, question: str, departments: tuple[str, ...], k: i
              "heading": h.chunk.heading or None, "page_start": h.chunk.page_start, "page_end": h.chunk.page_end,
              "score": round(h.score, 5), "text": h.chunk.text} for h in hits]
     if as_json:
-        _emit(rows)
+        emit(rows)
         return
     if not rows:
         click.echo("관련 문서를 찾지 못했습니다.")
@@ -227,16 +192,15 @@ def search(services: Services, question: str, departments: tuple[str, ...], k: i
 
 def _profile(services: Services, departments: tuple[str, ...], bot: str | None) -> BotProfile:
     """The bot to answer as: a saved bot, or the named departments (all indexed ones when none is named)."""
-    from builder.definitions import load_bot
-
     if bot and departments:
         raise click.UsageError("--bot 과 --department 는 함께 쓸 수 없습니다")
     known = services.store.departments()
     if bot:
-        definition = load_bot(services.settings.data_dir, bot)
+        definition = services.registry.bot(bot).definition
+        contact = definition.contact or ", ".join(
+            filter(None, (services.registry.department(name).contact for name in definition.departments)))
         return BotProfile(departments=definition.departments, name=definition.name, slug=definition.slug,
-                          instructions=definition.instructions, refusal_text=definition.refusal,
-                          contact=definition.contact)
+                          instructions=definition.instructions, refusal_text=definition.refusal, contact=contact)
     if not known:
         raise click.ClickException("색인된 부서가 없습니다 — 먼저 'deptbot reindex'로 문서를 색인해 주세요")
     unknown = [d for d in departments if d not in known]
@@ -248,20 +212,25 @@ def _profile(services: Services, departments: tuple[str, ...], bot: str | None) 
 @main.command()
 @click.argument("question")
 @click.option("--department", "departments", multiple=True, help="부서 이름 (여러 번 쓸 수 있음; 없으면 색인된 전체)")
-@click.option("--bot", help="봇 slug (데이터 폴더의 bots/SLUG.json)")
+@click.option("--bot", help="봇 slug ('deptbot bots list'; 그 봇의 부서, 지침, 거절 문구, 생성기로 답함)")
 @click.option("--json", "as_json", is_flag=True, help="답, 출처, 거절 여부, trace id를 JSON으로 출력")
 @with_services
 def ask(services: Services, question: str, departments: tuple[str, ...], bot: str | None, as_json: bool) -> None:
     """부서 문서에 근거해 질문에 답합니다 (출처 [n] 표시, 답이 문서에 없으면 그렇다고 말함)."""
     from bots.answer import Delta, Done, Notice, Reset
-    from ui.wiring import build_answerer
+    from ui.wiring import build_answerer, build_generator
 
     if not question.strip():
         raise click.UsageError("질문이 비어 있습니다")
     profile = _profile(services, departments, bot)
-    answerer = build_answerer(services, profile)
+    generator = None
+    if bot:
+        choice = services.registry.bot(bot).definition.generator
+        generator = build_generator(services.settings, services.tokenizer, kind=choice.kind, model=choice.model,
+                                    temperature=choice.temperature)
+    answerer = build_answerer(services, profile, generator=generator)
     if as_json:
-        _emit(answerer.ask(question).to_dict())
+        emit(answerer.ask(question).to_dict())
         return
     answer = None
     for event in answerer.stream(question):
@@ -314,7 +283,7 @@ def evaluate(services: Services, questions_file: Path, root: Path, k: int, outpu
                 out.write(json.dumps(output_line(result), ensure_ascii=False) + "\n")
     metrics = report(results)
     if as_json:
-        _emit(metrics)
+        emit(metrics)
     else:
         _print_metrics(metrics)
 
@@ -343,6 +312,10 @@ def _cell(value: Any) -> str:
         return "-"
     return f"{value:.3f}" if isinstance(value, float) and value <= 1 else str(value)
 
+
+main.add_command(departments)
+main.add_command(users)
+main.add_command(bots)
 
 if __name__ == "__main__":
     main()

@@ -79,6 +79,8 @@ class Settings(BaseSettings):
 
     data_dir: Path = Field(default_factory=_default_data_dir,
                            description="Folder for the vector store, keyword caches and registry")
+    database_url: str = Field("", description="The registry's database as a SQLAlchemy URL, e.g. "
+                              "postgresql+psycopg://deptbot@db/deptbot (empty: registry.db in the data folder)")
     max_file_mb: int = Field(200, description="Largest file accepted for indexing, in MB", ge=1)
     max_unpacked_mb: int = Field(1024, description="Largest unpacked size of a DOCX or HWPX (zip bomb guard), in MB",
                                  ge=1)

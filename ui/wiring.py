@@ -11,6 +11,7 @@ from bots.answer import Answerer, BotProfile
 from bots.generators import ExtractiveGenerator, Generator, OpenAIChatGenerator, load_prompt
 from bots.retrieval import HybridRetriever
 from bots.trace import TraceLog
+from builder.registry import Registry, default_url
 from connectors.chunking import ChunkOptions
 from connectors.embedders import Embedder, make_embedder
 from connectors.errors import ConnectorError
@@ -37,6 +38,7 @@ class Services:
     tokenizer: KoreanTokenizer
     reindexer: Reindexer
     traces: TraceLog
+    registry: Registry
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -65,7 +67,7 @@ def chroma_client(data_dir: Path) -> Any:
 def build_services(settings: Settings) -> Services:
     """Build every backend from settings."""
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    for noisy in ("bm25s", "chromadb", "httpx"):  # libraries that log at DEBUG on their own
+    for noisy in ("bm25s", "chromadb", "httpx", "alembic"):  # libraries that log at DEBUG on their own
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(settings.log_level), logging.WARNING))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     store = KnowledgeStore(client=chroma_client(settings.data_dir), cache_dir=settings.data_dir / "cache")
@@ -79,8 +81,9 @@ def build_services(settings: Settings) -> Services:
         write_batch=settings.write_batch,
     )
     reindexer = Reindexer(store=store, embedder=embedder, tokenizer=tokenizer, options=options)
+    registry = Registry.open(settings.database_url or default_url(settings.data_dir))
     return Services(settings=settings, store=store, embedder=embedder, tokenizer=tokenizer, reindexer=reindexer,
-                    traces=TraceLog(settings.data_dir / "traces"))
+                    traces=TraceLog(settings.data_dir / "traces"), registry=registry)
 
 
 def build_generator(settings: Settings, tokenizer: KoreanTokenizer, *, kind: str = "", model: str = "",

@@ -60,13 +60,15 @@ def test_ask_refuses_what_the_documents_do_not_say(indexed: tuple[Path, str]) ->
     assert answer["refused"] and answer["citations"] == [] and "민원여권과, 총무과에 문의해 주세요" in answer["answer"]
 
 
-def test_ask_as_a_saved_bot_uses_its_departments_and_refusal(indexed: tuple[Path, str]) -> None:
+def test_ask_as_a_saved_bot_uses_its_departments_and_refusal(indexed: tuple[Path, str], tmp_path: Path) -> None:
     _, data = indexed
-    bots = Path(data) / "bots"
-    bots.mkdir(exist_ok=True)
     bot = {"slug": "dangjik", "name": "당직 도우미", "departments": ["총무과"],
            "refusal": "당직 지침에 없는 내용입니다. {contact}에 문의하세요.", "contact": "총무과 청사관리팀"}
-    (bots / "dangjik.json").write_text(json.dumps(bot, ensure_ascii=False), encoding="utf-8")
+    source = tmp_path / "bot.json"
+    source.write_text(json.dumps(bot, ensure_ascii=False), encoding="utf-8")
+    assert run("departments", "add", "총무과", "--slug", "general-affairs", "--data-dir", data).exit_code == 0
+    created = run("bots", "create", "--from", str(source), "--data-dir", data)
+    assert created.exit_code == 0 and "dangjik" in created.stdout
     answer = json.loads(run("ask", "여권 재발급 처리기한은 며칠인가요?", "--bot", "dangjik", "--data-dir", data,
                             "--json").stdout)
     assert all(c["department"] == "총무과" for c in answer["citations"])

@@ -1,0 +1,38 @@
+"""Password hashing with argon2id (argon2-cffi): never stored, logged or compared in clear."""
+
+from __future__ import annotations
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatchError
+
+_HASHER = PasswordHasher()
+MIN_LENGTH = 10
+
+
+def hash_password(password: str) -> str:
+    """An argon2id hash of the password (salted; parameters inside the hash)."""
+    return _HASHER.hash(password)
+
+
+def verify_password(stored: str, password: str) -> bool:
+    """Whether the password matches the stored hash."""
+    try:
+        return _HASHER.verify(stored, password)
+    except (VerifyMismatchError, VerificationError, InvalidHashError):
+        return False
+
+
+def needs_rehash(stored: str) -> bool:
+    """Whether the hash was made with weaker parameters than today's."""
+    return _HASHER.check_needs_rehash(stored)
+
+
+def weakness(password: str, username: str = "") -> str:
+    """Why a new password is refused, in Korean ("" when it is acceptable)."""
+    if len(password) < MIN_LENGTH:
+        return f"비밀번호는 {MIN_LENGTH}자 이상이어야 합니다"
+    if username and username.lower() in password.lower():
+        return "비밀번호에 사용자 이름을 넣을 수 없습니다"
+    if len(set(password)) < 4:
+        return "같은 글자를 되풀이한 비밀번호는 쓸 수 없습니다"
+    return ""

@@ -1,0 +1,398 @@
+"""The registry: departments, users and roles, bots with their versions and share links, in SQLite or PostgreSQL.
+
+One `Registry` per process, on a SQLAlchemy URL (`sqlite:///…/registry.db` by default, `postgresql+psycopg://…`
+for several servers). The schema is brought to the current head by Alembic migrations when the registry opens,
+so an upgrade keeps every bot, user and setting. Methods return plain frozen records, never live ORM rows.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from sqlalchemy import create_engine, event, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from builder.definitions import BotDefinition
+from builder.models import BotRow, BotVersionRow, DepartmentRow, UserRow
+from builder.passwords import hash_password, needs_rehash, verify_password, weakness
+from connectors.errors import ConnectorError
+
+Role = Literal["admin", "lead", "staff"]
+ROLES: tuple[Role, ...] = ("admin", "lead", "staff")
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+_USERNAME = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
+_MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+class RegistryError(ConnectorError):
+    """A registry request that cannot be done (said in Korean, with what to do)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Department:
+    """A department."""
+
+    id: int
+    name: str
+    slug: str
+    contact: str
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """A user, without the password hash."""
+
+    id: int
+    username: str
+    display_name: str
+    role: Role
+    active: bool
+    departments: tuple[str, ...]
+
+    @property
+    def is_admin(self) -> bool:
+        """Administrators may do everything."""
+        return self.role == "admin"
+
+    def leads(self, departments: Sequence[str]) -> bool:
+        """Whether this user may manage bots and documents of all these departments."""
+        return self.is_admin or (self.role == "lead" and set(departments) <= set(self.departments))
+
+
+@dataclass(frozen=True, slots=True)
+class BotRecord:
+    """A bot as stored: its current definition, version number, publication and share-link key."""
+
+    slug: str
+    definition: BotDefinition
+    version: int
+    published: bool
+    link_key: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class VersionInfo:
+    """One version of a bot."""
+
+    number: int
+    author: str
+    note: str
+    created_at: datetime
+    definition: BotDefinition
+
+
+def default_url(data_dir: Path) -> str:
+    """The embedded default: a SQLite file in the data folder."""
+    return f"sqlite:///{data_dir / 'registry.db'}"
+
+
+class Registry:
+    """Departments, users, bots; every method is one transaction."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = _engine(url)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str) -> Registry:
+        """A registry whose schema is at the current head (migrating it when it is older)."""
+        registry = cls(url)
+        registry.upgrade()
+        return registry
+
+    def upgrade(self) -> None:
+        """Apply the migrations the database lacks."""
+        from alembic import command
+        from alembic.config import Config
+
+        config = Config()
+        config.set_main_option("script_location", str(_MIGRATIONS))
+        with self.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, "head")
+
+    def schema_version(self) -> str:
+        """The migration the database is at."""
+        from alembic.migration import MigrationContext
+
+        with self.engine.connect() as connection:
+            return str(MigrationContext.configure(connection).get_current_revision() or "")
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.engine.dispose()
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        with self._sessions.begin() as session:
+            yield session
+
+    # --- departments -------------------------------------------------------------------------------------
+    def add_department(self, name: str, slug: str, contact: str = "") -> Department:
+        """Register a department (its Korean name is also its knowledge index's name)."""
+        name = name.strip()
+        if not name:
+            raise RegistryError("부서", "부서 이름이 비어 있습니다", "부서 이름을 주세요")
+        _check_slug(slug, "부서")
+        try:
+            with self._session() as session:
+                row = DepartmentRow(name=name, slug=slug, contact=contact.strip())
+                session.add(row)
+                session.flush()
+                return _department(row)
+        except IntegrityError as exc:
+            raise RegistryError(name, "같은 이름이나 slug의 부서가 이미 있습니다",
+                                "'deptbot departments list'로 확인해 주세요") from exc
+
+    def departments(self) -> list[Department]:
+        """Every department, by name."""
+        with self._session() as session:
+            return [_department(row) for row in session.scalars(select(DepartmentRow).order_by(DepartmentRow.name))]
+
+    def department(self, name_or_slug: str) -> Department:
+        """A department by Korean name or slug."""
+        with self._session() as session:
+            return _department(self._department_row(session, name_or_slug))
+
+    @staticmethod
+    def _department_row(session: Session, name_or_slug: str) -> DepartmentRow:
+        row = session.scalar(select(DepartmentRow).where(
+            (DepartmentRow.name == name_or_slug) | (DepartmentRow.slug == name_or_slug)))
+        if row is None:
+            raise RegistryError(name_or_slug, "그런 부서가 없습니다",
+                                "'deptbot departments add 이름 --slug 영문'으로 먼저 등록해 주세요")
+        return row
+
+    # --- users ---------------------------------------------------------------------------------------------
+    def add_user(self, username: str, password: str, role: str, departments: Sequence[str] = (),
+                 display_name: str = "") -> User:
+        """Create a user; leads and staff belong to at least one department."""
+        if not _USERNAME.match(username):
+            raise RegistryError(username, "사용자 이름은 영문, 숫자와 . _ @ - 로 2-64자여야 합니다")
+        if role not in ROLES:
+            raise RegistryError(username, f"역할 '{role}'은 없습니다", "admin, lead, staff 중에서 고르세요")
+        if role != "admin" and not departments:
+            raise RegistryError(username, "부서장과 직원은 소속 부서가 있어야 합니다", "--department 로 부서를 주세요")
+        problem = weakness(password, username)
+        if problem:
+            raise RegistryError(username, problem)
+        try:
+            with self._session() as session:
+                rows = [self._department_row(session, name) for name in departments]
+                user = UserRow(username=username, display_name=display_name or username,
+                               password_hash=hash_password(password), role=role, departments=rows)
+                session.add(user)
+                session.flush()
+                return _user(user)
+        except IntegrityError as exc:
+            raise RegistryError(username, "같은 이름의 사용자가 이미 있습니다") from exc
+
+    def users(self) -> list[User]:
+        """Every user, by name."""
+        with self._session() as session:
+            return [_user(row) for row in session.scalars(select(UserRow).order_by(UserRow.username))]
+
+    def user(self, username: str) -> User:
+        """A user by name."""
+        with self._session() as session:
+            return _user(self._user_row(session, username))
+
+    @staticmethod
+    def _user_row(session: Session, username: str) -> UserRow:
+        row = session.scalar(select(UserRow).where(UserRow.username == username))
+        if row is None:
+            raise RegistryError(username, "그런 사용자가 없습니다", "'deptbot users list'로 확인해 주세요")
+        return row
+
+    def set_password(self, username: str, password: str) -> None:
+        """Replace a user's password."""
+        problem = weakness(password, username)
+        if problem:
+            raise RegistryError(username, problem)
+        with self._session() as session:
+            self._user_row(session, username).password_hash = hash_password(password)
+
+    def remove_user(self, username: str) -> None:
+        """Delete a user (the last administrator cannot be removed)."""
+        with self._session() as session:
+            row = self._user_row(session, username)
+            if row.role == "admin":
+                admins = session.scalar(select(func.count()).select_from(UserRow).where(UserRow.role == "admin"))
+                if (admins or 0) <= 1:
+                    raise RegistryError(username, "마지막 관리자는 지울 수 없습니다", "다른 관리자를 먼저 만드세요")
+            session.delete(row)
+
+    def authenticate(self, username: str, password: str) -> User | None:
+        """The user when the password is right and the account active; None otherwise (never says which)."""
+        with self._session() as session:
+            row = session.scalar(select(UserRow).where(UserRow.username == username))
+            if row is None:
+                hash_password(password)  # the same work as a real check, so timing does not reveal names
+                return None
+            if not row.active or not verify_password(row.password_hash, password):
+                return None
+            if needs_rehash(row.password_hash):
+                row.password_hash = hash_password(password)
+            return _user(row)
+
+    def has_admin(self) -> bool:
+        """Whether an active administrator exists."""
+        with self._session() as session:
+            found = session.scalar(select(UserRow.id).where(UserRow.role == "admin", UserRow.active).limit(1))
+            return found is not None
+
+    # --- bots ----------------------------------------------------------------------------------------------
+    def create_bot(self, definition: BotDefinition, author: str = "", note: str = "") -> BotRecord:
+        """Store a new bot as version 1 (unpublished)."""
+        try:
+            with self._session() as session:
+                self._check_departments(session, definition.departments)
+                bot = BotRow(slug=definition.slug, current_version=1, link_key=_new_key())
+                bot.versions.append(BotVersionRow(number=1, definition=_as_json(definition), author=author,
+                                                  note=note or "만듦"))
+                session.add(bot)
+                session.flush()
+                return _bot(bot)
+        except IntegrityError as exc:
+            raise RegistryError(definition.slug, "같은 slug의 봇이 이미 있습니다", "다른 slug를 쓰세요") from exc
+
+    def save_bot(self, definition: BotDefinition, author: str = "", note: str = "") -> BotRecord:
+        """Save a changed definition as the bot's next version."""
+        with self._session() as session:
+            bot = self._bot_row(session, definition.slug)
+            self._check_departments(session, definition.departments)
+            return _bot(self._append_version(bot, definition, author, note or "고침"))
+
+    def bot(self, slug: str) -> BotRecord:
+        """A bot's current state."""
+        with self._session() as session:
+            return _bot(self._bot_row(session, slug))
+
+    def bots(self) -> list[BotRecord]:
+        """Every bot, by slug."""
+        with self._session() as session:
+            return [_bot(row) for row in session.scalars(select(BotRow).order_by(BotRow.slug))]
+
+    def versions(self, slug: str) -> list[VersionInfo]:
+        """A bot's versions, oldest first."""
+        with self._session() as session:
+            return [VersionInfo(v.number, v.author, v.note, v.created_at, BotDefinition.model_validate(v.definition))
+                    for v in self._bot_row(session, slug).versions]
+
+    def restore(self, slug: str, number: int, author: str = "") -> BotRecord:
+        """Make an earlier version current again, as a new version (history is never rewritten)."""
+        with self._session() as session:
+            bot = self._bot_row(session, slug)
+            old = next((v for v in bot.versions if v.number == number), None)
+            if old is None:
+                raise RegistryError(slug, f"버전 {number}이 없습니다",
+                                    f"'deptbot bots show {slug}'로 버전을 확인해 주세요")
+            definition = BotDefinition.model_validate(old.definition)
+            return _bot(self._append_version(bot, definition, author, f"버전 {number}로 되돌림"))
+
+    def clone(self, slug: str, new_slug: str, author: str = "") -> BotRecord:
+        """A new unpublished bot with the current definition of another."""
+        source = self.bot(slug).definition
+        copy = source.model_copy(update={"slug": new_slug, "name": f"{source.name} (사본)"})
+        return self.create_bot(BotDefinition.model_validate(copy.model_dump()), author, note=f"{slug}에서 복제")
+
+    def set_published(self, slug: str, published: bool) -> BotRecord:
+        """Publish or unpublish a bot."""
+        with self._session() as session:
+            bot = self._bot_row(session, slug)
+            bot.published = published
+            return _bot(bot)
+
+    def rotate_link(self, slug: str) -> BotRecord:
+        """A new share-link key: the old link stops working at once."""
+        with self._session() as session:
+            bot = self._bot_row(session, slug)
+            bot.link_key = _new_key()
+            return _bot(bot)
+
+    def bot_by_link(self, slug: str, key: str) -> BotRecord | None:
+        """The published bot a share link points at, or None (unknown, unpublished or an old key)."""
+        with self._session() as session:
+            bot = session.scalar(select(BotRow).where(BotRow.slug == slug))
+            if bot is None or not bot.published or not secrets.compare_digest(bot.link_key, key):
+                return None
+            return _bot(bot)
+
+    def delete_bot(self, slug: str) -> None:
+        """Delete a bot and its versions."""
+        with self._session() as session:
+            session.delete(self._bot_row(session, slug))
+
+    @staticmethod
+    def _bot_row(session: Session, slug: str) -> BotRow:
+        row = session.scalar(select(BotRow).where(BotRow.slug == slug))
+        if row is None:
+            raise RegistryError(slug, "그런 봇이 없습니다", "'deptbot bots list'로 확인해 주세요")
+        return row
+
+    def _check_departments(self, session: Session, names: Sequence[str]) -> None:
+        for name in names:
+            self._department_row(session, name)
+
+    @staticmethod
+    def _append_version(bot: BotRow, definition: BotDefinition, author: str, note: str) -> BotRow:
+        number = max((v.number for v in bot.versions), default=0) + 1
+        bot.versions.append(BotVersionRow(number=number, definition=_as_json(definition), author=author, note=note))
+        bot.current_version = number
+        return bot
+
+
+def _engine(url: str) -> Engine:
+    if url.startswith("sqlite"):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(connection: Any, _record: Any) -> None:
+            cursor = connection.cursor()
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA journal_mode=WAL")  # readers do not wait for a writer
+            cursor.close()
+
+        return engine
+    # pool_pre_ping: a connection the server dropped (a PostgreSQL restart) is replaced, not handed out.
+    return create_engine(url, pool_pre_ping=True)
+
+
+def _check_slug(slug: str, what: str) -> None:
+    if not _SLUG.match(slug):
+        raise RegistryError(slug, f"{what} slug는 영문 소문자, 숫자, '-'로 2-63자여야 합니다")
+
+
+def _new_key() -> str:
+    return secrets.token_urlsafe(16)
+
+
+def _as_json(definition: BotDefinition) -> dict[str, Any]:
+    return definition.model_dump(mode="json")
+
+
+def _department(row: DepartmentRow) -> Department:
+    return Department(row.id, row.name, row.slug, row.contact)
+
+
+def _user(row: UserRow) -> User:
+    role: Role = "admin" if row.role == "admin" else "lead" if row.role == "lead" else "staff"
+    return User(row.id, row.username, row.display_name, role, row.active,
+                tuple(sorted(d.name for d in row.departments)))
+
+
+def _bot(row: BotRow) -> BotRecord:
+    current = next(v for v in row.versions if v.number == row.current_version)
+    return BotRecord(row.slug, BotDefinition.model_validate(current.definition), row.current_version, row.published,
+                     row.link_key, row.created_at)

@@ -1,0 +1,140 @@
+"""The registry on SQLite and on a real PostgreSQL server: departments, users, roles, bots, versions, links."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from builder.definitions import BotDefinition
+from builder.registry import Registry, RegistryError, default_url
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def registry(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Registry]:
+    """A fresh registry: a SQLite file, or a new database on the test PostgreSQL server."""
+    if request.param == "sqlite":
+        url = default_url(tmp_path)
+    else:
+        server = request.getfixturevalue("postgres_server")
+        name = f"t_{uuid.uuid4().hex[:12]}"
+        admin = create_engine(server.url, isolation_level="AUTOCOMMIT")
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = make_url(server.url).set(database=name).render_as_string(hide_password=False)
+    opened = Registry.open(url)
+    yield opened
+    opened.close()
+
+
+def _bot(slug: str = "dangjik", **fields: object) -> BotDefinition:
+    values: dict[str, object] = {"slug": slug, "name": "당직 도우미", "departments": ["총무과"]} | fields
+    return BotDefinition.model_validate(values)
+
+
+def test_a_reopened_registry_keeps_everything_and_is_at_the_head(registry: Registry) -> None:
+    registry.add_department("총무과", "general-affairs", "청사관리팀 내선 1135")
+    registry.add_user("kim", PASSWORD, "lead", ["총무과"])
+    registry.create_bot(_bot(), "kim")
+    again = Registry.open(registry.url)
+    assert again.schema_version() == registry.schema_version() == "0001"
+    assert [d.name for d in again.departments()] == ["총무과"]
+    assert again.user("kim").departments == ("총무과",)
+    assert again.bot("dangjik").definition.name == "당직 도우미"
+    again.close()
+
+
+def test_passwords_are_hashed_and_checked(registry: Registry) -> None:
+    registry.add_department("총무과", "general-affairs")
+    registry.add_user("kim", PASSWORD, "staff", ["총무과"])
+    with registry.engine.connect() as connection:
+        stored = connection.execute(text("select password_hash from users")).scalar_one()
+    assert PASSWORD not in stored and stored.startswith("$argon2id$")
+    assert registry.authenticate("kim", PASSWORD) is not None
+    assert registry.authenticate("kim", "wrong-password-123") is None
+    assert registry.authenticate("nobody", PASSWORD) is None
+    registry.set_password("kim", "another-long-secret")
+    assert registry.authenticate("kim", PASSWORD) is None and registry.authenticate("kim", "another-long-secret")
+
+
+@pytest.mark.parametrize(("password", "problem"), [("short", "10자 이상"), ("kim-is-my-name", "사용자 이름"),
+                                                   ("aaaaaaaaaaaa", "되풀이")])
+def test_weak_passwords_are_refused(registry: Registry, password: str, problem: str) -> None:
+    with pytest.raises(RegistryError, match=problem):
+        registry.add_user("kim", password, "admin")
+
+
+def test_roles_and_departments(registry: Registry) -> None:
+    registry.add_department("총무과", "general-affairs")
+    registry.add_department("민원여권과", "civil-passport")
+    assert not registry.has_admin()
+    admin = registry.add_user("root", PASSWORD, "admin")
+    lead = registry.add_user("lee", PASSWORD, "lead", ["민원여권과"])
+    assert registry.has_admin() and admin.leads(["총무과", "민원여권과"])
+    assert lead.leads(["민원여권과"]) and not lead.leads(["총무과"]) and not lead.leads(["민원여권과", "총무과"])
+    with pytest.raises(RegistryError, match="소속 부서"):
+        registry.add_user("park", PASSWORD, "staff")
+    with pytest.raises(RegistryError, match="그런 부서가 없습니다"):
+        registry.add_user("park", PASSWORD, "staff", ["건축과"])
+    with pytest.raises(RegistryError, match="이미 있습니다"):
+        registry.add_user("lee", PASSWORD, "staff", ["총무과"])
+    with pytest.raises(RegistryError, match="마지막 관리자"):
+        registry.remove_user("root")
+    registry.remove_user("lee")
+    assert [u.username for u in registry.users()] == ["root"]
+
+
+def test_every_save_is_a_version_and_an_old_one_can_be_restored(registry: Registry) -> None:
+    registry.add_department("총무과", "general-affairs")
+    registry.create_bot(_bot(instructions="짧게 답하세요."), "kim")
+    registry.save_bot(_bot(name="당직 안내", instructions="표로 답하세요."), "kim")
+    restored = registry.restore("dangjik", 1, "lee")
+    assert restored.version == 3 and restored.definition.name == "당직 도우미"
+    history = registry.versions("dangjik")
+    assert [(v.number, v.author) for v in history] == [(1, "kim"), (2, "kim"), (3, "lee")]
+    assert history[1].definition.instructions == "표로 답하세요." and "버전 1" in history[2].note
+
+
+def test_a_bot_needs_registered_departments_and_a_free_slug(registry: Registry) -> None:
+    with pytest.raises(RegistryError, match="그런 부서가 없습니다"):
+        registry.create_bot(_bot())
+    registry.add_department("총무과", "general-affairs")
+    registry.create_bot(_bot())
+    with pytest.raises(RegistryError, match="같은 slug"):
+        registry.create_bot(_bot())
+    copy = registry.clone("dangjik", "dangjik-2")
+    assert copy.definition.departments == ["총무과"] and "사본" in copy.definition.name and not copy.published
+
+
+def test_share_links_work_only_while_published_and_only_with_the_current_key(registry: Registry) -> None:
+    registry.add_department("총무과", "general-affairs")
+    key = registry.create_bot(_bot()).link_key
+    assert registry.bot_by_link("dangjik", key) is None  # not published yet
+    registry.set_published("dangjik", True)
+    assert registry.bot_by_link("dangjik", key) is not None
+    new_key = registry.rotate_link("dangjik").link_key
+    assert new_key != key and registry.bot_by_link("dangjik", key) is None
+    assert registry.bot_by_link("dangjik", new_key) is not None
+    registry.set_published("dangjik", False)
+    assert registry.bot_by_link("dangjik", new_key) is None
+    assert registry.bot_by_link("nobot", new_key) is None
+
+
+def test_an_export_imports_back_and_missing_fields_take_their_defaults(registry: Registry) -> None:
+    registry.add_department("총무과", "general-affairs")
+    minimal = BotDefinition.model_validate({"slug": "mini", "name": "미니", "departments": ["총무과"]})
+    assert minimal.visibility == "link" and minimal.starters == [] and minimal.generator.kind == ""
+    full = _bot(starters=["당직비는?"], refusal="모릅니다", visibility="department",
+                generator={"kind": "openai", "model": "qwen", "temperature": 0.2})
+    registry.create_bot(full)
+    exported = registry.bot("dangjik").definition.model_dump(mode="json")
+    assert BotDefinition.model_validate(exported) == full
+    assert set(exported) >= {"slug", "name", "description", "instructions", "departments", "starters", "refusal",
+                             "visibility", "generator"}

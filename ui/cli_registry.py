@@ -1,0 +1,195 @@
+"""`deptbot departments|users|bots`: the registry from the command line (for scripts and the first administrator)."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+import click
+from pydantic import ValidationError
+
+from builder.definitions import BotDefinition
+from builder.registry import ROLES, BotRecord, RegistryError
+from ui.cli_support import emit, with_services
+from ui.wiring import Services
+
+
+@click.group()
+def departments() -> None:
+    """부서를 등록하고 봅니다."""
+
+
+@departments.command("add")
+@click.argument("name")
+@click.option("--slug", required=True, help="영문 소문자 slug (예: civil-passport)")
+@click.option("--contact", default="", help="답을 못 할 때 안내할 연락처 (예: 민원여권과 02-120-1234)")
+@with_services
+def departments_add(services: Services, name: str, slug: str, contact: str) -> None:
+    """부서를 등록합니다 (NAME은 색인할 때 쓴 부서 이름과 같아야 합니다)."""
+    department = services.registry.add_department(name, slug, contact)
+    click.echo(f"부서 등록: {department.name} ({department.slug})")
+
+
+@departments.command("list")
+@click.option("--json", "as_json", is_flag=True, help="JSON으로 출력")
+@with_services
+def departments_list(services: Services, as_json: bool) -> None:
+    """등록된 부서 목록."""
+    rows = [dataclasses.asdict(d) for d in services.registry.departments()]
+    indexed = set(services.store.departments())
+    for row in rows:
+        row["indexed"] = row["name"] in indexed
+    if as_json:
+        emit(rows)
+        return
+    for row in rows:
+        mark = "" if row["indexed"] else "  (아직 색인 없음)"
+        click.echo(f"{row['name']}\t{row['slug']}\t{row['contact']}{mark}")
+
+
+@click.group()
+def users() -> None:
+    """사용자(관리자, 부서장, 직원)를 관리합니다."""
+
+
+def _password(from_stdin: bool) -> str:
+    """The new password: one line of standard input (for scripts), or asked twice without echo."""
+    if from_stdin:
+        return sys.stdin.readline().rstrip("\n")
+    return str(click.prompt("비밀번호", hide_input=True, confirmation_prompt="비밀번호 확인"))
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--role", type=click.Choice(ROLES), required=True, help="admin(전체), lead(부서장), staff(직원)")
+@click.option("--department", "department_names", multiple=True, help="소속 부서 (여러 번 쓸 수 있음)")
+@click.option("--display-name", default="", help="화면에 보일 이름")
+@click.option("--password-stdin", is_flag=True, help="비밀번호를 표준 입력 한 줄로 받음 (스크립트용)")
+@with_services
+def users_add(services: Services, username: str, role: str, department_names: tuple[str, ...], display_name: str,
+              password_stdin: bool) -> None:
+    """사용자를 만듭니다. 비밀번호는 화면에 보이지 않게 두 번 묻습니다 (기본 비밀번호는 없습니다)."""
+    user = services.registry.add_user(username, _password(password_stdin), role, department_names, display_name)
+    where = f" — {', '.join(user.departments)}" if user.departments else ""
+    click.echo(f"사용자 생성: {user.username} ({user.role}){where}")
+
+
+@users.command("list")
+@click.option("--json", "as_json", is_flag=True, help="JSON으로 출력")
+@with_services
+def users_list(services: Services, as_json: bool) -> None:
+    """사용자 목록 (비밀번호는 보이지 않습니다)."""
+    rows = [dataclasses.asdict(u) for u in services.registry.users()]
+    if as_json:
+        emit(rows)
+        return
+    if not rows:
+        click.echo("사용자가 없습니다. 'deptbot users add 이름 --role admin'으로 첫 관리자를 만드세요.")
+    for row in rows:
+        state = "" if row["active"] else "  (사용 중지)"
+        click.echo(f"{row['username']}\t{row['role']}\t{', '.join(row['departments'])}{state}")
+
+
+@users.command("passwd")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="비밀번호를 표준 입력 한 줄로 받음 (스크립트용)")
+@with_services
+def users_passwd(services: Services, username: str, password_stdin: bool) -> None:
+    """사용자의 비밀번호를 바꿉니다."""
+    services.registry.user(username)  # a clear error before asking for a password
+    services.registry.set_password(username, _password(password_stdin))
+    click.echo(f"비밀번호 변경: {username}")
+
+
+@users.command("remove")
+@click.argument("username")
+@with_services
+def users_remove(services: Services, username: str) -> None:
+    """사용자를 지웁니다 (마지막 관리자는 지울 수 없습니다)."""
+    services.registry.remove_user(username)
+    click.echo(f"사용자 삭제: {username}")
+
+
+@click.group()
+def bots() -> None:
+    """봇을 만들고, 보고, 내보내고, 게시합니다."""
+
+
+def _bot_json(record: BotRecord) -> dict[str, Any]:
+    return {**record.definition.model_dump(mode="json"), "version": record.version, "published": record.published}
+
+
+@bots.command("create")
+@click.option("--from", "source", required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path),
+              help="봇 정의 JSON (slug, name, departments 등; 빠진 항목은 기본값)")
+@click.option("--author", default="cli", help="버전 기록에 남길 작성자")
+@with_services
+def bots_create(services: Services, source: Path, author: str) -> None:
+    """JSON 파일로 봇을 만듭니다 (게시되지 않은 상태, 버전 1)."""
+    try:
+        definition = BotDefinition.model_validate(json.loads(source.read_text(encoding="utf-8")))
+    except (ValueError, ValidationError) as exc:
+        raise RegistryError(str(source), f"봇 정의를 읽을 수 없습니다 ({exc})".replace("\n", " "),
+                            "JSON 형식과 필드를 확인해 주세요") from exc
+    record = services.registry.create_bot(definition, author)
+    click.echo(f"봇 생성: {record.slug} ({record.definition.name}), 버전 {record.version}, 게시 안 됨")
+
+
+@bots.command("list")
+@click.option("--json", "as_json", is_flag=True, help="JSON으로 출력")
+@with_services
+def bots_list(services: Services, as_json: bool) -> None:
+    """봇 목록."""
+    records = services.registry.bots()
+    if as_json:
+        emit([_bot_json(r) for r in records])
+        return
+    for record in records:
+        state = "게시" if record.published else "비공개"
+        click.echo(f"{record.slug}\t{record.definition.name}\t{state}\tv{record.version}\t"
+                   f"{', '.join(record.definition.departments)}")
+
+
+@bots.command("show")
+@click.argument("slug")
+@with_services
+def bots_show(services: Services, slug: str) -> None:
+    """봇 하나의 정의와 버전 기록."""
+    record = services.registry.bot(slug)
+    emit({**_bot_json(record), "versions": [{"number": v.number, "author": v.author, "note": v.note,
+                                             "created_at": v.created_at.isoformat()}
+                                            for v in services.registry.versions(slug)]})
+
+
+@bots.command("export")
+@click.argument("slug")
+@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="쓸 파일 (기본: 표준 출력)")
+@with_services
+def bots_export(services: Services, slug: str, output: Path | None) -> None:
+    """봇 정의를 JSON으로 내보냅니다 ('bots create --from'으로 다시 들일 수 있음)."""
+    text = json.dumps(services.registry.bot(slug).definition.model_dump(mode="json"), ensure_ascii=False, indent=2)
+    if output is None:
+        click.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+
+
+@bots.command("publish")
+@click.argument("slug")
+@with_services
+def bots_publish(services: Services, slug: str) -> None:
+    """봇을 게시합니다 (공유 링크가 열립니다)."""
+    record = services.registry.set_published(slug, True)
+    click.echo(f"게시: {record.slug} — 공유 링크 /b/{record.slug}?key={record.link_key}")
+
+
+@bots.command("unpublish")
+@click.argument("slug")
+@with_services
+def bots_unpublish(services: Services, slug: str) -> None:
+    """봇 게시를 멈춥니다 (공유 링크가 바로 닫힙니다)."""
+    services.registry.set_published(slug, False)
+    click.echo(f"게시 중지: {slug}")
