@@ -81,6 +81,9 @@ class Settings(BaseSettings):
                            description="Folder for the vector store, keyword caches and registry")
     database_url: str = Field("", description="The registry's database as a SQLAlchemy URL, e.g. "
                               "postgresql+psycopg://deptbot@db/deptbot (empty: registry.db in the data folder)")
+    secret_key: SecretStr = Field(SecretStr(""), description="Key that signs session cookies; the same on every "
+                                  "server of a deployment (empty: made once and kept in the data folder)")
+    https: bool = Field(False, description="Served over HTTPS (behind a proxy): session cookies get the Secure flag")
     max_file_mb: int = Field(200, description="Largest file accepted for indexing, in MB", ge=1)
     max_unpacked_mb: int = Field(1024, description="Largest unpacked size of a DOCX or HWPX (zip bomb guard), in MB",
                                  ge=1)

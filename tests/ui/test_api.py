@@ -1,0 +1,134 @@
+"""The JSON API and its access rules: every role against every kind of bot, share-link keys, sign-in."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from builder.definitions import BotDefinition
+from tests.conftest import make_services
+from ui.api import create_api
+from ui.wiring import Services
+
+PASSWORD = "correct-horse-battery"
+ROLES = ["anonymous", "staff_other", "staff", "lead_other", "lead", "admin"]
+
+
+@pytest.fixture(scope="module")
+def api(sample_index: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, TestClient]]:
+    """The sample index with its own registry: 총무과 bots of each visibility, users of each role."""
+    registry_file = tmp_path_factory.mktemp("registry") / "registry.db"
+    services = make_services(sample_index.settings.data_dir, database_url=f"sqlite:///{registry_file}")
+    registry = services.registry
+    registry.add_department("총무과", "general-affairs", "총무과 청사관리팀 내선 1135")
+    registry.add_department("민원여권과", "civil-passport")
+    registry.add_user("admin", PASSWORD, "admin")
+    registry.add_user("lead", PASSWORD, "lead", ["총무과"])
+    registry.add_user("lead_other", PASSWORD, "lead", ["민원여권과"])
+    registry.add_user("staff", PASSWORD, "staff", ["총무과"])
+    registry.add_user("staff_other", PASSWORD, "staff", ["민원여권과"])
+    for slug, visibility, published in [("by-link", "link", True), ("for-staff", "staff", True),
+                                        ("for-dept", "department", True), ("draft", "department", False)]:
+        registry.create_bot(BotDefinition(slug=slug, name=f"당직 {slug}", departments=["총무과"],
+                                          visibility=visibility))
+        registry.set_published(slug, published)
+    with TestClient(create_api(services)) as client:
+        yield services, client
+
+
+def _client(api: tuple[Services, TestClient], role: str) -> TestClient:
+    client = TestClient(api[1].app)
+    if role != "anonymous":
+        response = client.post("/api/session", json={"username": role, "password": PASSWORD})
+        assert response.status_code == 200, response.text
+    return client
+
+
+# Who may ask which bot (key: whether the request carries the current share-link key).
+EXPECTED = {
+    ("by-link", False): {"staff", "lead", "admin"},
+    ("by-link", True): set(ROLES),
+    ("for-staff", False): set(ROLES) - {"anonymous"},
+    ("for-dept", False): {"staff", "lead", "admin"},
+    ("draft", False): {"lead", "admin"},
+    ("draft", True): {"lead", "admin"},
+}
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize(("slug", "with_key"), sorted(EXPECTED))
+def test_ask_is_allowed_exactly_by_the_access_rules(api: tuple[Services, TestClient], role: str, slug: str,
+                                                    with_key: bool) -> None:
+    services, _ = api
+    client = _client(api, role)
+    key = services.registry.bot(slug).link_key if with_key else None
+    response = client.post(f"/api/bots/{slug}/ask", json={"question": "당직 근무비는 얼마인가요?", "key": key})
+    if role in EXPECTED[(slug, with_key)]:
+        assert response.status_code == 200, response.text
+        body = response.json()
+        assert "60,000원" in body["answer"] and body["citations"][0]["file"] == "당직근무 운영지침.txt"
+        assert body["citations"][0]["page"] is None and body["trace_id"] and body["refused"] is False
+    else:
+        assert response.status_code == 404
+        assert slug not in response.text and "당직" not in response.text  # nothing about the bot leaks
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_the_bot_list_shows_what_the_user_may_use(api: tuple[Services, TestClient], role: str) -> None:
+    listed = {bot["slug"] for bot in _client(api, role).get("/api/bots").json()}
+    expected = {slug for (slug, with_key), roles in EXPECTED.items() if not with_key and role in roles}
+    assert listed == expected
+
+
+def test_an_unknown_bot_and_a_forbidden_one_look_the_same(api: tuple[Services, TestClient]) -> None:
+    client = _client(api, "anonymous")
+    unknown = client.post("/api/bots/no-such-bot/ask", json={"question": "질문"})
+    forbidden = client.post("/api/bots/for-dept/ask", json={"question": "질문"})
+    assert unknown.status_code == forbidden.status_code == 404 and unknown.json() == forbidden.json()
+
+
+def test_a_rotated_key_stops_working_at_once(api: tuple[Services, TestClient]) -> None:
+    services, _ = api
+    client = _client(api, "anonymous")
+    old = services.registry.bot("by-link").link_key
+    assert client.post("/api/bots/by-link/ask", json={"question": "당직 근무비는?", "key": old}).status_code == 200
+    new = services.registry.rotate_link("by-link").link_key
+    assert client.post("/api/bots/by-link/ask", json={"question": "당직 근무비는?", "key": old}).status_code == 404
+    assert client.post("/api/bots/by-link/ask", json={"question": "당직 근무비는?", "key": new}).status_code == 200
+
+
+def test_sign_in_sets_a_protected_cookie_and_wrong_passwords_are_refused(api: tuple[Services, TestClient]) -> None:
+    client = _client(api, "anonymous")
+    wrong = client.post("/api/session", json={"username": "staff", "password": "not-the-password"})
+    assert wrong.status_code == 401 and "비밀번호" in wrong.json()["detail"]
+    right = client.post("/api/session", json={"username": "staff", "password": PASSWORD})
+    cookie = right.headers["set-cookie"].lower()
+    assert "httponly" in cookie and "samesite=lax" in cookie and PASSWORD not in right.text
+    assert client.delete("/api/session").status_code == 200
+    assert client.get("/api/bots").json() == []
+
+
+def test_follow_ups_and_limits(api: tuple[Services, TestClient]) -> None:
+    client = _client(api, "staff")
+    first = client.post("/api/bots/for-dept/ask", json={"question": "당직 근무비는 얼마인가요?"}).json()
+    history = [{"question": "당직 근무비는 얼마인가요?", "answer": first["answer"]}]
+    follow = client.post("/api/bots/for-dept/ask", json={"question": "언제 지급하나요?", "history": history})
+    assert follow.status_code == 200 and "다음 달 급여" in follow.json()["answer"]
+    too_long = client.post("/api/bots/for-dept/ask", json={"question": "가" * 2001})
+    assert too_long.status_code == 422
+
+
+def test_openapi_docs_are_served(api: tuple[Services, TestClient]) -> None:
+    client = _client(api, "anonymous")
+    assert client.get("/docs").status_code == 200
+    paths = client.get("/openapi.json").json()["paths"]
+    assert {"/api/bots", "/api/bots/{slug}/ask", "/api/session"} <= set(paths)
+
+
+def test_the_session_key_is_kept_in_the_data_folder(api: tuple[Services, TestClient]) -> None:
+    services, _ = api
+    key = Path(services.settings.data_dir) / "session.key"
+    assert key.exists() and oct(key.stat().st_mode)[-3:] == "600"

@@ -1,0 +1,158 @@
+"""The JSON API (FastAPI, which Gradio runs on too): sign-in, the bots a user may use, asking a bot.
+
+Access follows `builder.access`; a bot the caller may not use answers 404 whether it exists or not, so the API
+never tells its name, documents or answers. Sessions are signed cookies (HttpOnly, SameSite=Lax, Secure when
+the settings say the app is served over HTTPS).
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+import threading
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from pydantic import BaseModel, Field
+from starlette.middleware.sessions import SessionMiddleware
+
+from bots.answer import Answerer, BotProfile
+from bots.generators import Turn
+from builder.access import can_use
+from builder.registry import BotRecord, RegistryError, User
+from connectors.errors import ConnectorError
+from ui.wiring import Services, build_answerer, build_generator
+
+log = logging.getLogger(__name__)
+_SESSION_HOURS = 8
+_QUESTION_CHARS = 2000
+
+
+class SignIn(BaseModel):
+    """Credentials for POST /api/session."""
+
+    username: str = Field(max_length=64)
+    password: str = Field(max_length=256)
+
+
+class HistoryTurn(BaseModel):
+    """An earlier exchange of the conversation."""
+
+    question: str = Field(max_length=_QUESTION_CHARS)
+    answer: str = Field("", max_length=20000)
+
+
+class AskRequest(BaseModel):
+    """POST /api/bots/{slug}/ask."""
+
+    question: str = Field(min_length=1, max_length=_QUESTION_CHARS)
+    history: list[HistoryTurn] = Field(default_factory=list, max_length=20)
+    key: str | None = Field(None, description="the share link's key, for bots shared by link", max_length=64)
+
+
+def session_secret(services: Services) -> str:
+    """The key that signs session cookies: from settings, or made once and kept in the data folder."""
+    configured = services.settings.secret_key.get_secret_value()
+    if configured:
+        return configured
+    path = Path(services.settings.data_dir) / "session.key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
+
+
+class Answerers:
+    """One answerer per bot version, built on first use."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._built: dict[str, tuple[int, Answerer]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, bot: BotRecord) -> Answerer:
+        """The answerer of the bot's current version."""
+        with self._lock:
+            cached = self._built.get(bot.slug)
+            if cached is not None and cached[0] == bot.version:
+                return cached[1]
+            definition = bot.definition
+            registry = self.services.registry
+            contact = definition.contact or ", ".join(
+                filter(None, (registry.department(name).contact for name in definition.departments)))
+            profile = BotProfile(departments=definition.departments, name=definition.name, slug=definition.slug,
+                                 instructions=definition.instructions, refusal_text=definition.refusal,
+                                 contact=contact)
+            choice = definition.generator
+            generator = build_generator(self.services.settings, self.services.tokenizer, kind=choice.kind,
+                                        model=choice.model, temperature=choice.temperature)
+            answerer = build_answerer(self.services, profile, generator=generator)
+            self._built[bot.slug] = (bot.version, answerer)
+            return answerer
+
+
+def create_api(services: Services) -> FastAPI:
+    """The FastAPI application with the JSON API; the web pages mount on it."""
+    app = FastAPI(title="deptbot", description="부서 문서 챗봇 API", docs_url="/docs", redoc_url=None)
+    app.add_middleware(SessionMiddleware, secret_key=session_secret(services), session_cookie="deptbot_session",
+                       max_age=_SESSION_HOURS * 3600, same_site="lax", https_only=services.settings.https)
+    answerers = Answerers(services)
+    # The extractive answerer and kiwipiepy are CPU-bound; one question at a time per process until the
+    # load issue measures and lifts this.
+    answering = threading.Lock()
+
+    def current_user(request: Request) -> User | None:
+        username = request.session.get("user")
+        if not username:
+            return None
+        try:
+            user = services.registry.user(str(username))
+        except RegistryError:
+            request.session.clear()
+            return None
+        return user if user.active else None
+
+    def visible_bot(slug: str, user: User | None, key: str | None) -> BotRecord:
+        try:
+            bot = services.registry.bot(slug)
+        except RegistryError:
+            bot = None
+        if bot is None or not can_use(bot, user, key):
+            raise HTTPException(status_code=404, detail="봇을 찾을 수 없습니다")
+        return bot
+
+    @app.post("/api/session", summary="로그인")
+    def sign_in(body: SignIn, request: Request) -> dict[str, Any]:
+        user = services.registry.authenticate(body.username, body.password)
+        if user is None:
+            raise HTTPException(status_code=401, detail="사용자 이름이나 비밀번호가 맞지 않습니다")
+        request.session.clear()
+        request.session["user"] = user.username
+        return {"username": user.username, "role": user.role, "departments": list(user.departments)}
+
+    @app.delete("/api/session", summary="로그아웃")
+    def sign_out(request: Request) -> dict[str, bool]:
+        request.session.clear()
+        return {"signed_out": True}
+
+    @app.get("/api/bots", summary="내가 쓸 수 있는 봇 목록")
+    def list_bots(request: Request) -> list[dict[str, Any]]:
+        user = current_user(request)
+        return [{"slug": bot.slug, "name": bot.definition.name, "description": bot.definition.description,
+                 "icon": bot.definition.icon, "starters": bot.definition.starters, "published": bot.published}
+                for bot in services.registry.bots() if user is not None and can_use(bot, user)]
+
+    @app.post("/api/bots/{slug}/ask", summary="봇에게 묻기")
+    def ask(slug: str, body: AskRequest, request: Request) -> dict[str, Any]:
+        bot = visible_bot(slug, current_user(request), body.key)
+        history = [Turn(turn.question, turn.answer) for turn in body.history]
+        try:
+            answerer = answerers.get(bot)
+            with answering:
+                answer = answerer.ask(body.question, history)
+        except ConnectorError as exc:
+            raise HTTPException(status_code=503, detail=exc.message) from exc
+        return answer.to_dict()
+
+    return app
