@@ -193,3 +193,22 @@ def bots_unpublish(services: Services, slug: str) -> None:
     """봇 게시를 멈춥니다 (공유 링크가 바로 닫힙니다)."""
     services.registry.set_published(slug, False)
     click.echo(f"게시 중지: {slug}")
+
+
+@click.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="들을 주소 (외부에 열려면 0.0.0.0; 보통은 역방향 프록시 뒤)")
+@click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535), help="포트")
+@with_services
+def serve(services: Services, host: str, port: int) -> None:
+    """웹 서버를 띄웁니다: JSON API (/api/…), API 문서 (/docs)."""
+    import uvicorn
+
+    from ui.api import create_api
+
+    if not services.registry.has_admin():
+        click.echo("관리자가 아직 없습니다. 다른 터미널에서 'deptbot users add 이름 --role admin'으로 첫 관리자를 "
+                   "만드세요 (기본 비밀번호는 없습니다).", err=True)
+    app = create_api(services)
+    click.echo(f"deptbot: http://{host}:{port}/docs", err=True)
+    uvicorn.run(app, host=host, port=port, log_level=services.settings.log_level.lower(), access_log=False)
