@@ -26,7 +26,8 @@ from ui.wiring import Services, build_answerer, build_generator
 
 log = logging.getLogger(__name__)
 _SESSION_HOURS = 8
-_QUESTION_CHARS = 2000
+QUESTION_CHARS = 2000
+SESSION_COOKIE = "deptbot_session"
 
 
 class SignIn(BaseModel):
@@ -39,14 +40,14 @@ class SignIn(BaseModel):
 class HistoryTurn(BaseModel):
     """An earlier exchange of the conversation."""
 
-    question: str = Field(max_length=_QUESTION_CHARS)
+    question: str = Field(max_length=QUESTION_CHARS)
     answer: str = Field("", max_length=20000)
 
 
 class AskRequest(BaseModel):
     """POST /api/bots/{slug}/ask."""
 
-    question: str = Field(min_length=1, max_length=_QUESTION_CHARS)
+    question: str = Field(min_length=1, max_length=QUESTION_CHARS)
     history: list[HistoryTurn] = Field(default_factory=list, max_length=20)
     key: str | None = Field(None, description="the share link's key, for bots shared by link", max_length=64)
 
@@ -61,6 +62,28 @@ def session_secret(services: Services) -> str:
         path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
         path.chmod(0o600)
     return path.read_text(encoding="utf-8").strip()
+
+
+def session_user(services: Services, cookies: dict[str, str], secret: str) -> User | None:
+    """The signed-in user of a request's cookies (read as Starlette's SessionMiddleware writes them).
+
+    The Gradio pages get their requests through Gradio's queue, so they read the cookie themselves.
+    """
+    import base64
+    import json
+
+    from itsdangerous import BadSignature, TimestampSigner
+
+    raw = cookies.get(SESSION_COOKIE)
+    if not raw:
+        return None
+    try:
+        data = json.loads(base64.b64decode(TimestampSigner(secret).unsign(raw.encode(),
+                                                                           max_age=_SESSION_HOURS * 3600)))
+        user = services.registry.user(str(data["user"]))
+    except (BadSignature, ValueError, KeyError, RegistryError):
+        return None
+    return user if user.active else None
 
 
 class Answerers:
@@ -95,9 +118,11 @@ class Answerers:
 def create_api(services: Services) -> FastAPI:
     """The FastAPI application with the JSON API; the web pages mount on it."""
     app = FastAPI(title="deptbot", description="부서 문서 챗봇 API", docs_url="/docs", redoc_url=None)
-    app.add_middleware(SessionMiddleware, secret_key=session_secret(services), session_cookie="deptbot_session",
+    secret = session_secret(services)
+    app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie=SESSION_COOKIE,
                        max_age=_SESSION_HOURS * 3600, same_site="lax", https_only=services.settings.https)
     answerers = Answerers(services)
+    app.state.services, app.state.answerers, app.state.secret = services, answerers, secret
     # The extractive answerer and kiwipiepy are CPU-bound; one question at a time per process until the
     # load issue measures and lifts this.
     answering = threading.Lock()

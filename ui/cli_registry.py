@@ -201,14 +201,14 @@ def bots_unpublish(services: Services, slug: str) -> None:
 @click.option("--port", default=7860, show_default=True, type=click.IntRange(1, 65535), help="포트")
 @with_services
 def serve(services: Services, host: str, port: int) -> None:
-    """웹 서버를 띄웁니다: JSON API (/api/…), API 문서 (/docs)."""
+    """웹 서버를 띄웁니다: 공유 봇 대화 페이지 (/b/SLUG), JSON API (/api/…), API 문서 (/docs)."""
     import uvicorn
 
-    from ui.api import create_api
+    from ui.app import create_app
 
     if not services.registry.has_admin():
         click.echo("관리자가 아직 없습니다. 다른 터미널에서 'deptbot users add 이름 --role admin'으로 첫 관리자를 "
                    "만드세요 (기본 비밀번호는 없습니다).", err=True)
-    app = create_api(services)
-    click.echo(f"deptbot: http://{host}:{port}/docs", err=True)
+    app = create_app(services)
+    click.echo(f"deptbot: http://{host}:{port}/  (API 문서: /docs)", err=True)
     uvicorn.run(app, host=host, port=port, log_level=services.settings.log_level.lower(), access_log=False)

@@ -1,0 +1,79 @@
+"""A real `deptbot serve` process for web tests: a data folder prepared by the command line, a free port."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+PASSWORD = "correct-horse-battery"
+
+
+def deptbot(*args: str, data: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a deptbot command on the data folder (failing loudly)."""
+    return subprocess.run([sys.executable, "-m", "ui.cli", *args, "--data-dir", str(data)], input=stdin, text=True,
+                          capture_output=True, timeout=300, check=True, env=_env())
+
+
+def _env() -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("DEPTBOT_")}
+
+
+def free_port() -> int:
+    """A free TCP port on the loopback interface."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def request(url: str, body: dict[str, object] | None = None, cookie: str = "") -> tuple[int, dict[str, str], str]:
+    """(status, headers, text) of a GET, or of a JSON POST when a body is given."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, headers={"Content-Type": "application/json", "Cookie": cookie})
+    try:
+        with urllib.request.urlopen(req, timeout=30) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+
+
+@dataclass
+class Server:
+    """A running server: its base URL and, after it stopped, what it printed."""
+
+    base: str
+    process: subprocess.Popen[str]
+    output: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def serving(data: Path) -> Iterator[Server]:
+    """`deptbot serve` on a free port until the block ends."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--port", str(port), "--data-dir", str(data)],
+                               env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    server = Server(f"http://127.0.0.1:{port}", process)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                if request(f"{server.base}/docs")[0] == 200:
+                    break
+            except OSError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"deptbot serve did not start: {process.communicate(timeout=10)[0][-2000:]}")
+            time.sleep(0.2)
+        yield server
+    finally:
+        process.terminate()
+        server.output.append(process.communicate(timeout=30)[0])

@@ -1,0 +1,69 @@
+"""The shared chat page in a real browser (Debian chromium through playwright): starters, streamed answer, source
+cards, and a rotated link that stops working. Screenshots go to artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, SAMPLES
+from tests.support.server import deptbot, serving
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+        "--disable-sync", "--no-first-run"]
+SHOTS = ROOT / "artifacts" / "screenshots"
+
+
+@pytest.fixture(scope="module")
+def browser():  # type: ignore[no-untyped-def]
+    if not CHROMIUM.exists() or shutil.which("chromium") is None:
+        pytest.skip("Debian chromium is not installed (.ci/run installs it)")
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield browser
+        browser.close()
+
+
+def test_staff_open_a_share_link_click_a_starter_and_read_a_cited_answer(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    data = tmp_path / "data"
+    deptbot("reindex", str(SAMPLES / "총무과"), "--department", "총무과", data=data)
+    deptbot("departments", "add", "총무과", "--slug", "general-affairs", data=data)
+    bot = tmp_path / "bot.json"
+    bot.write_text(json.dumps({"slug": "dangjik", "name": "당직 도우미", "icon": "🌙", "departments": ["총무과"],
+                               "description": "당직 근무 지침에 답합니다", "visibility": "link",
+                               "starters": ["당직 근무비는 얼마인가요?", "청사 순찰은 언제 하나요?"]},
+                              ensure_ascii=False), encoding="utf-8")
+    deptbot("bots", "create", "--from", str(bot), data=data)
+    published = deptbot("bots", "publish", "dangjik", data=data).stdout
+    link = published[published.index("/b/"):].split()[0]
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    with serving(data) as server:
+        context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone-width screen
+        page = context.new_page()
+        page.goto(server.base + link)
+        page.get_by_text("당직 도우미").first.wait_for(timeout=30000)
+        assert page.get_by_text("당직 근무 지침에 답합니다").first.is_visible()
+        page.get_by_role("button", name="당직 근무비는 얼마인가요?").click()
+        answer = page.locator("#chat").get_by_text("60,000원").first
+        answer.wait_for(timeout=30000)
+        card = page.locator("#sources .source-card").first
+        card.wait_for(timeout=30000)
+        assert "당직근무 운영지침.txt" in card.inner_text()
+        page.screenshot(path=str(SHOTS / "chat-answer.png"), full_page=True)
+        page.get_by_role("button", name="새 대화").click()
+        page.locator("#chat").get_by_text("60,000원").first.wait_for(state="detached", timeout=10000)
+        context.close()
+
+        deptbot("bots", "unpublish", "dangjik", data=data)
+        stranger = browser.new_context()
+        page = stranger.new_page()
+        page.goto(server.base + link)
+        page.get_by_text("봇을 찾을 수 없습니다").first.wait_for(timeout=30000)
+        assert page.get_by_text("당직 도우미").count() == 0  # the name does not leak
+        page.screenshot(path=str(SHOTS / "chat-not-found.png"))
+        stranger.close()

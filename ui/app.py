@@ -1,0 +1,30 @@
+"""The web application: the JSON API with the Gradio pages mounted on it (Gradio analytics off, nothing external)."""
+
+from __future__ import annotations
+
+import os
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+
+from ui.api import create_api
+from ui.wiring import Services
+
+
+def create_app(services: Services) -> FastAPI:
+    """The whole app: /api/…, /docs, the chat page at /chat/ and share links /b/{slug}."""
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before Gradio is imported: no request leaves the machine
+    import gradio as gr
+
+    from ui.pages.chat import CSS, build_chat
+
+    app = create_api(services)
+
+    @app.get("/b/{slug}", include_in_schema=False)
+    def share_link(slug: str, request: Request) -> RedirectResponse:
+        key = request.query_params.get("key")
+        query = f"?bot={slug}" + (f"&key={key}" if key else "")
+        return RedirectResponse(f"/chat/{query}", status_code=303)
+
+    chat = build_chat(services, app.state.answerers, app.state.secret)
+    return gr.mount_gradio_app(app, chat, path="/chat", css=CSS, ssr_mode=False)
