@@ -27,4 +27,6 @@ def create_app(services: Services) -> FastAPI:
         return RedirectResponse(f"/chat/{query}", status_code=303)
 
     chat = build_chat(services, app.state.answerers, app.state.secret)
-    return gr.mount_gradio_app(app, chat, path="/chat", css=CSS, ssr_mode=False)
+    # System fonts only: Gradio's default theme would have every browser fetch its font from Google.
+    theme = gr.themes.Default(font=["Noto Sans KR", "Malgun Gothic", "sans-serif"], font_mono=["monospace"])
+    return gr.mount_gradio_app(app, chat, path="/chat", css=CSS, ssr_mode=False, theme=theme)

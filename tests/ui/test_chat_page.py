@@ -45,6 +45,8 @@ def test_staff_open_a_share_link_click_a_starter_and_read_a_cited_answer(browser
     with serving(data) as server:
         context = browser.new_context(viewport={"width": 390, "height": 844})  # a phone-width screen
         page = context.new_page()
+        requested: list[str] = []
+        page.on("request", lambda r: requested.append(r.url))
         page.goto(server.base + link)
         page.get_by_text("당직 도우미").first.wait_for(timeout=30000)
         assert page.get_by_text("당직 근무 지침에 답합니다").first.is_visible()
@@ -55,6 +57,8 @@ def test_staff_open_a_share_link_click_a_starter_and_read_a_cited_answer(browser
         card.wait_for(timeout=30000)
         assert "당직근무 운영지침.txt" in card.inner_text()
         page.screenshot(path=str(SHOTS / "chat-answer.png"), full_page=True)
+        outside = [url for url in requested if not url.startswith((server.base, "data:", "blob:"))]
+        assert requested and outside == []  # nothing leaves the machine: no analytics, fonts or CDNs
         page.get_by_role("button", name="새 대화").click()
         page.locator("#chat").get_by_text("60,000원").first.wait_for(state="detached", timeout=10000)
         context.close()
