@@ -32,6 +32,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
+from machine import others_cpu
+
 from connectors.chunk import Chunk
 from connectors.chunking import chunk_document
 from connectors.errors import ConnectorError
@@ -214,27 +216,6 @@ def timed(into: dict[str, float], key: str) -> Iterator[None]:
     started = time.perf_counter()
     yield
     into[key] = time.perf_counter() - started
-
-
-def _cpu_seconds() -> tuple[float, float, float]:
-    """CPU seconds the machine was busy and stolen by the hypervisor (/proc/stat), and this tree's CPU seconds."""
-    with open("/proc/stat") as handle:
-        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in handle.readline().split()[1:9])
-    tick, own = os.sysconf("SC_CLK_TCK"), os.times()
-    return ((user + nice + system + irq + softirq) / tick, steal / tick,
-            own.user + own.system + own.children_user + own.children_system)
-
-
-@contextmanager
-def others_cpu(into: dict[str, dict[str, float]], key: str) -> Iterator[None]:
-    """CPU seconds used during the block by processes outside this benchmark, and stolen by the hypervisor.
-
-    Our own children count once they have ended and been waited for, which every block ensures.
-    """
-    busy, steal, own = _cpu_seconds()
-    yield
-    busy_end, steal_end, own_end = _cpu_seconds()
-    into[key] = {"others_s": max(0.0, busy_end - busy - (own_end - own)), "steal_s": steal_end - steal}
 
 
 def in_processes(func: Callable[..., R], jobs: list[tuple[Any, ...]], workers: int) -> list[R]:

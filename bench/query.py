@@ -34,6 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+from machine import others_cpu
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_QUESTIONS = REPO.parent / "shared" / "eval" / "questions" / "dev.jsonl"
@@ -84,26 +85,6 @@ def forbid_network() -> None:
 
     socket.socket.connect = refuse(socket.socket.connect)  # type: ignore[method-assign]
     socket.socket.connect_ex = refuse(socket.socket.connect_ex)  # type: ignore[method-assign]
-
-
-def _cpu_seconds() -> tuple[float, float, float]:
-    """CPU seconds the machine was busy and stolen by the hypervisor (/proc/stat), and this tree's CPU seconds."""
-    with open("/proc/stat") as handle:
-        user, nice, system, _idle, _iowait, irq, softirq, steal = (int(x) for x in handle.readline().split()[1:9])
-    tick, own = os.sysconf("SC_CLK_TCK"), os.times()
-    return ((user + nice + system + irq + softirq) / tick, steal / tick,
-            own.user + own.system + own.children_user + own.children_system)
-
-
-@contextmanager
-def others_cpu(into: dict[str, dict[str, float]], key: str) -> Iterator[None]:
-    """CPU seconds used during the block by processes outside this benchmark, and stolen by the hypervisor."""
-    busy, steal, own = _cpu_seconds()
-    started = time.perf_counter()
-    yield
-    busy_end, steal_end, own_end = _cpu_seconds()
-    into[key] = {"others_s": max(0.0, busy_end - busy - (own_end - own)), "steal_s": steal_end - steal,
-                 "wall_s": time.perf_counter() - started}
 
 
 def load_questions(path: Path) -> list[str]:
