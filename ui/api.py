@@ -17,12 +17,12 @@ from fastapi import FastAPI, HTTPException, Request
 from pydantic import BaseModel, Field
 from starlette.middleware.sessions import SessionMiddleware
 
-from bots.answer import Answerer, BotProfile
+from bots.answer import Answerer
 from bots.generators import Turn
 from builder.access import can_use
 from builder.registry import BotRecord, RegistryError, User
 from connectors.errors import ConnectorError
-from ui.wiring import Services, build_answerer, build_generator
+from ui.wiring import Services, bot_answerer
 
 log = logging.getLogger(__name__)
 _SESSION_HOURS = 8
@@ -100,17 +100,7 @@ class Answerers:
             cached = self._built.get(bot.slug)
             if cached is not None and cached[0] == bot.version:
                 return cached[1]
-            definition = bot.definition
-            registry = self.services.registry
-            contact = definition.contact or ", ".join(
-                filter(None, (registry.department(name).contact for name in definition.departments)))
-            profile = BotProfile(departments=definition.departments, name=definition.name, slug=definition.slug,
-                                 instructions=definition.instructions, refusal_text=definition.refusal,
-                                 contact=contact)
-            choice = definition.generator
-            generator = build_generator(self.services.settings, self.services.tokenizer, kind=choice.kind,
-                                        model=choice.model, temperature=choice.temperature)
-            answerer = build_answerer(self.services, profile, generator=generator)
+            answerer = bot_answerer(self.services, bot.definition)
             self._built[bot.slug] = (bot.version, answerer)
             return answerer
 

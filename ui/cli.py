@@ -190,17 +190,9 @@ def search(services: Services, question: str, departments: tuple[str, ...], k: i
         click.echo(f"[{n}] {where} — {row['department']}/{row['file']} {_pages(row['page_start'], row['page_end'])}")
         click.echo("    " + row["text"][:200].replace("\n", " ") + "\n")
 
-def _profile(services: Services, departments: tuple[str, ...], bot: str | None) -> BotProfile:
-    """The bot to answer as: a saved bot, or the named departments (all indexed ones when none is named)."""
-    if bot and departments:
-        raise click.UsageError("--bot 과 --department 는 함께 쓸 수 없습니다")
+def _departments_profile(services: Services, departments: tuple[str, ...]) -> BotProfile:
+    """A bot on the named departments (all indexed ones when none is named)."""
     known = services.store.departments()
-    if bot:
-        definition = services.registry.bot(bot).definition
-        contact = definition.contact or ", ".join(
-            filter(None, (services.registry.department(name).contact for name in definition.departments)))
-        return BotProfile(departments=definition.departments, name=definition.name, slug=definition.slug,
-                          instructions=definition.instructions, refusal_text=definition.refusal, contact=contact)
     if not known:
         raise click.ClickException("색인된 부서가 없습니다 — 먼저 'deptbot reindex'로 문서를 색인해 주세요")
     unknown = [d for d in departments if d not in known]
@@ -218,17 +210,16 @@ def _profile(services: Services, departments: tuple[str, ...], bot: str | None) 
 def ask(services: Services, question: str, departments: tuple[str, ...], bot: str | None, as_json: bool) -> None:
     """부서 문서에 근거해 질문에 답합니다 (출처 [n] 표시, 답이 문서에 없으면 그렇다고 말함)."""
     from bots.answer import Delta, Done, Notice, Reset
-    from ui.wiring import build_answerer, build_generator
+    from ui.wiring import bot_answerer, build_answerer
 
     if not question.strip():
         raise click.UsageError("질문이 비어 있습니다")
-    profile = _profile(services, departments, bot)
-    generator = None
+    if bot and departments:
+        raise click.UsageError("--bot 과 --department 는 함께 쓸 수 없습니다")
     if bot:
-        choice = services.registry.bot(bot).definition.generator
-        generator = build_generator(services.settings, services.tokenizer, kind=choice.kind, model=choice.model,
-                                    temperature=choice.temperature)
-    answerer = build_answerer(services, profile, generator=generator)
+        answerer = bot_answerer(services, services.registry.bot(bot).definition)
+    else:
+        answerer = build_answerer(services, _departments_profile(services, departments))
     if as_json:
         emit(answerer.ask(question).to_dict())
         return

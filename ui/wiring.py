@@ -11,6 +11,7 @@ from bots.answer import Answerer, BotProfile
 from bots.generators import ExtractiveGenerator, Generator, OpenAIChatGenerator, load_prompt
 from bots.retrieval import HybridRetriever
 from bots.trace import TraceLog
+from builder.definitions import BotDefinition
 from builder.registry import Registry, default_url
 from connectors.chunking import ChunkOptions
 from connectors.embedders import Embedder, make_embedder
@@ -101,6 +102,18 @@ def build_generator(settings: Settings, tokenizer: KoreanTokenizer, *, kind: str
         temperature=cfg.temperature if temperature is None else temperature, max_tokens=cfg.max_tokens,
         timeout=cfg.timeout, max_retries=cfg.max_retries, stream=cfg.stream,
         prompt=load_prompt(cfg.prompt_file) if cfg.prompt_file else None)
+
+
+def bot_answerer(services: Services, definition: BotDefinition) -> Answerer:
+    """The answerer of a registry bot: its departments, instructions, refusal, contact and generator."""
+    contact = definition.contact or ", ".join(
+        filter(None, (services.registry.department(name).contact for name in definition.departments)))
+    profile = BotProfile(departments=definition.departments, name=definition.name, slug=definition.slug,
+                         instructions=definition.instructions, refusal_text=definition.refusal, contact=contact)
+    choice = definition.generator
+    generator = build_generator(services.settings, services.tokenizer, kind=choice.kind, model=choice.model,
+                                temperature=choice.temperature)
+    return build_answerer(services, profile, generator=generator)
 
 
 def build_answerer(services: Services, profile: BotProfile, *, generator: Generator | None = None,
