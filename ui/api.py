@@ -64,6 +64,19 @@ def session_secret(services: Services) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+def current_user(request: Request) -> User | None:
+    """The signed-in user of a request that went through the session middleware (None: anonymous)."""
+    username = request.session.get("user")
+    if not username:
+        return None
+    try:
+        user = request.app.state.services.registry.user(str(username))
+    except RegistryError:
+        request.session.clear()
+        return None
+    return user if user.active else None
+
+
 def session_user(services: Services, cookies: dict[str, str], secret: str) -> User | None:
     """The signed-in user of a request's cookies (read as Starlette's SessionMiddleware writes them).
 
@@ -116,17 +129,6 @@ def create_api(services: Services) -> FastAPI:
     # The extractive answerer and kiwipiepy are CPU-bound; one question at a time per process until the
     # load issue measures and lifts this.
     answering = threading.Lock()
-
-    def current_user(request: Request) -> User | None:
-        username = request.session.get("user")
-        if not username:
-            return None
-        try:
-            user = services.registry.user(str(username))
-        except RegistryError:
-            request.session.clear()
-            return None
-        return user if user.active else None
 
     def visible_bot(slug: str, user: User | None, key: str | None) -> BotRecord:
         try:

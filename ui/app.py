@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
-from ui.api import create_api
+from ui.api import create_api, current_user
+from ui.pages.home import add_pages
 from ui.wiring import Services
 
 
@@ -20,10 +22,15 @@ def create_app(services: Services) -> FastAPI:
 
     app = create_api(services)
 
+    add_pages(app, services)
+
     @app.get("/b/{slug}", include_in_schema=False)
     def share_link(slug: str, request: Request) -> RedirectResponse:
         key = request.query_params.get("key")
-        query = f"?bot={slug}" + (f"&key={key}" if key else "")
+        if not key and current_user(request) is None:
+            # Without a link key a bot needs a signed-in user: sign-in first, whether the bot exists or not.
+            return RedirectResponse(f"/login?next={quote('/b/' + slug)}", status_code=303)
+        query = f"?bot={quote(slug)}" + (f"&key={quote(key)}" if key else "")
         return RedirectResponse(f"/chat/{query}", status_code=303)
 
     chat = build_chat(services, app.state.answerers, app.state.secret)

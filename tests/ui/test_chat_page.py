@@ -1,5 +1,5 @@
 """The shared chat page in a real browser (Debian chromium through playwright): starters, streamed answer, source
-cards, and a rotated link that stops working. Screenshots go to artifacts/screenshots/."""
+cards, sign-in for a private bot, the home page, and an unpublished bot. Screenshots go to artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, SAMPLES
-from tests.support.server import deptbot, serving
+from tests.support.server import PASSWORD, deptbot, serving
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
@@ -39,6 +39,13 @@ def test_staff_open_a_share_link_click_a_starter_and_read_a_cited_answer(browser
                                "starters": ["당직 근무비는 얼마인가요?", "청사 순찰은 언제 하나요?"]},
                               ensure_ascii=False), encoding="utf-8")
     deptbot("bots", "create", "--from", str(bot), data=data)
+    private = tmp_path / "private.json"
+    private.write_text(json.dumps({"slug": "naebu", "name": "총무과 내부 도우미", "departments": ["총무과"],
+                                   "visibility": "department"}, ensure_ascii=False), encoding="utf-8")
+    deptbot("bots", "create", "--from", str(private), data=data)
+    deptbot("bots", "publish", "naebu", data=data)
+    deptbot("users", "add", "kim", "--role", "staff", "--department", "총무과", "--password-stdin", data=data,
+            stdin=PASSWORD + "\n")
     published = deptbot("bots", "publish", "dangjik", data=data).stdout
     link = published[published.index("/b/"):].split()[0]
     SHOTS.mkdir(parents=True, exist_ok=True)
@@ -62,6 +69,22 @@ def test_staff_open_a_share_link_click_a_starter_and_read_a_cited_answer(browser
         page.get_by_role("button", name="새 대화").click()
         page.locator("#chat").get_by_text("60,000원").first.wait_for(state="detached", timeout=10000)
         context.close()
+
+        # A private bot sends an anonymous visitor to sign-in, and back to the bot after it.
+        member = browser.new_context()
+        page = member.new_page()
+        page.goto(server.base + "/b/naebu")
+        page.get_by_label("사용자 이름").wait_for(timeout=30000)
+        assert "총무과 내부 도우미" not in page.content()
+        page.screenshot(path=str(SHOTS / "sign-in.png"))
+        page.get_by_label("사용자 이름").fill("kim")
+        page.get_by_label("비밀번호").fill(PASSWORD)
+        page.get_by_role("button", name="로그인").click()
+        page.get_by_text("총무과 내부 도우미").first.wait_for(timeout=30000)
+        page.goto(server.base + "/")
+        page.get_by_text("총무과 내부 도우미").first.wait_for(timeout=30000)
+        page.screenshot(path=str(SHOTS / "home.png"))
+        member.close()
 
         deptbot("bots", "unpublish", "dangjik", data=data)
         stranger = browser.new_context()

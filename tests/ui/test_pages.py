@@ -1,0 +1,83 @@
+"""Sign-in, sign-out, home and share-link redirects (server-rendered pages, through the real app)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+
+from builder.definitions import BotDefinition
+from tests.conftest import make_services
+from ui.app import create_app
+from ui.pages.home import safe_next
+from ui.wiring import Services
+
+PASSWORD = "correct-horse-battery"
+
+
+@pytest.fixture(scope="module")
+def app(sample_index: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, TestClient]]:
+    registry_file = tmp_path_factory.mktemp("registry") / "registry.db"
+    services = make_services(sample_index.settings.data_dir, database_url=f"sqlite:///{registry_file}")
+    services.registry.add_department("총무과", "general-affairs")
+    services.registry.add_department("민원여권과", "civil-passport")
+    services.registry.add_user("kim", PASSWORD, "staff", ["총무과"], display_name="김주무관")
+    for slug, name, visibility in [("dangjik", "당직 도우미", "department"), ("share", "<공유> 봇", "link"),
+                                   ("passport", "여권 도우미", "department")]:
+        department = "민원여권과" if slug == "passport" else "총무과"
+        services.registry.create_bot(BotDefinition(slug=slug, name=name, departments=[department],
+                                                   visibility=visibility, description="설명"))
+        services.registry.set_published(slug, True)
+    with TestClient(create_app(services), follow_redirects=False) as client:
+        yield services, client
+
+
+def _signed_in(app: tuple[Services, TestClient]) -> TestClient:
+    client = TestClient(app[1].app, follow_redirects=False)
+    response = client.post("/login", data={"username": "kim", "password": PASSWORD, "next": "/"})
+    assert response.status_code == 303 and response.headers["location"] == "/"
+    return client
+
+
+def test_anonymous_visitors_are_sent_to_sign_in_whether_the_bot_exists_or_not(app: tuple[Services, TestClient]) -> None:
+    client = TestClient(app[1].app, follow_redirects=False)
+    for slug in ("dangjik", "no-such-bot"):
+        response = client.get(f"/b/{slug}")
+        assert response.status_code == 303 and response.headers["location"] == f"/login?next=/b/{slug}"
+    assert client.get("/").headers["location"] == "/login"
+    form = client.get("/login?next=/b/dangjik").text
+    assert 'name="password" type="password"' in form and 'value="/b/dangjik"' in form
+
+
+def test_a_share_link_with_its_key_goes_to_the_chat_page(app: tuple[Services, TestClient]) -> None:
+    services, client = app
+    key = services.registry.bot("share").link_key
+    response = TestClient(client.app, follow_redirects=False).get(f"/b/share?key={key}")
+    assert response.status_code == 303 and response.headers["location"] == f"/chat/?bot=share&key={key}"
+
+
+def test_signing_in_returns_to_the_page_asked_for_and_never_to_another_host(app: tuple[Services, TestClient]) -> None:
+    client = TestClient(app[1].app, follow_redirects=False)
+    wrong = client.post("/login", data={"username": "kim", "password": "wrong-password-1", "next": "/b/dangjik"})
+    assert wrong.headers["location"] == "/login?failed=1&next=/b/dangjik"
+    assert "맞지 않습니다" in client.get(wrong.headers["location"]).text
+    right = client.post("/login", data={"username": "kim", "password": PASSWORD, "next": "/b/dangjik"})
+    assert right.headers["location"] == "/b/dangjik"
+    assert client.get("/b/dangjik").headers["location"] == "/chat/?bot=dangjik"
+    for target in ("https://evil.example/", "//evil.example/x", "/\\evil", ""):
+        assert safe_next(target) == "/"
+
+
+def test_home_lists_the_bots_the_user_may_use_escaped(app: tuple[Services, TestClient]) -> None:
+    page = _signed_in(app).get("/").text
+    assert "김주무관" in page and "당직 도우미" in page and "&lt;공유&gt; 봇" in page and "<공유>" not in page
+    assert "여권 도우미" not in page  # another department's bot
+    assert 'type="search"' in page
+
+
+def test_signing_out_ends_the_session(app: tuple[Services, TestClient]) -> None:
+    client = _signed_in(app)
+    assert client.get("/").status_code == 200
+    assert client.get("/logout").headers["location"] == "/login"
+    assert client.get("/").headers["location"] == "/login"

@@ -1,0 +1,94 @@
+"""Sign-in, sign-out and the home page (the bots the signed-in user may use, searchable), as plain HTML.
+
+Small server-rendered pages: they must work before any script runs and for the share-link redirect, and they
+need nothing Gradio offers. Every value shown is escaped.
+"""
+
+from __future__ import annotations
+
+import html
+from urllib.parse import quote
+
+from fastapi import FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from builder.access import can_use
+from ui.wiring import Services
+
+_STYLE = """
+body {font-family: 'Noto Sans KR', 'Malgun Gothic', sans-serif; max-width: 640px; margin: 2rem auto; padding: 0 1rem;}
+input {font-size: 1rem; padding: .5rem; width: 100%; box-sizing: border-box; margin: .25rem 0 .75rem;}
+button {font-size: 1rem; padding: .5rem 1rem;}
+.bot {display: block; border: 1px solid #d0d7de; border-radius: 8px; padding: .75rem; margin: .5rem 0;
+      color: inherit; text-decoration: none;}
+.error {color: #b00020;}
+"""
+
+
+def _page(title: str, body: str) -> HTMLResponse:
+    return HTMLResponse(f'<!doctype html><html lang="ko"><head><meta charset="utf-8">'
+                        f'<meta name="viewport" content="width=device-width, initial-scale=1">'
+                        f"<title>{html.escape(title)} · deptbot</title><style>{_STYLE}</style></head>"
+                        f"<body>{body}</body></html>")
+
+
+def safe_next(target: str | None) -> str:
+    """Where to go after signing in: only a path of this site (never another host)."""
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+def add_pages(app: FastAPI, services: Services) -> None:
+    """Mount /login, /logout and / on the app (which has the session middleware)."""
+    from ui.api import current_user
+
+    @app.get("/login", include_in_schema=False)
+    def login_form(request: Request, next: str = "/", failed: int = 0) -> HTMLResponse:
+        error = '<p class="error" role="alert">사용자 이름이나 비밀번호가 맞지 않습니다.</p>' if failed else ""
+        return _page("로그인", f"""<h1>로그인</h1>{error}
+<form method="post" action="/login">
+<input type="hidden" name="next" value="{html.escape(safe_next(next))}">
+<label>사용자 이름<input name="username" autocomplete="username" required></label>
+<label>비밀번호<input name="password" type="password" autocomplete="current-password" required></label>
+<button type="submit">로그인</button></form>""")
+
+    @app.post("/login", include_in_schema=False)
+    def login(request: Request, username: str = Form(...), password: str = Form(...),
+              next: str = Form("/")) -> Response:
+        user = services.registry.authenticate(username, password)
+        target = safe_next(next)
+        if user is None:
+            return RedirectResponse(f"/login?failed=1&next={quote(target)}", status_code=303)
+        request.session.clear()
+        request.session["user"] = user.username
+        return RedirectResponse(target, status_code=303)
+
+    @app.get("/logout", include_in_schema=False)
+    def logout(request: Request) -> RedirectResponse:
+        request.session.clear()
+        return RedirectResponse("/login", status_code=303)
+
+    @app.get("/", include_in_schema=False)
+    def home(request: Request) -> Response:
+        user = current_user(request)
+        if user is None:
+            return RedirectResponse("/login", status_code=303)
+        cards = []
+        for bot in services.registry.bots():
+            if not bot.published or not can_use(bot, user):
+                continue
+            definition = bot.definition
+            link = f"/b/{quote(bot.slug)}" + (f"?key={quote(bot.link_key)}" if definition.visibility == "link" else "")
+            cards.append(f'<a class="bot" href="{html.escape(link)}" data-search="'
+                         f'{html.escape((definition.name + " " + definition.description).lower())}">'
+                         f"<strong>{html.escape(definition.icon)} {html.escape(definition.name)}</strong><br>"
+                         f"{html.escape(definition.description)}</a>")
+        listing = "".join(cards) or "<p>쓸 수 있는 봇이 아직 없습니다.</p>"
+        return _page("내 봇", f"""<p>{html.escape(user.display_name)} 님 · <a href="/logout">로그아웃</a></p>
+<h1>내 봇</h1><input id="search" type="search" placeholder="봇 검색" aria-label="봇 검색">
+<div id="bots">{listing}</div>
+<script>document.getElementById('search').addEventListener('input', e => {{
+  const q = e.target.value.trim().toLowerCase();
+  for (const a of document.querySelectorAll('#bots .bot')) a.hidden = q && !a.dataset.search.includes(q);
+}});</script>""")
