@@ -66,6 +66,19 @@ class BotRow(Base):
                                                          cascade="all, delete-orphan")
 
 
+class FeedbackRow(Base):
+    """A reader's thumbs up (+1) or down (-1) on one answer, with an optional comment; one per answer."""
+
+    __tablename__ = "feedback"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    bot_slug: Mapped[str] = mapped_column(String(63), index=True)
+    trace_id: Mapped[str] = mapped_column(String(64), unique=True)
+    rating: Mapped[int] = mapped_column(Integer)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    username: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
 class BotVersionRow(Base):
     """One saved state of a bot's definition (every save is a version)."""
 

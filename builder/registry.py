@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from builder.definitions import BotDefinition
-from builder.models import BotRow, BotVersionRow, DepartmentRow, UserRow
+from builder.models import BotRow, BotVersionRow, DepartmentRow, FeedbackRow, UserRow
 from builder.passwords import hash_password, needs_rehash, verify_password, weakness
 from connectors.errors import ConnectorError
 
@@ -81,6 +81,18 @@ class BotRecord:
 
 
 @dataclass(frozen=True, slots=True)
+class Feedback:
+    """A rating of one answer."""
+
+    bot_slug: str
+    trace_id: str
+    rating: int  # +1 or -1
+    comment: str
+    username: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
 class VersionInfo:
     """One version of a bot."""
 
@@ -111,8 +123,8 @@ class Registry:
         registry.upgrade()
         return registry
 
-    def upgrade(self) -> None:
-        """Apply the migrations the database lacks."""
+    def upgrade(self, revision: str = "head") -> None:
+        """Apply the migrations the database lacks (up to `revision`)."""
         from alembic import command
         from alembic.config import Config
 
@@ -120,7 +132,7 @@ class Registry:
         config.set_main_option("script_location", str(_MIGRATIONS))
         with self.engine.begin() as connection:
             config.attributes["connection"] = connection
-            command.upgrade(config, "head")
+            command.upgrade(config, revision)
 
     def schema_version(self) -> str:
         """The migration the database is at."""
@@ -334,6 +346,27 @@ class Registry:
         with self._session() as session:
             session.delete(self._bot_row(session, slug))
 
+    # --- feedback ------------------------------------------------------------------------------------------
+    def rate(self, bot_slug: str, trace_id: str, rating: int, comment: str = "", username: str = "") -> Feedback:
+        """Record (or change) the rating of one answer; +1 or -1."""
+        if rating not in (1, -1):
+            raise RegistryError(trace_id, "평가는 좋아요(+1) 또는 싫어요(-1)만 됩니다")
+        with self._session() as session:
+            row = session.scalar(select(FeedbackRow).where(FeedbackRow.trace_id == trace_id))
+            if row is None:
+                row = FeedbackRow(bot_slug=bot_slug, trace_id=trace_id)
+                session.add(row)
+            row.rating, row.comment, row.username = rating, comment.strip()[:2000], username
+            session.flush()
+            return _feedback(row)
+
+    def feedback(self, bot_slug: str) -> list[Feedback]:
+        """A bot's ratings, newest first."""
+        with self._session() as session:
+            rows = session.scalars(select(FeedbackRow).where(FeedbackRow.bot_slug == bot_slug)
+                                   .order_by(FeedbackRow.created_at.desc(), FeedbackRow.id.desc()))
+            return [_feedback(row) for row in rows]
+
     @staticmethod
     def _bot_row(session: Session, slug: str) -> BotRow:
         row = session.scalar(select(BotRow).where(BotRow.slug == slug))
@@ -390,6 +423,10 @@ def _user(row: UserRow) -> User:
     role: Role = "admin" if row.role == "admin" else "lead" if row.role == "lead" else "staff"
     return User(row.id, row.username, row.display_name, role, row.active,
                 tuple(sorted(d.name for d in row.departments)))
+
+
+def _feedback(row: FeedbackRow) -> Feedback:
+    return Feedback(row.bot_slug, row.trace_id, row.rating, row.comment, row.username, row.created_at)
 
 
 def _bot(row: BotRow) -> BotRecord:

@@ -52,6 +52,25 @@ class AskRequest(BaseModel):
     key: str | None = Field(None, description="the share link's key, for bots shared by link", max_length=64)
 
 
+class Rating(BaseModel):
+    """POST /api/bots/{slug}/feedback: thumbs up (+1) or down (-1) on one answer, with an optional comment."""
+
+    trace_id: str = Field(min_length=8, max_length=64)
+    rating: int = Field(ge=-1, le=1)
+    comment: str = Field("", max_length=2000)
+    key: str | None = Field(None, max_length=64)
+
+
+def rate_answer(services: Services, bot: BotRecord, user: User | None, rating: Rating) -> bool:
+    """Record a rating if the trace is an answer of this bot (False when it is not)."""
+    trace = services.traces.read(rating.trace_id)
+    if trace is None or trace.get("bot") != bot.slug or rating.rating == 0:
+        return False
+    services.registry.rate(bot.slug, rating.trace_id, rating.rating, rating.comment,
+                           user.username if user else "")
+    return True
+
+
 def session_secret(services: Services) -> str:
     """The key that signs session cookies: from settings, or made once and kept in the data folder."""
     configured = services.settings.secret_key.get_secret_value()
@@ -171,5 +190,13 @@ def create_api(services: Services) -> FastAPI:
         except ConnectorError as exc:
             raise HTTPException(status_code=503, detail=exc.message) from exc
         return answer.to_dict()
+
+    @app.post("/api/bots/{slug}/feedback", summary="답변 평가 (좋아요/싫어요, 의견)")
+    def feedback(slug: str, body: Rating, request: Request) -> dict[str, bool]:
+        user = current_user(request)
+        bot = visible_bot(slug, user, body.key)
+        if not rate_answer(services, bot, user, body):
+            raise HTTPException(status_code=404, detail="그런 답변이 없습니다")
+        return {"recorded": True}
 
     return app

@@ -14,6 +14,7 @@ from builder.definitions import BotDefinition
 from builder.registry import Registry, RegistryError, default_url
 
 PASSWORD = "correct-horse-battery"
+HEAD = "0002"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -44,7 +45,7 @@ def test_a_reopened_registry_keeps_everything_and_is_at_the_head(registry: Regis
     registry.add_user("kim", PASSWORD, "lead", ["총무과"])
     registry.create_bot(_bot(), "kim")
     again = Registry.open(registry.url)
-    assert again.schema_version() == registry.schema_version() == "0001"
+    assert again.schema_version() == registry.schema_version() == HEAD
     assert [d.name for d in again.departments()] == ["총무과"]
     assert again.user("kim").departments == ("총무과",)
     assert again.bot("dangjik").definition.name == "당직 도우미"
@@ -138,3 +139,32 @@ def test_an_export_imports_back_and_missing_fields_take_their_defaults(registry:
     assert BotDefinition.model_validate(exported) == full
     assert set(exported) >= {"slug", "name", "description", "instructions", "departments", "starters", "refusal",
                              "visibility", "generator"}
+
+
+def test_an_upgrade_from_the_first_schema_keeps_every_bot_user_and_department(registry: Registry) -> None:
+    """A registry made by the first release (schema 0001) opens with the current code: nothing is lost."""
+    with registry.engine.begin() as connection:  # start again from an empty database, at the first schema
+        for table in ("feedback", "bot_versions", "bots", "memberships", "users", "departments", "alembic_version"):
+            connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
+    registry.upgrade("0001")
+    assert registry.schema_version() == "0001"
+    registry.add_department("총무과", "general-affairs")
+    registry.add_user("kim", PASSWORD, "lead", ["총무과"])
+    registry.create_bot(_bot(), "kim")
+    upgraded = Registry.open(registry.url)
+    assert upgraded.schema_version() == HEAD
+    assert upgraded.user("kim").departments == ("총무과",) and upgraded.bot("dangjik").version == 1
+    assert upgraded.authenticate("kim", PASSWORD) is not None
+    upgraded.rate("dangjik", "trace-1234", 1)  # the new table works
+    upgraded.close()
+
+
+def test_a_rating_is_kept_once_per_answer_and_can_change(registry: Registry) -> None:
+    registry.rate("dangjik", "trace-aaaa", 1, "정확합니다", "kim")
+    registry.rate("dangjik", "trace-aaaa", -1, "다시 보니 틀렸습니다", "kim")
+    registry.rate("dangjik", "trace-bbbb", 1)
+    ratings = registry.feedback("dangjik")
+    assert sorted((f.trace_id, f.rating) for f in ratings) == [("trace-aaaa", -1), ("trace-bbbb", 1)]
+    assert registry.feedback("other") == []
+    with pytest.raises(RegistryError, match="좋아요"):
+        registry.rate("dangjik", "trace-cccc", 0)

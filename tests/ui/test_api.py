@@ -132,3 +132,22 @@ def test_the_session_key_is_kept_in_the_data_folder(api: tuple[Services, TestCli
     services, _ = api
     key = Path(services.settings.data_dir) / "session.key"
     assert key.exists() and oct(key.stat().st_mode)[-3:] == "600"
+
+
+def test_a_reader_rates_an_answer_of_the_bot_and_only_of_it(api: tuple[Services, TestClient]) -> None:
+    services, _ = api
+    staff = _client(api, "staff")
+    answer = staff.post("/api/bots/for-dept/ask", json={"question": "당직 근무비는 얼마인가요?"}).json()
+    rated = staff.post("/api/bots/for-dept/feedback", json={"trace_id": answer["trace_id"], "rating": -1,
+                                                            "comment": "금액이 바뀌었어요"})
+    assert rated.status_code == 200
+    assert [(f.trace_id, f.rating, f.comment, f.username) for f in services.registry.feedback("for-dept")] == [
+        (answer["trace_id"], -1, "금액이 바뀌었어요", "staff")]
+    # An answer of another bot, an unknown answer, or a bot the reader may not use: nothing is recorded.
+    assert staff.post("/api/bots/for-staff/feedback", json={"trace_id": answer["trace_id"],
+                                                            "rating": 1}).status_code == 404
+    assert staff.post("/api/bots/for-dept/feedback", json={"trace_id": "0" * 32, "rating": 1}).status_code == 404
+    anonymous = _client(api, "anonymous")
+    assert anonymous.post("/api/bots/for-dept/feedback", json={"trace_id": answer["trace_id"],
+                                                               "rating": 1}).status_code == 404
+    assert len(services.registry.feedback("for-dept")) == 1

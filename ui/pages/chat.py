@@ -19,7 +19,7 @@ from bots.citations import Citation
 from bots.generators import Turn
 from builder.access import can_use
 from builder.registry import BotRecord, RegistryError
-from ui.api import QUESTION_CHARS, Answerers, session_user
+from ui.api import QUESTION_CHARS, Answerers, Rating, rate_answer, session_user
 from ui.wiring import Services
 
 MAX_STARTERS = 6
@@ -87,11 +87,21 @@ def build_chat(services: Services, answerers: Answerers, secret: str) -> gr.Bloc
             elif isinstance(event, Done):
                 text = event.answer.text
                 state.setdefault("turns", []).append((question, text))
+                state.setdefault("traces", {})[str(len(messages) - 1)] = event.answer.trace.id
                 messages[-1] = {"role": "assistant", "content": notice + text}
                 yield messages, "", source_cards(event.answer.citations)
                 return
             messages[-1] = {"role": "assistant", "content": notice + text}
             yield messages, "", gr.update()
+
+    def like(data: gr.LikeData, state: dict[str, Any], request: gr.Request) -> None:
+        bot = allowed(state, request)
+        index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
+        trace_id = state.get("traces", {}).get(str(index))
+        if bot is None or not trace_id or data.liked is None:
+            return
+        user = session_user(services, dict(request.cookies), secret)
+        rate_answer(services, bot, user, Rating(trace_id=trace_id, rating=1 if data.liked else -1))
 
     def new_conversation(state: dict[str, Any]) -> tuple[list[dict[str, Any]], str, dict[str, Any]]:
         state = {"bot": state.get("bot", ""), "key": state.get("key")}
@@ -116,4 +126,5 @@ def build_chat(services: Services, answerers: Answerers, secret: str) -> gr.Bloc
         for button in starters:
             button.click(respond, inputs=[button, chat, state], outputs=[chat, box, sources])
         reset.click(new_conversation, inputs=[state], outputs=[chat, sources, state])
+        chat.like(like, inputs=[state])
     return page
