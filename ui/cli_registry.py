@@ -212,3 +212,34 @@ def serve(services: Services, host: str, port: int) -> None:
     app = create_app(services)
     click.echo(f"deptbot: http://{host}:{port}/  (API 문서: /docs)", err=True)
     uvicorn.run(app, host=host, port=port, log_level=services.settings.log_level.lower(), access_log=False)
+
+
+@bots.command("rotate")
+@click.argument("slug")
+@with_services
+def bots_rotate(services: Services, slug: str) -> None:
+    """공유 링크를 새로 만듭니다 (예전 링크는 바로 막힙니다)."""
+    record = services.registry.rotate_link(slug)
+    click.echo(f"새 공유 링크: /b/{record.slug}?key={record.link_key}")
+
+
+@bots.command("clone")
+@click.argument("slug")
+@click.argument("new_slug")
+@click.option("--author", default="cli", help="버전 기록에 남길 작성자")
+@with_services
+def bots_clone(services: Services, slug: str, new_slug: str, author: str) -> None:
+    """봇을 복제합니다 (새 slug, 게시되지 않은 상태)."""
+    record = services.registry.clone(slug, new_slug, author)
+    click.echo(f"복제: {slug} → {record.slug} ({record.definition.name})")
+
+
+@bots.command("restore")
+@click.argument("slug")
+@click.argument("version", type=int)
+@click.option("--author", default="cli", help="버전 기록에 남길 작성자")
+@with_services
+def bots_restore(services: Services, slug: str, version: int, author: str) -> None:
+    """예전 버전을 되살립니다 (새 버전으로 저장; 기록은 지우지 않습니다)."""
+    record = services.registry.restore(slug, version, author)
+    click.echo(f"되돌림: {slug} 버전 {version} → 새 버전 {record.version}")

@@ -56,7 +56,16 @@ def test_bots_create_show_export_publish(tmp_path: Path) -> None:
     published = run(data, "bots", "publish", "dangjik")
     assert published.exit_code == 0 and "/b/dangjik?key=" in published.stdout
     assert json.loads(run(data, "bots", "list", "--json").stdout)[0]["published"] is True
+    old_key = published.stdout.split("key=")[1].strip()
+    rotated = run(data, "bots", "rotate", "dangjik")
+    assert rotated.exit_code == 0 and "key=" in rotated.stdout and old_key not in rotated.stdout
     assert run(data, "bots", "unpublish", "dangjik").exit_code == 0
+    assert run(data, "bots", "clone", "dangjik", "dangjik-copy").exit_code == 0
+    copy = json.loads(run(data, "bots", "show", "dangjik-copy").stdout)
+    assert copy["departments"] == ["총무과"] and copy["published"] is False and "사본" in copy["name"]
+    restored = run(data, "bots", "restore", "dangjik-copy", "1")
+    assert restored.exit_code == 0 and "새 버전 2" in restored.stdout
+    assert run(data, "bots", "restore", "dangjik-copy", "9").exit_code == 1
     bad = tmp_path / "bad.json"
     bad.write_text('{"slug": "Bad Slug", "name": "x", "departments": ["총무과"]}', encoding="utf-8")
     refused = run(data, "bots", "create", "--from", str(bad))
