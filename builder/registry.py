@@ -7,6 +7,7 @@ so an upgrade keeps every bot, user and setting. Methods return plain frozen rec
 
 from __future__ import annotations
 
+import hashlib
 import re
 import secrets
 from collections.abc import Iterator, Sequence
@@ -22,7 +23,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from builder.definitions import BotDefinition
-from builder.models import BotRow, BotVersionRow, DepartmentRow, FeedbackRow, UserRow
+from builder.models import ApiTokenRow, BotRow, BotVersionRow, DepartmentRow, FeedbackRow, UserRow
 from builder.passwords import hash_password, needs_rehash, verify_password, weakness
 from connectors.errors import ConnectorError
 
@@ -77,6 +78,17 @@ class BotRecord:
     version: int
     published: bool
     link_key: str
+    created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiToken:
+    """An issued API token, without its secret."""
+
+    id: int
+    username: str
+    label: str
+    revoked: bool
     created_at: datetime
 
 
@@ -346,6 +358,39 @@ class Registry:
         with self._session() as session:
             session.delete(self._bot_row(session, slug))
 
+    # --- API tokens ----------------------------------------------------------------------------------------
+    def issue_token(self, username: str, label: str = "") -> str:
+        """A new API token acting as the user; the secret is returned once and never stored."""
+        token = "dbt_" + secrets.token_urlsafe(32)
+        with self._session() as session:
+            user = self._user_row(session, username)
+            session.add(ApiTokenRow(user_id=user.id, token_sha256=_sha256(token), label=label.strip()[:100]))
+        return token
+
+    def tokens(self) -> list[ApiToken]:
+        """Every issued token (revoked ones too), oldest first."""
+        with self._session() as session:
+            rows = session.scalars(select(ApiTokenRow).order_by(ApiTokenRow.id))
+            return [ApiToken(r.id, r.user.username, r.label, r.revoked, r.created_at) for r in rows]
+
+    def revoke_token(self, token_id: int) -> None:
+        """Stop a token from working, at once."""
+        with self._session() as session:
+            row = session.get(ApiTokenRow, token_id)
+            if row is None:
+                raise RegistryError(str(token_id), "그런 토큰이 없습니다", "'deptbot tokens list'로 확인해 주세요")
+            row.revoked = True
+
+    def user_for_token(self, token: str) -> User | None:
+        """The active user an unrevoked token acts as, or None."""
+        if not token.startswith("dbt_"):
+            return None
+        with self._session() as session:
+            row = session.scalar(select(ApiTokenRow).where(ApiTokenRow.token_sha256 == _sha256(token)))
+            if row is None or row.revoked or not row.user.active:
+                return None
+            return _user(row.user)
+
     # --- feedback ------------------------------------------------------------------------------------------
     def rate(self, bot_slug: str, trace_id: str, rating: int, comment: str = "", username: str = "") -> Feedback:
         """Record (or change) the rating of one answer; +1 or -1."""
@@ -405,6 +450,10 @@ def _engine(url: str) -> Engine:
 def _check_slug(slug: str, what: str) -> None:
     if not _SLUG.match(slug):
         raise RegistryError(slug, f"{what} slug는 영문 소문자, 숫자, '-'로 2-63자여야 합니다")
+
+
+def _sha256(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def _new_key() -> str:

@@ -84,7 +84,10 @@ def session_secret(services: Services) -> str:
 
 
 def current_user(request: Request) -> User | None:
-    """The signed-in user of a request that went through the session middleware (None: anonymous)."""
+    """The user of a request: a bearer API token, or the session cookie's signed-in user (None: anonymous)."""
+    authorization = request.headers.get("authorization", "")
+    if authorization.lower().startswith("bearer "):
+        return request.app.state.services.registry.user_for_token(authorization[7:].strip())
     username = request.session.get("user")
     if not username:
         return None

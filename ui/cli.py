@@ -14,7 +14,7 @@ import click
 from bots.answer import BotProfile
 from connectors.errors import ConnectorError
 from connectors.ingest import Progress, ReindexReport
-from ui.cli_registry import bots, departments, serve, users
+from ui.cli_registry import bots, departments, serve, tokens, users
 from ui.cli_support import emit, with_services
 from ui.wiring import Services
 
@@ -308,6 +308,7 @@ main.add_command(departments)
 main.add_command(users)
 main.add_command(bots)
 main.add_command(serve)
+main.add_command(tokens)
 
 if __name__ == "__main__":
     main()

@@ -243,3 +243,42 @@ def bots_restore(services: Services, slug: str, version: int, author: str) -> No
     """예전 버전을 되살립니다 (새 버전으로 저장; 기록은 지우지 않습니다)."""
     record = services.registry.restore(slug, version, author)
     click.echo(f"되돌림: {slug} 버전 {version} → 새 버전 {record.version}")
+
+
+@click.group()
+def tokens() -> None:
+    """다른 시스템이 JSON API를 쓸 때 쓰는 API 토큰을 발급하고 회수합니다."""
+
+
+@tokens.command("issue")
+@click.argument("username")
+@click.option("--label", default="", help="토큰의 용도 (예: 민원 포털 연동)")
+@with_services
+def tokens_issue(services: Services, username: str, label: str) -> None:
+    """USERNAME으로 행동하는 토큰을 발급합니다 (토큰은 이때 한 번만 보입니다)."""
+    token = services.registry.issue_token(username, label)
+    click.echo(token)
+    click.echo("이 토큰은 다시 볼 수 없습니다. 'Authorization: Bearer 토큰' 헤더로 보내세요.", err=True)
+
+
+@tokens.command("list")
+@click.option("--json", "as_json", is_flag=True, help="JSON으로 출력")
+@with_services
+def tokens_list(services: Services, as_json: bool) -> None:
+    """발급한 토큰 목록 (토큰 값은 보이지 않습니다)."""
+    rows = [{**dataclasses.asdict(t), "created_at": t.created_at.isoformat()} for t in services.registry.tokens()]
+    if as_json:
+        emit(rows)
+        return
+    for row in rows:
+        state = "회수됨" if row["revoked"] else "사용 중"
+        click.echo(f"{row['id']}\t{row['username']}\t{state}\t{row['label']}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+@with_services
+def tokens_revoke(services: Services, token_id: int) -> None:
+    """토큰을 회수합니다 (바로 쓸 수 없게 됩니다)."""
+    services.registry.revoke_token(token_id)
+    click.echo(f"토큰 {token_id} 회수")

@@ -14,7 +14,7 @@ from builder.definitions import BotDefinition
 from builder.registry import Registry, RegistryError, default_url
 
 PASSWORD = "correct-horse-battery"
-HEAD = "0002"
+HEAD = "0003"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -144,7 +144,8 @@ def test_an_export_imports_back_and_missing_fields_take_their_defaults(registry:
 def test_an_upgrade_from_the_first_schema_keeps_every_bot_user_and_department(registry: Registry) -> None:
     """A registry made by the first release (schema 0001) opens with the current code: nothing is lost."""
     with registry.engine.begin() as connection:  # start again from an empty database, at the first schema
-        for table in ("feedback", "bot_versions", "bots", "memberships", "users", "departments", "alembic_version"):
+        for table in ("api_tokens", "feedback", "bot_versions", "bots", "memberships", "users", "departments",
+                      "alembic_version"):
             connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
     registry.upgrade("0001")
     assert registry.schema_version() == "0001"
@@ -168,3 +169,22 @@ def test_a_rating_is_kept_once_per_answer_and_can_change(registry: Registry) -> 
     assert registry.feedback("other") == []
     with pytest.raises(RegistryError, match="좋아요"):
         registry.rate("dangjik", "trace-cccc", 0)
+
+
+def test_api_tokens_act_as_their_user_until_revoked_and_only_their_hash_is_kept(registry: Registry) -> None:
+    registry.add_department("총무과", "general-affairs")
+    registry.add_user("portal", PASSWORD, "staff", ["총무과"])
+    token = registry.issue_token("portal", "민원 포털")
+    assert token.startswith("dbt_") and len(token) > 40
+    user = registry.user_for_token(token)
+    assert user is not None and user.username == "portal"
+    with registry.engine.connect() as connection:
+        stored = connection.execute(text("select token_sha256 from api_tokens")).scalar_one()
+    assert token not in stored and len(stored) == 64
+    assert registry.user_for_token(token + "x") is None and registry.user_for_token("not-a-token") is None
+    [issued] = registry.tokens()
+    assert (issued.username, issued.label, issued.revoked) == ("portal", "민원 포털", False)
+    registry.revoke_token(issued.id)
+    assert registry.user_for_token(token) is None and registry.tokens()[0].revoked
+    with pytest.raises(RegistryError, match="그런 토큰"):
+        registry.revoke_token(999)

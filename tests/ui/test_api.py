@@ -151,3 +151,18 @@ def test_a_reader_rates_an_answer_of_the_bot_and_only_of_it(api: tuple[Services,
     assert anonymous.post("/api/bots/for-dept/feedback", json={"trace_id": answer["trace_id"],
                                                                "rating": 1}).status_code == 404
     assert len(services.registry.feedback("for-dept")) == 1
+
+
+def test_an_api_token_acts_as_its_user_without_a_cookie(api: tuple[Services, TestClient]) -> None:
+    services, _ = api
+    token = services.registry.issue_token("staff", "연동 시험")
+    client = TestClient(api[1].app)
+    headers = {"Authorization": f"Bearer {token}"}
+    answer = client.post("/api/bots/for-dept/ask", json={"question": "당직 근무비는 얼마인가요?"}, headers=headers)
+    assert answer.status_code == 200 and "60,000원" in answer.json()["answer"]
+    assert {b["slug"] for b in client.get("/api/bots", headers=headers).json()} == {"by-link", "for-staff",
+                                                                                     "for-dept"}
+    token_id = next(t.id for t in services.registry.tokens() if t.label == "연동 시험")
+    services.registry.revoke_token(token_id)
+    refused = client.post("/api/bots/for-dept/ask", json={"question": "당직 근무비는?"}, headers=headers)
+    assert refused.status_code == 404

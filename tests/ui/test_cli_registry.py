@@ -72,3 +72,19 @@ def test_bots_create_show_export_publish(tmp_path: Path) -> None:
     assert refused.exit_code == 1 and "slug" in refused.output
     missing = run(data, "bots", "show", "nobot")
     assert missing.exit_code == 1 and "그런 봇이 없습니다" in missing.output
+
+
+def test_tokens_issue_list_revoke(tmp_path: Path) -> None:
+    data = tmp_path / "d"
+    run(data, "departments", "add", "총무과", "--slug", "general-affairs")
+    run(data, "users", "add", "portal", "--role", "staff", "--department", "총무과", "--password-stdin",
+        stdin="correct-horse-battery\n")
+    issued = run(data, "tokens", "issue", "portal", "--label", "민원 포털")
+    assert issued.exit_code == 0
+    token = issued.stdout.strip().splitlines()[0]
+    assert token.startswith("dbt_")
+    listed = json.loads(run(data, "tokens", "list", "--json").stdout)
+    assert [(t["id"], t["username"], t["revoked"]) for t in listed] == [(1, "portal", False)]
+    assert token not in json.dumps(listed)
+    assert run(data, "tokens", "revoke", "1").exit_code == 0
+    assert json.loads(run(data, "tokens", "list", "--json").stdout)[0]["revoked"] is True
