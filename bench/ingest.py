@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
-from machine import others_cpu
+from machine import others_cpu, proc_kb
 
 from connectors.chunk import Chunk
 from connectors.chunking import chunk_document
@@ -136,18 +136,6 @@ def _descendants(root: int) -> list[int]:
     return found
 
 
-def _kb(path: str, key: str) -> int:
-    """A "Key:  123 kB" line of a /proc file, 0 when the process is gone."""
-    try:
-        with open(path) as handle:
-            for line in handle:
-                if line.startswith(key):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
-
-
 class TreeMemory:
     """Samples RSS and PSS of a process tree every 0.2 s from /proc (Linux), in a thread."""
 
@@ -175,10 +163,10 @@ class TreeMemory:
     def sample(self) -> None:
         """One sample of the tree."""
         pids = _descendants(self.root)
-        rss = sum(_kb(f"/proc/{pid}/status", "VmRSS:") for pid in pids)
-        pss = sum(_kb(f"/proc/{pid}/smaps_rollup", "Pss:") for pid in pids)
+        rss = sum(proc_kb(f"/proc/{pid}/status", "VmRSS:") for pid in pids)
+        pss = sum(proc_kb(f"/proc/{pid}/smaps_rollup", "Pss:") for pid in pids)
         for pid in pids:
-            self.peak_hwm_kb[pid] = max(self.peak_hwm_kb.get(pid, 0), _kb(f"/proc/{pid}/status", "VmHWM:"))
+            self.peak_hwm_kb[pid] = max(self.peak_hwm_kb.get(pid, 0), proc_kb(f"/proc/{pid}/status", "VmHWM:"))
         if rss > self.peak_rss_sum_kb:
             self.peak_rss_sum_kb, self.processes_at_peak = rss, len(pids)
         self.peak_pss_sum_kb = max(self.peak_pss_sum_kb, pss)

@@ -17,6 +17,18 @@ def cpu_seconds() -> tuple[float, float, float]:
             own.user + own.system + own.children_user + own.children_system)
 
 
+def proc_kb(path: str, key: str) -> int:
+    """A "Key:  123 kB" line of a /proc file (Linux), 0 when the process is gone or elsewhere."""
+    try:
+        with open(path) as handle:
+            for line in handle:
+                if line.startswith(key):
+                    return int(line.split()[1])
+    except (OSError, ValueError, IndexError):
+        pass
+    return 0
+
+
 @contextmanager
 def others_cpu(into: dict[str, dict[str, float]], key: str) -> Iterator[None]:
     """CPU seconds used during the block by processes outside this benchmark, and stolen by the hypervisor.

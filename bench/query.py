@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from machine import others_cpu
+from machine import others_cpu, proc_kb
 
 REPO = Path(__file__).resolve().parents[1]
 DEFAULT_QUESTIONS = REPO.parent / "shared" / "eval" / "questions" / "dev.jsonl"
@@ -60,18 +60,6 @@ def _ms(seconds: list[float]) -> dict[str, float]:
     """p50 and p95 (linear interpolation) in milliseconds."""
     values = np.asarray(seconds, dtype=float) * 1000
     return {"p50": float(np.percentile(values, 50)), "p95": float(np.percentile(values, 95)), "n": len(values)}
-
-
-def _proc_kb(key: str) -> int:
-    """A "Key:  123 kB" line of /proc/self/status (Linux), 0 elsewhere."""
-    try:
-        with open("/proc/self/status") as handle:
-            for line in handle:
-                if line.startswith(key):
-                    return int(line.split()[1])
-    except (OSError, ValueError, IndexError):
-        pass
-    return 0
 
 
 def forbid_network() -> None:
@@ -298,17 +286,17 @@ def measure_child(data_dir: Path, questions: list[str], warmup: int, ttft_count:
         for index in indexes:  # one set of department indexes, shared by every measurement below
             index.keyword_index()
         loaded_s = time.perf_counter() - started
-        rss_loaded_kb = _proc_kb("VmRSS:")
+        rss_loaded_kb = proc_kb("/proc/self/status", "VmRSS:")
         _progress(f"{data_dir}: {len(departments)} departments loaded in {loaded_s:.1f} s; retrieval")
         retrieval = measure_retrieval(questions, warmup, indexes, services.tokenizer, services.embedder)
-        rss_retrieval_kb = _proc_kb("VmRSS:")
+        rss_retrieval_kb = proc_kb("/proc/self/status", "VmRSS:")
         _progress(f"{data_dir}: time to first token")
         ttft = measure_ttft(spread(questions, ttft_count), min(warmup, 5), answerer, generator)
     return {"departments": len(departments), "chunks": sum(index.count() for index in indexes),
             "embedder": services.embedder.id, "dense_weight_served": answerer.retriever.dense_weight,
             "load_s": loaded_s, "retrieval": retrieval, "ttft": ttft,
             "memory": {"rss_after_load_mb": rss_loaded_kb / 1024, "rss_after_retrieval_mb": rss_retrieval_kb / 1024,
-                       "rss_end_mb": _proc_kb("VmRSS:") / 1024,
+                       "rss_end_mb": proc_kb("/proc/self/status", "VmRSS:") / 1024,
                        "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}}
 
 
