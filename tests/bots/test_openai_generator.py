@@ -92,7 +92,9 @@ def test_streamed_answer_arrives_in_pieces_and_cites_the_manual(samples: Service
             events.append(event)
     answer = finished(events)
 
-    assert 0 < sent_at_first_delta < behaviour.chunks_sent == 8  # shown while the server was still writing
+    # Shown while the server was still writing (the server counts a chunk after writing it, so under load the
+    # first piece can arrive before its own chunk is counted: 0 is a valid reading, 8 would mean no streaming).
+    assert 0 <= sent_at_first_delta < behaviour.chunks_sent == 8
 
     deltas = [event.text for event in events if isinstance(event, Delta)]
     assert len(deltas) >= 5, deltas
