@@ -76,4 +76,8 @@ def serving(data: Path) -> Iterator[Server]:
         yield server
     finally:
         process.terminate()
-        server.output.append(process.communicate(timeout=30)[0])
+        try:
+            server.output.append(process.communicate(timeout=15)[0])
+        except subprocess.TimeoutExpired:  # a browser still connected keeps uvicorn's graceful shutdown waiting
+            process.kill()
+            server.output.append(process.communicate(timeout=15)[0])
