@@ -12,7 +12,7 @@ import logging
 import multiprocessing
 import os
 import time
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Collection, Generator, Iterator
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -226,14 +226,19 @@ class Reindexer:
         return self.options.workers or os.cpu_count() or 1
 
     def reindex(self, folder: Path, department: str, *, dry_run: bool = False, rebuild: bool = False,
-                progress: Progress | None = None) -> ReindexReport:
-        """Bring the department's index in line with the folder: index new and changed files, drop removed ones."""
-        return self.reindex_many([(folder, department)], dry_run=dry_run, rebuild=rebuild, progress=progress)[0]
+                progress: Progress | None = None, force: Collection[str] = ()) -> ReindexReport:
+        """Bring the department's index in line with the folder: index new and changed files, drop removed ones.
+
+        Files named in `force` are indexed again even when unchanged (the builder's re-index button).
+        """
+        return self.reindex_many([(folder, department)], dry_run=dry_run, rebuild=rebuild, progress=progress,
+                                 force=force)[0]
 
     def reindex_many(self, jobs: list[tuple[Path, str]], *, dry_run: bool = False, rebuild: bool = False,
-                     progress: Progress | None = None) -> list[ReindexReport]:
+                     progress: Progress | None = None, force: Collection[str] = ()) -> list[ReindexReport]:
         """Re-index several (folder, department) pairs; their files share one pool, so no core idles between."""
-        plans = [self._plan(folder, department, dry_run=dry_run, rebuild=rebuild) for folder, department in jobs]
+        plans = [self._plan(folder, department, dry_run=dry_run, rebuild=rebuild, force=force)
+                 for folder, department in jobs]
         live = [plan for plan in plans if plan.index is not None]
         owner = {(task.department, task.file): plan for plan in live for task in plan.tasks}
         tasks = [task for plan in live for task in plan.tasks]
@@ -250,7 +255,8 @@ class Reindexer:
                 self._finish(plan)
         return [plan.report for plan in plans]
 
-    def _plan(self, folder: Path, department: str, *, dry_run: bool, rebuild: bool) -> _Plan:
+    def _plan(self, folder: Path, department: str, *, dry_run: bool, rebuild: bool,
+              force: Collection[str] = ()) -> _Plan:
         """Compare the folder with the index; remove what is gone; list the files to (re)index."""
         started = time.perf_counter()
         files = scan_folder(folder)
@@ -259,10 +265,12 @@ class Reindexer:
             self.store.drop(department)
         index = self.store.open(department, self.embedder, create=True) if not dry_run or (
             self.store.exists(department) and not rebuild) else None
+        if index is not None and not dry_run:
+            index.set_folder(folder.resolve())
         records = index.file_records() if index is not None else {}
         hashes, unreadable = self._hashes(folder, files)
         report.files.extend(unreadable)
-        todo = [f for f, sha in hashes.items() if _changed(records.get(f), sha)]
+        todo = [f for f, sha in hashes.items() if f in force or _changed(records.get(f), sha)]
         removed = sorted(set(records) - set(files))
         report.files.extend(FileResult(f, "unchanged", records[f].chunks, records[f].pages, format=records[f].format)
                             for f in hashes if f not in todo)

@@ -119,10 +119,26 @@ class DepartmentIndex:
         Writers call it before their first write and after their last one: a cache built in between, or a run
         killed in between, is never taken for current.
         """
+        self.chunks = self.client.get_collection(self.chunks.name, embedding_function=None)  # keep others' keys
         meta = dict(self.chunks.metadata or {})
         meta["stamp"] = uuid.uuid4().hex
         self.chunks.modify(metadata=meta)
         self._keyword = None
+
+    # --- source folder --------------------------------------------------------------------------------
+    @property
+    def folder(self) -> str:
+        """The folder the department was last indexed from ("" before the first run): where uploads go."""
+        fresh = self.client.get_collection(self.chunks.name, embedding_function=None)
+        return str((fresh.metadata or {}).get("folder", ""))
+
+    def set_folder(self, folder: Path) -> None:
+        """Remember the folder the department is indexed from."""
+        self.chunks = self.client.get_collection(self.chunks.name, embedding_function=None)
+        meta = dict(self.chunks.metadata or {})
+        if meta.get("folder") != str(folder):
+            meta["folder"] = str(folder)
+            self.chunks.modify(metadata=meta)
 
     # --- chunks ---------------------------------------------------------------------------------------
     def add_chunks(self, chunks: Sequence[Chunk], vectors: Sequence[Sequence[float]]) -> None:
