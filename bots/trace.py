@@ -9,8 +9,9 @@ from __future__ import annotations
 import json
 import threading
 import uuid
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -73,3 +74,25 @@ class TraceLog:
                         if row.get("id") == trace_id:
                             return dict(row)
         return None
+
+    def iter_traces(self, since: date | None = None) -> Iterator[dict[str, Any]]:
+        """Every trace in files dated `since` or later, oldest first; unreadable files and corrupt lines skipped."""
+        first = since.isoformat() if since else ""
+        for path in sorted(self.folder.glob("*.jsonl")):
+            try:
+                day = date.fromisoformat(path.stem).isoformat()
+            except ValueError:
+                continue  # not a dated trace file
+            if day < first:
+                continue
+            try:
+                with path.open(encoding="utf-8", errors="replace") as lines:
+                    for line in lines:
+                        try:
+                            row = json.loads(line)
+                        except ValueError:
+                            continue
+                        if isinstance(row, dict):
+                            yield row
+            except OSError:
+                continue
