@@ -211,7 +211,10 @@ def serve(services: Services, host: str, port: int) -> None:
                    "만드세요 (기본 비밀번호는 없습니다).", err=True)
     app = create_app(services)
     click.echo(f"deptbot: http://{host}:{port}/  (API 문서: /docs)", err=True)
-    uvicorn.run(app, host=host, port=port, log_level=services.settings.log_level.lower(), access_log=False)
+    try:
+        uvicorn.run(app, host=host, port=port, log_level=services.settings.log_level.lower(), access_log=False)
+    finally:
+        services.reindexer.close()  # the parsing processes the builder's uploads started
 
 
 @bots.command("rotate")

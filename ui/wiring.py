@@ -104,8 +104,9 @@ def build_generator(settings: Settings, tokenizer: KoreanTokenizer, *, kind: str
         prompt=load_prompt(cfg.prompt_file) if cfg.prompt_file else None)
 
 
-def bot_answerer(services: Services, definition: BotDefinition) -> Answerer:
-    """The answerer of a registry bot: its departments, instructions, refusal, contact and generator."""
+def bot_answerer(services: Services, definition: BotDefinition, *, keep_traces: bool = True) -> Answerer:
+    """The answerer of a registry bot: its departments, instructions, refusal, contact and generator (the
+    builder's preview keeps no traces, so trying a bot does not count in its insights)."""
     contact = definition.contact or ", ".join(
         filter(None, (services.registry.department(name).contact for name in definition.departments)))
     profile = BotProfile(departments=definition.departments, name=definition.name, slug=definition.slug,
@@ -113,7 +114,7 @@ def bot_answerer(services: Services, definition: BotDefinition) -> Answerer:
     choice = definition.generator
     generator = build_generator(services.settings, services.tokenizer, kind=choice.kind, model=choice.model,
                                 temperature=choice.temperature)
-    return build_answerer(services, profile, generator=generator)
+    return build_answerer(services, profile, generator=generator, keep_traces=keep_traces)
 
 
 def build_answerer(services: Services, profile: BotProfile, *, generator: Generator | None = None,
@@ -134,3 +135,13 @@ def build_answerer(services: Services, profile: BotProfile, *, generator: Genera
                     min_evidence=settings.answer.min_evidence,
                     min_evidence_unknown=settings.answer.min_evidence_unknown,
                     traces=services.traces if keep_traces else None)
+
+
+def department_folder(services: Services, department: str) -> Path:
+    """Where a department's documents are: the folder it was last indexed from, else `documents/SLUG` in the
+    data folder (never a folder the web server serves as static files)."""
+    if services.store.exists(department):
+        folder = services.store.open(department, services.embedder).folder
+        if folder:
+            return Path(folder)
+    return services.settings.data_dir / "documents" / services.registry.department(department).slug

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -60,7 +61,8 @@ def serving(data: Path) -> Iterator[Server]:
     """`deptbot serve` on a free port until the block ends."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--port", str(port), "--data-dir", str(data)],
-                               env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+                               env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               start_new_session=True)  # its group: parsing workers it started go with it
     server = Server(f"http://127.0.0.1:{port}", process)
     try:
         deadline = time.monotonic() + 90
@@ -79,5 +81,5 @@ def serving(data: Path) -> Iterator[Server]:
         try:
             server.output.append(process.communicate(timeout=15)[0])
         except subprocess.TimeoutExpired:  # a browser still connected keeps uvicorn's graceful shutdown waiting
-            process.kill()
+            os.killpg(process.pid, signal.SIGKILL)
             server.output.append(process.communicate(timeout=15)[0])

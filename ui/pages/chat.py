@@ -9,17 +9,18 @@ the visitor may not use shows only a neutral message, never its name.
 from __future__ import annotations
 
 import html
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import gradio as gr
 
-from bots.answer import Delta, Done, Notice, Reset
+from bots.answer import Answer, Answerer, Delta, Done, Notice, Reset
 from bots.citations import Citation
 from bots.generators import Turn
 from builder.access import can_use
 from builder.registry import BotRecord, RegistryError
 from ui.api import QUESTION_CHARS, Answerers, Rating, rate_answer, session_user
+from ui.files import file_link
 from ui.wiring import Services
 
 MAX_STARTERS = 6
@@ -29,17 +30,50 @@ CSS = """
 .source-card {border: 1px solid #d0d7de; border-radius: 8px; padding: 8px 12px; margin: 6px 0;}
 .source-card .label {font-weight: 600;}
 .source-card blockquote {margin: 4px 0 0 0; color: #444;}
+.source-card a.open {margin-left: .5em; white-space: nowrap;}
 """
 
 
-def source_cards(citations: list[Citation]) -> str:
-    """The cited sources as numbered HTML cards."""
+def source_cards(citations: list[Citation], link: Callable[[Citation], str | None] = lambda _: None) -> str:
+    """The cited sources as numbered HTML cards, each with a link to the original document when there is one."""
     cards = []
     for citation in citations:  # the label names the page already ("… 12쪽")
+        href = link(citation)
+        opener = (f' <a class="open" href="{html.escape(href)}" target="_blank" rel="noopener">원문 보기</a>'
+                  if href else "")
         cards.append(f'<div class="source-card" data-n="{citation.n}"><span class="label">[{citation.n}] '
-                     f"{html.escape(citation.label)}</span><blockquote>{html.escape(citation.quote)}"
+                     f"{html.escape(citation.label)}</span>{opener}<blockquote>{html.escape(citation.quote)}"
                      "</blockquote></div>")
     return "".join(cards)
+
+
+def document_link(services: Services, bot: str, key: str | None) -> Callable[[Citation], str | None]:
+    """Links to cited documents through the bot (so the file route can check the visitor may use it)."""
+
+    def link(citation: Citation) -> str | None:
+        try:
+            slug = services.registry.department(citation.department).slug
+        except RegistryError:
+            return None  # a department indexed but not registered: no route serves it
+        return file_link(slug, citation.file, bot=bot, key=key, page=citation.page or 0)
+
+    return link
+
+
+def replies(answerer: Answerer, question: str, history: list[Turn]) -> Iterator[tuple[str, Answer | None]]:
+    """The answer's text as it grows (a fallback notice first), then the finished answer with its final text."""
+    text, notice = "", ""
+    for event in answerer.stream(question, history):
+        if isinstance(event, Delta):
+            text += event.text
+        elif isinstance(event, Reset):
+            text = ""
+        elif isinstance(event, Notice):
+            notice = f"⚠️ {event.text}\n\n"
+        elif isinstance(event, Done):
+            yield notice + event.answer.text, event.answer
+            return
+        yield notice + text, None
 
 
 def build_chat(services: Services, answerers: Answerers, secret: str) -> gr.Blocks:
@@ -75,33 +109,37 @@ def build_chat(services: Services, answerers: Answerers, secret: str) -> gr.Bloc
             return
         history = [Turn(q, a) for q, a in state.get("turns", [])]
         messages = [*messages, {"role": "user", "content": question}, {"role": "assistant", "content": ""}]
-        text, notice = "", ""
         yield messages, "", ""
-        for event in answerers.get(bot).stream(question, history):
-            if isinstance(event, Delta):
-                text += event.text
-            elif isinstance(event, Reset):
-                text = ""
-            elif isinstance(event, Notice):
-                notice = f"⚠️ {event.text}\n\n"
-            elif isinstance(event, Done):
-                text = event.answer.text
-                state.setdefault("turns", []).append((question, text))
-                state.setdefault("traces", {})[str(len(messages) - 1)] = event.answer.trace.id
-                messages[-1] = {"role": "assistant", "content": notice + text}
-                yield messages, "", source_cards(event.answer.citations)
-                return
-            messages[-1] = {"role": "assistant", "content": notice + text}
-            yield messages, "", gr.update()
+        for shown, answer in replies(answerers.get(bot), question, history):
+            messages[-1] = {"role": "assistant", "content": shown}
+            if answer is None:
+                yield messages, "", gr.update()
+                continue
+            state.setdefault("turns", []).append((question, answer.text))
+            state.setdefault("traces", {})[str(len(messages) - 1)] = answer.trace.id
+            link = document_link(services, bot.slug, state.get("key"))
+            yield messages, "", source_cards(answer.citations, link)
 
-    def like(data: gr.LikeData, state: dict[str, Any], request: gr.Request) -> None:
+    def like(data: gr.LikeData, state: dict[str, Any], request: gr.Request) -> tuple[Any, ...]:
         bot = allowed(state, request)
         index = data.index[0] if isinstance(data.index, (list, tuple)) else data.index
         trace_id = state.get("traces", {}).get(str(index))
         if bot is None or not trace_id or data.liked is None:
-            return
+            return state, gr.update(visible=False), ""
         user = session_user(services, dict(request.cookies), secret)
-        rate_answer(services, bot, user, Rating(trace_id=trace_id, rating=1 if data.liked else -1))
+        rating = 1 if data.liked else -1
+        rate_answer(services, bot, user, Rating(trace_id=trace_id, rating=rating))
+        state["rated"] = {"trace_id": trace_id, "rating": rating}
+        return state, gr.update(visible=True), "평가가 기록되었습니다. 더 하실 말씀이 있으면 남겨 주세요."
+
+    def comment(text: str, state: dict[str, Any], request: gr.Request) -> tuple[Any, ...]:
+        bot, rated = allowed(state, request), state.get("rated")
+        if bot is None or not rated:
+            return "", gr.update(visible=False), ""
+        user = session_user(services, dict(request.cookies), secret)
+        rate_answer(services, bot, user, Rating(trace_id=rated["trace_id"], rating=rated["rating"],
+                                                comment=(text or "")[:2000]))
+        return "", gr.update(visible=False), "의견이 기록되었습니다. 고맙습니다."
 
     def new_conversation(state: dict[str, Any]) -> tuple[list[dict[str, Any]], str, dict[str, Any]]:
         state = {"bot": state.get("bot", ""), "key": state.get("key")}
@@ -119,6 +157,11 @@ def build_chat(services: Services, answerers: Answerers, secret: str) -> gr.Bloc
                 box = gr.Textbox(placeholder="질문을 입력하세요", show_label=False, scale=5, elem_id="question",
                                  max_length=QUESTION_CHARS)
                 send = gr.Button("보내기", variant="primary", scale=1, elem_id="send")
+            thanks = gr.Markdown("", elem_id="feedback-status")
+            with gr.Row(visible=False, elem_id="feedback") as feedback:
+                remark = gr.Textbox(placeholder="의견 (선택): 무엇이 틀렸거나 부족했나요?", show_label=False, scale=5,
+                                    max_length=2000, elem_id="feedback-comment")
+                remark_send = gr.Button("의견 보내기", scale=1, size="sm", elem_id="feedback-send")
             reset = gr.Button("새 대화", size="sm", elem_id="new-conversation")
         page.load(load, outputs=[state, header, body, *starters])
         for trigger in (box.submit, send.click):
@@ -126,5 +169,7 @@ def build_chat(services: Services, answerers: Answerers, secret: str) -> gr.Bloc
         for button in starters:
             button.click(respond, inputs=[button, chat, state], outputs=[chat, box, sources])
         reset.click(new_conversation, inputs=[state], outputs=[chat, sources, state])
-        chat.like(like, inputs=[state])
+        chat.like(like, inputs=[state], outputs=[state, feedback, thanks])
+        for trigger in (remark.submit, remark_send.click):
+            trigger(comment, inputs=[remark, state], outputs=[remark, feedback, thanks])
     return page

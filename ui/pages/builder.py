@@ -1,0 +1,590 @@
+"""The builder (`/builder/`): where department leads make their bots, keep their documents and read how bots are used.
+
+Three tabs, in Korean:
+- 봇: my bots; the edit form with a live preview chat beside it (the GPTs builder layout: the preview answers
+  with the form as it stands, before saving); publish, the share link with a copy button and a QR code; the
+  version history with restore; clone; export and import as JSON.
+- 문서: per department of mine, upload several files at once (a progress bar per file, a result per file), the
+  document list with delete and re-index, and a document's chunks with their articles and pages.
+- 사용 현황: per bot, questions per day, refusal rate, most cited documents, low-rated answers, the question log
+  as CSV (personal data masked).
+
+Every handler asks `builder.access` again with the request's session: the page's state is never trusted.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+from collections import OrderedDict
+from collections.abc import Iterator
+from datetime import UTC
+from pathlib import Path
+from typing import Any
+
+import gradio as gr
+from pydantic import ValidationError
+
+from bots.answer import Answerer
+from bots.generators import Turn
+from bots.insights import bot_insights, question_log_csv
+from builder.access import can_manage
+from builder.definitions import BotDefinition, GeneratorChoice
+from builder.registry import BotRecord, RegistryError, User
+from connectors.errors import ConnectorError
+from connectors.library import add_documents, remove_document
+from ui.api import QUESTION_CHARS, session_user
+from ui.files import file_link
+from ui.pages.chat import replies, source_cards
+from ui.wiring import Services, bot_answerer, department_folder
+
+VISIBILITY = [("링크가 있는 누구나", "link"), ("로그인한 직원", "staff"), ("봇 부서의 직원만", "department")]
+SIGN_IN = "### 로그인이 필요합니다\n부서 담당자나 관리자로 [로그인](/login?next=/builder/)해 주세요."
+NOT_LEAD = "### 봇을 만들 권한이 없습니다\n부서 담당자나 관리자만 봇을 만들 수 있습니다. [홈으로](/)"
+DOC_HEADERS = ["파일", "형식", "쪽", "조각", "색인 시각", "상태", "오류"]
+RESULT_HEADERS = ["파일", "결과", "조각", "쪽", "오류"]
+CHUNK_HEADERS = ["순서", "조문", "항", "제목", "쪽", "내용"]
+VERSION_HEADERS = ["버전", "저장 시각", "작성자", "메모"]
+STATUS_KO = {"indexed": "색인됨", "unchanged": "변경 없음", "failed": "실패", "removed": "삭제됨"}
+_PREVIEWS = 8  # preview answerers kept per process (one per draft being tried)
+
+
+class Previews:
+    """Answerers for drafts, keyed by the draft's definition (building one loads its departments' indexes)."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+        self._built: OrderedDict[str, Answerer] = OrderedDict()
+
+    def get(self, definition: BotDefinition) -> Answerer:
+        """The preview answerer of a draft."""
+        key = definition.model_dump_json()
+        if key not in self._built:
+            self._built[key] = bot_answerer(self.services, definition, keep_traces=False)
+            while len(self._built) > _PREVIEWS:
+                self._built.popitem(last=False)
+        self._built.move_to_end(key)
+        return self._built[key]
+
+
+def _lead(services: Services, request: gr.Request, secret: str) -> User | None:
+    """The signed-in user if they may build bots (a lead or an administrator)."""
+    user = session_user(services, dict(request.cookies), secret)
+    return user if user is not None and user.role in ("admin", "lead") else None
+
+
+def _departments(services: Services, user: User) -> list[str]:
+    """The departments whose documents and bots the user manages."""
+    names = [d.name for d in services.registry.departments()]
+    return names if user.is_admin else [name for name in names if name in user.departments]
+
+
+def _my_bots(services: Services, user: User) -> list[tuple[str, str]]:
+    return [(f"{b.definition.icon} {b.definition.name} ({b.slug})", b.slug)
+            for b in services.registry.bots() if can_manage(b, user)]
+
+
+def share_url(request: gr.Request, bot: BotRecord) -> str:
+    """The full share link of a bot, as the visitor's browser reaches this server."""
+    headers = {k.lower(): v for k, v in dict(request.headers).items()}
+    scheme = headers.get("x-forwarded-proto", "http").split(",")[0].strip() or "http"
+    host = headers.get("x-forwarded-host") or headers.get("host") or "127.0.0.1"
+    key = f"?key={bot.link_key}" if bot.definition.visibility == "link" else ""
+    return f"{scheme}://{host}/b/{bot.slug}{key}"
+
+
+def qr_code(url: str) -> str:
+    """An inline SVG QR code of the link (drawn here: no image service is asked)."""
+    import segno
+
+    return f'<div id="share-qr" title="공유 링크 QR 코드">{segno.make(url, error="m").svg_inline(scale=4)}</div>'
+
+
+def _draft(slug: str, name: str, description: str, icon: str, instructions: str, departments: list[str],
+           starters: str, refusal: str, contact: str, visibility: str, kind: str, model: str,
+           temperature: float | None) -> BotDefinition:
+    return BotDefinition(
+        slug=(slug or "").strip(), name=(name or "").strip(), description=description or "", icon=icon or "🤖",
+        instructions=instructions or "", departments=list(departments or []),
+        starters=[line.strip() for line in (starters or "").splitlines() if line.strip()],
+        refusal=refusal or "", contact=contact or "", visibility=visibility or "link",
+        generator=GeneratorChoice(kind=kind or "", model=(model or "").strip(),
+                                  temperature=temperature if kind == "openai" else None))
+
+
+def _invalid(exc: ValidationError) -> str:
+    fields = {"slug": "주소 이름(slug)", "name": "이름", "departments": "부서", "starters": "대화 시작 문구",
+              "visibility": "공개 범위", "generator": "생성기"}
+    parts = []
+    for error in exc.errors():
+        where = fields.get(str(error["loc"][0]) if error["loc"] else "", str(error["loc"]))
+        message = str(error["msg"]).removeprefix("Value error, ")
+        if error["type"] == "too_short" and where == "부서":
+            message = "하나 이상 골라 주세요"
+        elif error["type"] == "too_long" and where == "대화 시작 문구":
+            message = "6개까지 넣을 수 있습니다"
+        parts.append(f"{where}: {message}")
+    return "⚠️ 저장하지 못했습니다 — " + "; ".join(parts)
+
+
+def build_builder(services: Services, secret: str) -> gr.Blocks:
+    """The builder page."""
+    previews = Previews(services)
+    generators = [("서버 기본값", ""), ("오프라인 발췌형 (문서 문장 인용)", "extractive")]
+    if services.settings.llm.base_url:
+        generators.append((f"OpenAI 호환 서버 ({services.settings.llm.base_url})", "openai"))
+    exports = Path(tempfile.mkdtemp(prefix="deptbot-export-"))
+
+    def managed(slug: str, request: gr.Request) -> tuple[User, BotRecord] | None:
+        user = _lead(services, request, secret)
+        if user is None or not slug:
+            return None
+        try:
+            bot = services.registry.bot(slug)
+        except RegistryError:
+            return None
+        return (user, bot) if can_manage(bot, user) else None
+
+    # --- the bot tab ------------------------------------------------------------------------------------
+    def form_values(definition: BotDefinition | None, *, new: bool = False) -> list[Any]:
+        d = definition or BotDefinition(slug="new-bot", name="", departments=["-"])
+        generator = d.generator
+        return [gr.update(value="" if definition is None else d.slug, interactive=new),
+                d.name, d.description, d.icon, d.instructions, [] if definition is None else d.departments,
+                "\n".join(d.starters), d.refusal, d.contact, d.visibility, generator.kind, generator.model,
+                generator.temperature if generator.temperature is not None else 0.2]
+
+    def sharing(bot: BotRecord | None, request: gr.Request) -> list[Any]:
+        if bot is None:
+            return ["저장한 뒤 게시할 수 있습니다.", gr.update(value="", visible=False), "",
+                    gr.update(interactive=False), gr.update(interactive=False), gr.update(interactive=False)]
+        if not bot.published:
+            return [f"**게시 안 됨** · 버전 {bot.version}. 게시하면 공유 링크가 생깁니다.",
+                    gr.update(value="", visible=False), "", gr.update(interactive=True),
+                    gr.update(interactive=False), gr.update(interactive=True)]
+        url = share_url(request, bot)
+        return [f"**게시됨** · 버전 {bot.version}", gr.update(value=url, visible=True), qr_code(url),
+                gr.update(interactive=False), gr.update(interactive=True), gr.update(interactive=True)]
+
+    def versions_table(slug: str) -> list[list[Any]]:
+        rows = []
+        for version in reversed(services.registry.versions(slug)):
+            when = version.created_at.replace(tzinfo=version.created_at.tzinfo or UTC).astimezone()
+            rows.append([version.number, when.strftime("%Y-%m-%d %H:%M"), version.author, version.note])
+        return rows
+
+    def show_bot(slug: str, request: gr.Request) -> list[Any]:
+        found = managed(slug, request)
+        bot = found[1] if found else None
+        status = "" if bot else "새 봇을 만들거나 목록에서 봇을 고르세요." if not slug else "⚠️ 그 봇을 열 수 없습니다."
+        versions = versions_table(bot.slug) if bot else []
+        return [*form_values(bot.definition if bot else None, new=bot is None), *sharing(bot, request),
+                versions, status, [], ""]
+
+    def new_bot(request: gr.Request) -> list[Any]:
+        return [gr.update(value=None), *show_bot("", request)]
+
+    def save(selected: str, slug: str, name: str, description: str, icon: str, instructions: str,
+             departments: list[str], starters: str, refusal: str, contact: str, visibility: str, kind: str,
+             model: str, temperature: float | None, request: gr.Request) -> Iterator[list[Any]]:
+        user = _lead(services, request, secret)
+        fields = (slug, name, description, icon, instructions, departments, starters, refusal, contact, visibility,
+                  kind, model, temperature)
+        if user is None:
+            yield [gr.update(), "⚠️ 다시 로그인해 주세요.", gr.update(), gr.update()]
+            return
+        try:
+            definition = _draft(*fields)
+        except ValidationError as exc:
+            yield [gr.update(), _invalid(exc), gr.update(), gr.update()]
+            return
+        if not user.leads(definition.departments):
+            yield [gr.update(), "⚠️ 내가 담당하는 부서만 고를 수 있습니다.", gr.update(), gr.update()]
+            return
+        try:
+            if selected and selected == definition.slug:
+                if managed(selected, request) is None:
+                    raise RegistryError(selected, "이 봇을 고칠 권한이 없습니다")
+                record = services.registry.save_bot(definition, author=user.username)
+                message = f"✅ 저장했습니다 (버전 {record.version})."
+            else:
+                record = services.registry.create_bot(definition, author=user.username, note="새로 만듦")
+                message = f"✅ 새 봇 '{record.definition.name}'을(를) 만들었습니다. 미리보기로 시험해 보세요."
+        except RegistryError as exc:
+            yield [gr.update(), f"⚠️ {exc.message}", gr.update(), gr.update()]
+            return
+        yield [gr.update(choices=_my_bots(services, user), value=record.slug), message,
+               gr.update(interactive=False), versions_table(record.slug)]
+
+    def preview(question: str, messages: list[dict[str, Any]], slug: str, name: str, description: str, icon: str,
+                instructions: str, departments: list[str], starters: str, refusal: str, contact: str,
+                visibility: str, kind: str, model: str, temperature: float | None,
+                request: gr.Request) -> Iterator[list[Any]]:
+        fields = (slug, name, description, icon, instructions, departments, starters, refusal, contact, visibility,
+                  kind, model, temperature)
+        question = (question or "").strip()[:QUESTION_CHARS]
+        user = _lead(services, request, secret)
+        if not question or user is None:
+            yield [messages, question, gr.update()]
+            return
+        messages = [*messages, {"role": "user", "content": question}, {"role": "assistant", "content": ""}]
+        try:
+            definition = _draft(*fields)
+            if not user.leads(definition.departments):
+                raise PermissionError
+            answerer = previews.get(definition.model_copy(update={"slug": definition.slug or "preview"}))
+        except ValidationError as exc:
+            messages[-1]["content"] = _invalid(exc).replace("저장하지 못했습니다", "미리볼 수 없습니다")
+            yield [messages, "", ""]
+            return
+        except PermissionError:
+            messages[-1]["content"] = "⚠️ 내가 담당하는 부서만 고를 수 있습니다."
+            yield [messages, "", ""]
+            return
+        except ConnectorError as exc:
+            messages[-1]["content"] = f"⚠️ {exc.message}"
+            yield [messages, "", ""]
+            return
+        history = [Turn(str(q["content"]), str(a["content"])) for q, a in
+                   zip(messages[:-2:2], messages[1:-2:2], strict=False)]
+        yield [messages, "", ""]
+        for shown, answer in replies(answerer, question, history):
+            messages[-1] = {"role": "assistant", "content": shown}
+            if answer is None:
+                yield [messages, "", gr.update()]
+                continue
+
+            def link(citation: Any) -> str | None:
+                try:
+                    slug = services.registry.department(citation.department).slug
+                except RegistryError:
+                    return None
+                return file_link(slug, citation.file, page=citation.page or 0)
+
+            yield [messages, "", source_cards(answer.citations, link)]
+
+    def set_published(slug: str, published: bool, request: gr.Request) -> list[Any]:
+        found = managed(slug, request)
+        if found is None:
+            return [*sharing(None, request), "⚠️ 그 봇을 게시할 권한이 없습니다."]
+        bot = services.registry.set_published(slug, published)
+        return [*sharing(bot, request), "✅ 게시했습니다. 링크를 복사해 나눠 주세요." if published
+                else "게시를 멈췄습니다. 공유 링크로 더는 열리지 않습니다."]
+
+    def publish_bot(slug: str, request: gr.Request) -> list[Any]:
+        return set_published(slug, True, request)
+
+    def unpublish_bot(slug: str, request: gr.Request) -> list[Any]:
+        return set_published(slug, False, request)
+
+    def rotate(slug: str, request: gr.Request) -> list[Any]:
+        if managed(slug, request) is None:
+            return [*sharing(None, request), "⚠️ 권한이 없습니다."]
+        bot = services.registry.rotate_link(slug)
+        return [*sharing(bot, request), "🔁 새 링크를 만들었습니다. 예전 링크는 이제 열리지 않습니다."]
+
+    def restore(slug: str, number: float | None, request: gr.Request) -> list[Any]:
+        found = managed(slug, request)
+        if found is None or not number:
+            return [*[gr.update()] * 13, gr.update(), "⚠️ 되돌릴 버전 번호를 넣어 주세요."]
+        try:
+            bot = services.registry.restore(slug, int(number), author=found[0].username)
+        except RegistryError as exc:
+            return [*[gr.update()] * 13, gr.update(), f"⚠️ {exc.message}"]
+        return [*form_values(bot.definition), versions_table(slug),
+                f"✅ 버전 {int(number)}의 내용을 새 버전 {bot.version}으로 저장했습니다."]
+
+    def clone(slug: str, new_slug: str, request: gr.Request) -> list[Any]:
+        found = managed(slug, request)
+        if found is None:
+            return [gr.update(), "⚠️ 복제할 봇을 고르세요."]
+        try:
+            record = services.registry.clone(slug, (new_slug or "").strip(), author=found[0].username)
+        except (RegistryError, ValidationError) as exc:
+            text = exc.message if isinstance(exc, RegistryError) else _invalid(exc)
+            return [gr.update(), f"⚠️ {text}"]
+        return [gr.update(choices=_my_bots(services, found[0]), value=record.slug),
+                f"✅ '{slug}'을(를) '{record.slug}'(으)로 복제했습니다 (게시되지 않은 상태)."]
+
+    def export(slug: str, request: gr.Request) -> list[Any]:
+        found = managed(slug, request)
+        if found is None:
+            return [gr.update(value=None, visible=False), "⚠️ 내보낼 봇을 고르세요."]
+        path = exports / f"{slug}.json"
+        path.write_text(json.dumps(found[1].definition.model_dump(mode="json"), ensure_ascii=False, indent=2),
+                        encoding="utf-8")
+        return [gr.update(value=str(path), visible=True), f"'{slug}'의 정의를 JSON으로 내보냈습니다."]
+
+    def import_bot(upload: str | None, request: gr.Request) -> list[Any]:
+        user = _lead(services, request, secret)
+        if user is None or not upload:
+            return [gr.update(), "⚠️ 다시 로그인해 주세요." if user is None else ""]
+        try:
+            raw = json.loads(Path(upload).read_text(encoding="utf-8-sig"))
+            definition = BotDefinition.model_validate(raw)
+            if not user.leads(definition.departments):
+                return [gr.update(), "⚠️ 가져온 봇의 부서 중 내가 담당하지 않는 부서가 있습니다."]
+            record = services.registry.create_bot(definition, author=user.username, note="JSON에서 가져옴")
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError):
+            return [gr.update(), "⚠️ JSON 파일을 읽을 수 없습니다. 내보내기로 만든 .json 파일을 올려 주세요."]
+        except ValidationError as exc:
+            return [gr.update(), _invalid(exc).replace("저장하지", "가져오지")]
+        except RegistryError as exc:
+            return [gr.update(), f"⚠️ {exc.message}"]
+        return [gr.update(choices=_my_bots(services, user), value=record.slug),
+                f"✅ '{record.definition.name}'을(를) 가져왔습니다."]
+
+    # --- the documents tab ------------------------------------------------------------------------------
+    def led_department(department: str, request: gr.Request) -> User | None:
+        user = _lead(services, request, secret)
+        return user if user is not None and department and user.leads([department]) else None
+
+    def documents(department: str) -> tuple[list[list[Any]], list[str]]:
+        if not department or not services.store.exists(department):
+            return [], []
+        records = services.store.open(department, services.embedder).file_records()
+        names = sorted(records)
+        rows: list[list[Any]] = [[r.file, r.format.upper(), r.pages, r.chunks, r.indexed_at.replace("T", " ")[:16],
+                                  STATUS_KO.get(r.status, r.status), r.error] for r in map(records.get, names) if r]
+        return rows, names
+
+    def show_documents(department: str, request: gr.Request) -> list[Any]:
+        if led_department(department, request) is None:
+            return [[], gr.update(choices=[], value=None), []]
+        rows, files = documents(department)
+        return [rows, gr.update(choices=files, value=None), []]
+
+    def upload(department: str, paths: list[str] | None, request: gr.Request,
+               progress: gr.Progress = gr.Progress()) -> list[Any]:  # noqa: B008 (Gradio's way to ask for it)
+        if led_department(department, request) is None:
+            return [[], gr.update(), gr.update(), "⚠️ 내가 담당하는 부서를 고르세요.", None]
+        if not paths:
+            return [[], gr.update(), gr.update(), "⚠️ 올릴 파일을 고르세요.", None]
+        uploads = [(Path(p).name, Path(p)) for p in paths]
+        progress((0, len(uploads)), desc="파일 확인 중…")
+
+        def step(done: int, total: int, file: str) -> None:
+            progress((done, total), desc=f"{file} 색인 완료", unit="파일")
+
+        try:
+            results = add_documents(services.reindexer, department_folder(services, department), department,
+                                    uploads, progress=step)
+        except ConnectorError as exc:
+            return [[], gr.update(), gr.update(), f"⚠️ {exc.message}", None]
+        rows = [[r.file, STATUS_KO.get(r.status, r.status), r.chunks, r.pages, r.error] for r in results]
+        good = sum(r.status == "indexed" for r in results)
+        summary = f"✅ {good}개 색인" + (f", ⚠️ {len(results) - good}개 실패" if good < len(results) else "")
+        listing, files = documents(department)
+        return [rows, listing, gr.update(choices=files), summary, None]
+
+    def delete(department: str, file: str, request: gr.Request) -> list[Any]:
+        if led_department(department, request) is None or not file:
+            return [gr.update(), gr.update(), "⚠️ 지울 문서를 고르세요."]
+        folder = department_folder(services, department)
+        try:
+            remove_document(folder, file)
+            services.reindexer.reindex(folder, department)
+        except ConnectorError as exc:
+            return [gr.update(), gr.update(), f"⚠️ {exc.message}"]
+        listing, files = documents(department)
+        return [listing, gr.update(choices=files, value=None), f"🗑️ '{file}'을(를) 지웠습니다."]
+
+    def reindex_one(department: str, file: str, request: gr.Request) -> list[Any]:
+        if led_department(department, request) is None or not file:
+            return [gr.update(), "⚠️ 다시 색인할 문서를 고르세요."]
+        try:
+            report = services.reindexer.reindex(department_folder(services, department), department, force={file})
+        except ConnectorError as exc:
+            return [gr.update(), f"⚠️ {exc.message}"]
+        result = next((r for r in report.files if r.file == file), None)
+        listing, _ = documents(department)
+        if result is None or result.status == "failed":
+            return [listing, f"⚠️ {result.error if result else file + ': 폴더에 없습니다'}"]
+        return [listing, f"✅ '{file}'을(를) 다시 색인했습니다 (조각 {result.chunks}개)."]
+
+    def chunks(department: str, file: str, request: gr.Request) -> list[list[Any]]:
+        if led_department(department, request) is None or not file or not services.store.exists(department):
+            return []
+        found = services.store.open(department, services.embedder).chunks_of(file)
+        rows = []
+        for position, chunk in enumerate(found, 1):
+            pages = (f"{chunk.page_start}" if chunk.page_end in (None, chunk.page_start)
+                     else f"{chunk.page_start}-{chunk.page_end}") if chunk.page_start else ""
+            text = chunk.text if len(chunk.text) <= 300 else chunk.text[:300] + "…"
+            rows.append([position, chunk.article, chunk.paragraph, chunk.heading, pages, text])
+        return rows
+
+    # --- the insights tab -------------------------------------------------------------------------------
+    def insights(slug: str, request: gr.Request) -> list[Any]:
+        found = managed(slug, request)
+        if found is None:
+            return ["봇을 고르세요.", None, [], [], gr.update(value=None, visible=False)]
+        feedback = services.registry.feedback(slug)
+        seen = bot_insights(services.traces, feedback, slug)
+        import pandas as pd
+
+        plot = pd.DataFrame({"날짜": [d[5:] for d, _ in seen.days], "질문 수": [n for _, n in seen.days]})
+        summary = (f"**최근 30일** · 질문 {seen.questions}개 · 거절 {seen.refused}개 (거절률 "
+                   f"{seen.refusal_rate:.0%}) · 👍 {seen.ratings_up} · 👎 {seen.ratings_down}"
+                   + (f" · 발췌형으로 대체된 답변 {seen.fallbacks}개" if seen.fallbacks else ""))
+        cited = [[department, file, count] for department, file, count in seen.top_documents]
+        low = [[r.created.replace("T", " ")[:16], r.question, r.answer[:300], r.comment, r.username]
+               for r in seen.low_rated]
+        path = exports / f"{slug}-질문기록.csv"
+        path.write_text(question_log_csv(services.traces, feedback, slug), encoding="utf-8")
+        return [summary, plot, cited, low, gr.update(value=str(path), visible=True)]
+
+    # --- layout -----------------------------------------------------------------------------------------
+    with gr.Blocks(title="봇 만들기 · deptbot", analytics_enabled=False) as page:
+        header = gr.Markdown("불러오는 중…", elem_id="builder-header")
+        with gr.Tabs(visible=False, elem_id="builder-tabs") as tabs:
+            with gr.Tab("봇", id="bots", elem_id="tab-bots"):
+                with gr.Row():
+                    picker = gr.Dropdown(label="내 봇", choices=[], value=None, scale=4, elem_id="bot-picker")
+                    create = gr.Button("➕ 새 봇", scale=1, elem_id="new-bot")
+                status = gr.Markdown("", elem_id="builder-status")
+                with gr.Row(equal_height=False):
+                    with gr.Column(scale=3):
+                        with gr.Row():
+                            icon = gr.Textbox(label="아이콘", value="🤖", max_length=8, scale=1, elem_id="bot-icon")
+                            name = gr.Textbox(label="이름", max_length=80, scale=3, elem_id="bot-name")
+                            slug = gr.Textbox(label="주소 이름 (slug: 영문 소문자·숫자·-)", max_length=63, scale=2,
+                                              elem_id="bot-slug")
+                        description = gr.Textbox(label="설명", max_length=300, elem_id="bot-description")
+                        instructions = gr.Textbox(label="지침 (봇이 답할 때 따를 내용)", lines=4,
+                                                  max_length=4000, elem_id="bot-instructions")
+                        departments = gr.CheckboxGroup(label="지식: 부서 문서", choices=[],
+                                                       elem_id="bot-departments")
+                        starters = gr.Textbox(label="대화 시작 문구 (한 줄에 하나, 6개까지)", lines=3,
+                                              max_length=1200, elem_id="bot-starters")
+                        with gr.Accordion("거절 문구, 문의처, 공개 범위, 생성기", open=False):
+                            refusal = gr.Textbox(label="거절 문구 (비우면 기본 문구; {contact}는 문의처로 바뀜)",
+                                                 max_length=500, elem_id="bot-refusal")
+                            contact = gr.Textbox(label="문의처 (비우면 부서의 문의처)", max_length=200,
+                                                 elem_id="bot-contact")
+                            visibility = gr.Radio(VISIBILITY, value="link", label="공개 범위",
+                                                  elem_id="bot-visibility")
+                            with gr.Row():
+                                kind = gr.Dropdown(generators, value="", label="생성기", elem_id="bot-generator")
+                                model = gr.Textbox(label="모델 (비우면 서버 기본값)", max_length=120,
+                                                   elem_id="bot-model")
+                                temperature = gr.Slider(0, 2, value=0.2, step=0.1, label="온도 (OpenAI 호환)",
+                                                        elem_id="bot-temperature")
+                        save_button = gr.Button("💾 저장", variant="primary", elem_id="save-bot")
+                    with gr.Column(scale=2, elem_id="preview"):
+                        gr.Markdown("#### 미리보기 (저장하지 않은 내용으로 답합니다)")
+                        preview_chat = gr.Chatbot(label="미리보기", height=360, elem_id="preview-chat",
+                                                  line_breaks=True)
+                        preview_sources = gr.HTML(elem_id="preview-sources")
+                        with gr.Row():
+                            preview_box = gr.Textbox(placeholder="봇에게 시험 삼아 물어보세요", show_label=False,
+                                                     scale=4, max_length=QUESTION_CHARS, elem_id="preview-question")
+                            preview_send = gr.Button("보내기", scale=1, elem_id="preview-send")
+                with gr.Accordion("게시와 공유 링크", open=True, elem_id="sharing"):
+                    share_status = gr.Markdown("", elem_id="share-status")
+                    share_link = gr.Textbox(label="공유 링크", buttons=["copy"], interactive=False, visible=False,
+                                            elem_id="share-link")
+                    qr = gr.HTML("", elem_id="share-qr-box")
+                    with gr.Row():
+                        publish = gr.Button("🚀 게시", variant="primary", interactive=False, elem_id="publish")
+                        unpublish = gr.Button("게시 중지", interactive=False, elem_id="unpublish")
+                        rotate_button = gr.Button("🔁 링크 바꾸기", interactive=False, elem_id="rotate")
+                with gr.Accordion("버전 기록, 복제, 내보내기·가져오기", open=False, elem_id="versions"):
+                    versions = gr.Dataframe(headers=VERSION_HEADERS, interactive=False, elem_id="version-table")
+                    with gr.Row():
+                        version_number = gr.Number(label="되돌릴 버전", precision=0, minimum=1,
+                                                   elem_id="restore-number")
+                        restore_button = gr.Button("이 버전으로 되돌리기", elem_id="restore")
+                    with gr.Row():
+                        clone_slug = gr.Textbox(label="복제본의 주소 이름 (slug)", max_length=63, elem_id="clone-slug")
+                        clone_button = gr.Button("복제", elem_id="clone")
+                    with gr.Row():
+                        export_button = gr.Button("JSON으로 내보내기", elem_id="export")
+                        import_button = gr.UploadButton("JSON 가져오기", file_types=[".json"], type="filepath",
+                                                        elem_id="import")
+                    export_file = gr.File(label="내보낸 파일", visible=False, interactive=False,
+                                          elem_id="export-file")
+            with gr.Tab("문서", id="documents", elem_id="tab-documents"):
+                doc_department = gr.Dropdown(label="부서", choices=[], value=None, elem_id="doc-department")
+                files = gr.File(label="문서 올리기 (여러 개 가능: PDF, HWP, HWPX, DOCX, TXT, MD, HTML)",
+                                file_count="multiple", type="filepath", elem_id="doc-upload")
+                upload_button = gr.Button("⬆️ 올리고 색인하기", variant="primary", elem_id="doc-upload-button")
+                doc_status = gr.Markdown("", elem_id="doc-status")
+                results = gr.Dataframe(headers=RESULT_HEADERS, interactive=False, label="올린 파일별 결과",
+                                       elem_id="upload-results")
+                listing = gr.Dataframe(headers=DOC_HEADERS, interactive=False, label="부서 문서",
+                                       elem_id="doc-list", wrap=True)
+                with gr.Row():
+                    doc_file = gr.Dropdown(label="문서", choices=[], value=None, scale=4, elem_id="doc-file")
+                    show_chunks = gr.Button("조각 보기", scale=1, elem_id="doc-chunks")
+                    redo = gr.Button("다시 색인", scale=1, elem_id="doc-reindex")
+                    remove = gr.Button("🗑️ 삭제", variant="stop", scale=1, elem_id="doc-delete")
+                chunk_table = gr.Dataframe(headers=CHUNK_HEADERS, interactive=False, label="조각 (조문·쪽)",
+                                           elem_id="chunk-table", wrap=True)
+            with gr.Tab("사용 현황", id="insights", elem_id="tab-insights") as insights_tab:
+                with gr.Row():
+                    insight_bot = gr.Dropdown(label="봇", choices=[], value=None, scale=4, elem_id="insight-bot")
+                    refresh = gr.Button("새로 고침", scale=1, elem_id="insight-refresh")
+                summary = gr.Markdown("", elem_id="insight-summary")
+                per_day = gr.BarPlot(x="날짜", y="질문 수", label="하루 질문 수", x_label_angle=-45, sort="x",
+                                     elem_id="insight-plot")
+                cited = gr.Dataframe(headers=["부서", "문서", "인용된 답변 수"], interactive=False,
+                                     label="많이 인용된 문서", elem_id="insight-cited")
+                low = gr.Dataframe(headers=["일시", "질문", "답변", "의견", "사용자"], interactive=False,
+                                   label="싫어요를 받은 답변", elem_id="insight-low", wrap=True)
+                csv_file = gr.File(label="질문 기록 CSV (개인정보 가림)", visible=False, interactive=False,
+                                   elem_id="insight-csv")
+
+        form = [slug, name, description, icon, instructions, departments, starters, refusal, contact, visibility,
+                kind, model, temperature]
+        share = [share_status, share_link, qr, publish, unpublish, rotate_button]
+
+        def load(request: gr.Request) -> list[Any]:
+            user = _lead(services, request, secret)
+            if user is None:
+                signed_in = session_user(services, dict(request.cookies), secret)
+                return [NOT_LEAD if signed_in else SIGN_IN, gr.update(visible=False), *[gr.update()] * 4]
+            mine, bots = _departments(services, user), _my_bots(services, user)
+            role = "관리자" if user.is_admin else "부서 담당자"
+            head = (f"## 🛠️ 봇 만들기\n{user.display_name} 님 ({role}) · [홈](/) · [로그아웃](/logout)")
+            return [head, gr.update(visible=True), gr.update(choices=bots, value=None),
+                    gr.update(choices=mine), gr.update(choices=mine, value=mine[0] if mine else None),
+                    gr.update(choices=bots, value=None)]
+
+        page.load(load, outputs=[header, tabs, picker, departments, doc_department, insight_bot]).then(
+            show_documents, inputs=[doc_department], outputs=[listing, doc_file, chunk_table])
+        shown = [*form, *share, versions, status, preview_chat, preview_sources]
+        picker.input(show_bot, inputs=[picker], outputs=shown)
+        create.click(new_bot, outputs=[picker, *shown])
+        save_button.click(save, inputs=[picker, *form], outputs=[picker, status, slug, versions]).then(
+            show_bot, inputs=[picker], outputs=shown)
+        for trigger in (preview_box.submit, preview_send.click):
+            trigger(preview, inputs=[preview_box, preview_chat, *form],
+                    outputs=[preview_chat, preview_box, preview_sources])
+        publish.click(publish_bot, inputs=[picker], outputs=[*share, status])
+        unpublish.click(unpublish_bot, inputs=[picker], outputs=[*share, status])
+        rotate_button.click(rotate, inputs=[picker], outputs=[*share, status])
+        restore_button.click(restore, inputs=[picker, version_number], outputs=[*form, versions, status])
+        clone_button.click(clone, inputs=[picker, clone_slug], outputs=[picker, status]).then(
+            show_bot, inputs=[picker], outputs=shown)
+        export_button.click(export, inputs=[picker], outputs=[export_file, status])
+        import_button.upload(import_bot, inputs=[import_button], outputs=[picker, status]).then(
+            show_bot, inputs=[picker], outputs=shown)
+
+        doc_department.input(show_documents, inputs=[doc_department], outputs=[listing, doc_file, chunk_table])
+        upload_button.click(upload, inputs=[doc_department, files],
+                            outputs=[results, listing, doc_file, doc_status, files])
+        remove.click(delete, inputs=[doc_department, doc_file], outputs=[listing, doc_file, doc_status])
+        redo.click(reindex_one, inputs=[doc_department, doc_file], outputs=[listing, doc_status])
+        show_chunks.click(chunks, inputs=[doc_department, doc_file], outputs=[chunk_table])
+        doc_file.input(chunks, inputs=[doc_department, doc_file], outputs=[chunk_table])
+
+        def bot_choices(current: str | None, request: gr.Request) -> Any:
+            user = _lead(services, request, secret)
+            bots = _my_bots(services, user) if user else []
+            return gr.update(choices=bots, value=current if current in {b[1] for b in bots} else None)
+
+        insights_tab.select(bot_choices, inputs=[insight_bot], outputs=[insight_bot])
+        for trigger in (insight_bot.input, refresh.click):
+            trigger(insights, inputs=[insight_bot], outputs=[summary, per_day, cited, low, csv_file])
+    return page
