@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import RedirectResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from ui.api import create_api, current_user
+from ui.api import create_api, current_user, session_user
 from ui.files import add_file_routes
 from ui.pages.home import add_pages
 from ui.wiring import Services
+
+FORBIDDEN = ('<!doctype html><html lang="ko"><meta charset="utf-8"><title>권한 없음 · deptbot</title>'
+             "<p>봇 만들기는 부서 담당자와 관리자만 쓸 수 있습니다. <a href=\"/\">홈으로</a></p></html>")
 
 
 def create_app(services: Services) -> FastAPI:
@@ -36,11 +40,18 @@ def create_app(services: Services) -> FastAPI:
         query = f"?bot={quote(slug)}" + (f"&key={quote(key)}" if key else "")
         return RedirectResponse(f"/chat/{query}", status_code=303)
 
-    @app.get("/builder", include_in_schema=False)
-    def builder_entry(request: Request) -> RedirectResponse:
-        if current_user(request) is None:
-            return RedirectResponse("/login?next=/builder/", status_code=303)
-        return RedirectResponse("/builder/", status_code=303)
+    @app.middleware("http")
+    async def builder_gate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        # The builder page itself only for leads and administrators (each of its actions checks again).
+        if request.url.path in ("/builder", "/builder/") and request.method == "GET":
+            user = session_user(services, dict(request.cookies), app.state.secret)
+            if user is None:
+                return RedirectResponse("/login?next=/builder/", status_code=303)
+            if user.role not in ("admin", "lead"):
+                return HTMLResponse(FORBIDDEN, status_code=403)
+            if request.url.path == "/builder":
+                return RedirectResponse("/builder/", status_code=303)
+        return await call_next(request)
 
     chat = build_chat(services, app.state.answerers, app.state.secret)
     builder = build_builder(services, app.state.secret)

@@ -12,12 +12,13 @@ from __future__ import annotations
 from urllib.parse import quote
 
 from fastapi import FastAPI, HTTPException, Request
-from fastapi.responses import FileResponse
+from fastapi.responses import FileResponse, Response
 
 from builder.access import can_use
 from builder.registry import RegistryError
 from connectors.errors import ConnectorError
 from connectors.library import MEDIA_TYPES, document_path
+from connectors.parsers.text import decode_text
 from ui.wiring import Services, department_folder
 
 _INLINE = {"pdf", "txt", "md", "html"}  # the browser shows these (HTML as plain text); the others download
@@ -36,7 +37,7 @@ def add_file_routes(app: FastAPI, services: Services) -> None:
 
     @app.get("/files/{department_slug}/{file:path}", include_in_schema=False)
     def original(department_slug: str, file: str, request: Request, bot: str = "",
-                 key: str | None = None) -> FileResponse:
+                 key: str | None = None) -> Response:
         user = current_user(request)
         try:
             department = services.registry.department(department_slug)
@@ -59,4 +60,7 @@ def add_file_routes(app: FastAPI, services: Services) -> None:
                    "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}
         if kind != "pdf":  # Chromium will not show a PDF in a sandboxed document; its viewer runs no page script
             headers["Content-Security-Policy"] = "sandbox"
+        if kind in ("txt", "md", "html"):  # often CP949 in Korean offices: sent as UTF-8, decoded as we indexed it
+            text, _ = decode_text(path.read_bytes(), file)
+            return Response(text.encode("utf-8"), media_type="text/plain; charset=utf-8", headers=headers)
         return FileResponse(path, media_type=MEDIA_TYPES.get(kind, "application/octet-stream"), headers=headers)
