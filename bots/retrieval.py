@@ -83,8 +83,13 @@ class HybridRetriever:
 
     def __init__(self, *, indexes: Sequence[DepartmentIndex], tokenizer: KoreanTokenizer, depth: int = 60,
                  dense_weight: float = 1.0, keyword_weight: float = 1.0, citation_weight: float = 0.1,
-                 freshness: float = 1.0) -> None:
+                 freshness: float = 1.0, reference: Sequence[DepartmentIndex] = ()) -> None:
         self.indexes = list(indexes)
+        # Departments not searched whose vocabulary still counts for how rare a question word is (see _hits): a
+        # bot on one department judges its evidence on the scale of all the city's documents, not of its own few
+        # files, where its topic's words are everywhere ("여권" in every chunk of 민원여권과) and weigh nothing.
+        self.reference = [index for index in reference if index.department not in
+                          {own.department for own in self.indexes}]
         self.tokenizer = tokenizer
         self.depth = depth
         self.dense_weight = dense_weight
@@ -99,6 +104,8 @@ class HybridRetriever:
 
     def warm(self) -> None:
         """Load every department's keyword index and build its lookups (done once, before the first question)."""
+        for index in self.reference:
+            index.keyword_index(max_age=self.freshness)
         for index in self.indexes:
             keywords = index.keyword_index(max_age=self.freshness)
             keywords.warm(self.citation_weight)
@@ -122,7 +129,8 @@ class HybridRetriever:
         self._add_named(analysis, tokens, keywords, candidates)
         units = self._units(candidates, keywords)
         ranked = sorted(units, key=lambda unit: (-unit[0].named, -unit[0].score))[:k]
-        hits = self._hits(ranked, keywords, tokens)
+        scale = keywords + [index.keyword_index(max_age=self.freshness) for index in self.reference]
+        hits = self._hits(ranked, keywords, tokens, scale)
         unknown = [t for t in tokens if len(t) >= 2 and not t.isdigit()
                    and not any(ki.document_frequency(t) for ki in keywords)]
         return Retrieval(hits, analysis, search_text, tokens, unknown)
@@ -226,7 +234,7 @@ class HybridRetriever:
         return [(entry, key) for key, entry in units.items()]
 
     def _hits(self, ranked: list[tuple[_Candidate, tuple[int, str, str]]], keywords: list[KeywordIndex],
-              tokens: list[str]) -> list[Hit]:
+              tokens: list[str], scale: list[KeywordIndex]) -> list[Hit]:
         """Fetch the chunks of the chosen units (one request per department) and measure their coverage."""
         wanted: dict[int, list[int]] = {}
         unit_rows: list[list[int]] = []
@@ -245,8 +253,8 @@ class HybridRetriever:
         # questions the share of the question covered (coverage) did not tell unanswerable questions from
         # answerable ones (a long case story is never covered much); the amount of rare vocabulary a unit shares
         # with the question did (AUC 0.96).
-        weights = _term_weights(tokens, keywords)
-        rarest = math.log(sum(ki.size for ki in keywords) + 2)
+        weights = _term_weights(tokens, scale)
+        rarest = math.log(sum(ki.size for ki in scale) + 2)
         hits: list[Hit] = []
         for (entry, _), rows in zip(ranked, unit_rows, strict=True):
             best = chunks.get((entry.department, entry.row))

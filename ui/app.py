@@ -18,7 +18,7 @@ FORBIDDEN = ('<!doctype html><html lang="ko"><meta charset="utf-8"><title>권한
              "<p>봇 만들기는 부서 담당자와 관리자만 쓸 수 있습니다. <a href=\"/\">홈으로</a></p></html>")
 
 
-def create_app(services: Services) -> FastAPI:
+def create_app(services: Services, setup_token: str = "") -> FastAPI:
     """The whole app: /api/…, /docs, the chat page at /chat/ and share links /b/{slug}."""
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before Gradio is imported: no request leaves the machine
     import gradio as gr
@@ -28,7 +28,7 @@ def create_app(services: Services) -> FastAPI:
 
     app = create_api(services)
 
-    add_pages(app, services)
+    add_pages(app, services, setup_token)
     add_file_routes(app, services)
 
     @app.get("/b/{slug}", include_in_schema=False)

@@ -14,7 +14,7 @@ import click
 from bots.answer import BotProfile
 from connectors.errors import ConnectorError
 from connectors.ingest import Progress, ReindexReport
-from ui.cli_registry import bots, departments, serve, tokens, users
+from ui.cli_registry import bots, departments, seed, serve, tokens, users
 from ui.cli_support import emit, with_services
 from ui.wiring import Services
 
@@ -312,3 +312,4 @@ main.add_command(tokens)
 
 if __name__ == "__main__":
     main()
+main.add_command(seed)

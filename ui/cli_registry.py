@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import secrets
 import sys
 from pathlib import Path
 from typing import Any
@@ -206,11 +207,15 @@ def serve(services: Services, host: str, port: int) -> None:
 
     from ui.app import create_app
 
+    setup_token = ""
     if not services.registry.has_admin():
-        click.echo("관리자가 아직 없습니다. 다른 터미널에서 'deptbot users add 이름 --role admin'으로 첫 관리자를 "
-                   "만드세요 (기본 비밀번호는 없습니다).", err=True)
-    app = create_app(services)
-    click.echo(f"deptbot: http://{host}:{port}/  (API 문서: /docs)", err=True)
+        setup_token = secrets.token_urlsafe(24)
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+        click.echo("관리자가 아직 없습니다. 이 한 번만 쓰는 주소에서 첫 관리자를 만드세요 (기본 비밀번호는 없습니다):\n"
+                   f"  http://{shown}:{port}/setup?token={setup_token}\n"
+                   "또는 다른 터미널에서 'deptbot users add 이름 --role admin'.", err=True)
+    app = create_app(services, setup_token)
+    click.echo(f"deptbot: http://{host}:{port}/  (봇 만들기: /builder/, API 문서: /docs)", err=True)
     try:
         uvicorn.run(app, host=host, port=port, log_level=services.settings.log_level.lower(), access_log=False)
     finally:
@@ -285,3 +290,36 @@ def tokens_revoke(services: Services, token_id: int) -> None:
     """토큰을 회수합니다 (바로 쓸 수 없게 됩니다)."""
     services.registry.revoke_token(token_id)
     click.echo(f"토큰 {token_id} 회수")
+
+
+@click.command()
+@click.argument("folder", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@with_services
+def seed(services: Services, folder: Path) -> None:
+    """FOLDER의 부서(departments.json)와 봇(bots/*.json)을 등록합니다. 이미 있는 것은 그대로 둡니다.
+
+    departments.json: [{"name", "slug", "contact"}]; bots/*.json: 내보내기 형식에 "published": true 를 더하면 게시.
+    """
+    known = {d.name for d in services.registry.departments()}
+    listing = folder / "departments.json"
+    rows = json.loads(listing.read_text(encoding="utf-8")) if listing.exists() else []
+    for row in rows:
+        if row["name"] not in known:
+            services.registry.add_department(row["name"], row["slug"], row.get("contact", ""))
+            click.echo(f"부서 등록: {row['name']} ({row['slug']})")
+    existing = {b.slug for b in services.registry.bots()}
+    for source in sorted((folder / "bots").glob("*.json")):
+        raw = json.loads(source.read_text(encoding="utf-8"))
+        publish = bool(raw.pop("published", False))
+        try:
+            definition = BotDefinition.model_validate(raw)
+        except ValidationError as exc:
+            raise RegistryError(str(source), f"봇 정의를 읽을 수 없습니다 ({exc})".replace("\n", " "),
+                                "JSON 형식과 필드를 확인해 주세요") from exc
+        if definition.slug in existing:
+            continue
+        record = services.registry.create_bot(definition, "seed", note=f"{source.name}에서 만듦")
+        if publish:
+            record = services.registry.set_published(record.slug, True)
+        click.echo(f"봇 등록: {record.slug} ({record.definition.name})"
+                   + (f", 공유 링크 /b/{record.slug}?key={record.link_key}" if publish else ""))

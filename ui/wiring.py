@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+import threading
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +17,7 @@ from builder.registry import Registry, default_url
 from connectors.chunking import ChunkOptions
 from connectors.embedders import Embedder, make_embedder
 from connectors.errors import ConnectorError
-from connectors.index.store import KnowledgeStore
+from connectors.index.store import DepartmentIndex, KnowledgeStore
 from connectors.ingest import IngestOptions, Reindexer
 from connectors.korean import KoreanTokenizer
 from connectors.parsers import ParseLimits
@@ -40,6 +41,15 @@ class Services:
     reindexer: Reindexer
     traces: TraceLog
     registry: Registry
+    _indexes: dict[str, DepartmentIndex] = field(default_factory=dict, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def index(self, department: str) -> DepartmentIndex:
+        """The department's index, opened once per process: every answerer shares its keyword index in memory."""
+        with self._lock:
+            if department not in self._indexes:
+                self._indexes[department] = self.store.open(department, self.embedder)
+            return self._indexes[department]
 
 
 def build_embedder(settings: Settings) -> Embedder:
@@ -121,13 +131,15 @@ def build_answerer(services: Services, profile: BotProfile, *, generator: Genera
                    retrieve_k: int = 0, keep_traces: bool = True) -> Answerer:
     """An answerer over the profile's departments (each must be indexed)."""
     settings = services.settings
-    indexes = [services.store.open(name, services.embedder) for name in profile.departments]
+    indexes = [services.index(name) for name in profile.departments]
+    others = [services.index(name) for name in services.store.departments() if name not in profile.departments]
     dense_weight = settings.answer.dense_weight
     if dense_weight < 0:
         # The offline hashing embedder matches spelling, not meaning; on the Korean DEV questions it lowers
         # hit@5 when fused with BM25, so it only breaks ties there. A real embedding model gets a full vote.
         dense_weight = 0.0 if services.embedder.id.startswith("hashing") else 1.0
-    retriever = HybridRetriever(indexes=indexes, tokenizer=services.tokenizer, dense_weight=dense_weight)
+    retriever = HybridRetriever(indexes=indexes, tokenizer=services.tokenizer, dense_weight=dense_weight,
+                                reference=others)
     retriever.warm()
     extractive = ExtractiveGenerator(services.tokenizer)
     return Answerer(retriever=retriever, generator=generator or build_generator(settings, services.tokenizer),

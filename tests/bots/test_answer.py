@@ -145,3 +145,21 @@ def test_every_answer_is_traced_with_personal_data_masked(sample_index: Services
     raw = json.dumps(trace, ensure_ascii=False)
     assert "1234-5678" not in raw or "010-****-5678" in raw
     assert "5678" in raw and "010-1234" not in raw and "1234567" not in raw and "hong@" not in raw
+
+
+@pytest.mark.parametrize("row", _questions(True), ids=lambda row: row["id"])
+def test_a_bot_on_one_department_answers_its_questions_too(sample_index: Services, row: dict[str, Any]) -> None:
+    """Rarity is judged over all the city's documents: in its own few files a department's topic words are
+    everywhere ("여권" in 민원여권과) and would weigh nothing, refusing questions the documents answer."""
+    department = row["gold"][0]["file"].split("/")[0]
+    answer = _answerer(sample_index, departments=[department]).ask(row["question"])
+    assert not answer.refused, answer.trace.evidence
+    assert row["answer"] in answer.text
+
+
+@pytest.mark.parametrize("row", [r for r in _unanswerable() if not r.marks])
+def test_a_bot_on_one_department_still_refuses_what_its_documents_do_not_say(sample_index: Services,
+                                                                            row: dict[str, Any]) -> None:
+    for department in DEPARTMENTS:
+        answer = _answerer(sample_index, departments=[department]).ask(row["question"])
+        assert answer.refused, (department, answer.text)

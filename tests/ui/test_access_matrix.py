@@ -39,7 +39,8 @@ def app(sample_index: Services, tmp_path_factory: pytest.TempPathFactory) -> Ite
     registry.add_user("lead_other", PASSWORD, "lead", ["민원여권과"])
     registry.add_user("staff", PASSWORD, "staff", ["총무과"])
     registry.add_user("staff_other", PASSWORD, "staff", ["민원여권과"])
-    registry.create_bot(BotDefinition(slug="dangjik", name="당직 비서", departments=["총무과"], visibility="department"))
+    registry.create_bot(BotDefinition(slug="dangjik", name="당직 비서", departments=["총무과"],
+                                      visibility="department"))
     registry.set_published("dangjik", True)
     registry.create_bot(BotDefinition(slug="secret-draft", name="초안 비서", departments=["총무과"]))
     with TestClient(create_app(services), follow_redirects=False) as client:
@@ -112,7 +113,7 @@ def test_api_routes(app: tuple[Services, TestClient], role: str) -> None:
 
 @pytest.mark.parametrize("role", ROLES)
 def test_original_documents(app: tuple[Services, TestClient], role: str) -> None:
-    services, client_ = app
+    services, _ = app
     client = _as(app, role)
     path = f"/files/general-affairs/{quote(FILE)}"
     direct = client.get(path)  # without a bot: the department's leads only

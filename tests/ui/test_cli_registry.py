@@ -7,6 +7,7 @@ from pathlib import Path
 
 from click.testing import CliRunner, Result
 
+from tests.conftest import ROOT, SAMPLES
 from ui.cli import main
 
 
@@ -88,3 +89,18 @@ def test_tokens_issue_list_revoke(tmp_path: Path) -> None:
     assert token not in json.dumps(listed)
     assert run(data, "tokens", "revoke", "1").exit_code == 0
     assert json.loads(run(data, "tokens", "list", "--json").stdout)[0]["revoked"] is True
+
+
+def test_seed_registers_the_demo_once_and_its_starters_are_answered(tmp_path: Path) -> None:
+    """`deptbot seed demo` (what scripts/run.sh does): departments and bots once, every starter answered."""
+    data = tmp_path / "data"
+    assert run(data, "reindex", "--all", str(SAMPLES)).exit_code == 0
+    first = run(data, "seed", str(ROOT / "demo")).stdout
+    assert "부서 등록: 민원여권과" in first and "공유 링크 /b/passport?key=" in first
+    assert run(data, "seed", str(ROOT / "demo")).stdout == ""  # nothing twice
+    listed = json.loads(run(data, "bots", "list", "--json").stdout)
+    assert {b["slug"] for b in listed} == {"passport", "city-admin"} and all(b["published"] for b in listed)
+    for bot in listed:
+        for starter in bot["starters"]:
+            answer = json.loads(run(data, "ask", starter, "--bot", bot["slug"], "--json").stdout)
+            assert not answer["refused"] and answer["citations"], (bot["slug"], starter)

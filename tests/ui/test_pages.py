@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -81,3 +82,26 @@ def test_signing_out_ends_the_session(app: tuple[Services, TestClient]) -> None:
     assert client.get("/").status_code == 200
     assert client.get("/logout").headers["location"] == "/login"
     assert client.get("/").headers["location"] == "/login"
+
+
+def test_the_first_administrator_is_made_once_with_the_printed_token(tmp_path: Path) -> None:
+    services = make_services(tmp_path / "data")
+    with TestClient(create_app(services, setup_token="one-time-secret"), follow_redirects=False) as client:
+        assert client.get("/setup").status_code == 404
+        assert client.get("/setup?token=guess").status_code == 404
+        assert client.post("/setup", data={"token": "guess", "username": "root", "password": PASSWORD,
+                                           "again": PASSWORD}).status_code == 404
+        form = client.get("/setup?token=one-time-secret")
+        assert form.status_code == 200 and "첫 관리자 만들기" in form.text
+        mismatch = client.post("/setup", data={"token": "one-time-secret", "username": "root",
+                                               "password": PASSWORD, "again": PASSWORD + "x"})
+        assert "두 비밀번호가 다릅니다" in mismatch.text and not services.registry.has_admin()
+        weak = client.post("/setup", data={"token": "one-time-secret", "username": "root", "password": "1234",
+                                           "again": "1234"})
+        assert weak.status_code == 200 and "비밀번호" in weak.text and not services.registry.has_admin()
+        made = client.post("/setup", data={"token": "one-time-secret", "username": "root", "password": PASSWORD,
+                                           "again": PASSWORD, "display_name": "시스템 관리자"})
+        assert made.status_code == 303 and made.headers["location"] == "/builder/"
+        assert services.registry.user("root").is_admin
+        assert client.get("/builder/").status_code == 200  # signed in as the new administrator
+        assert client.get("/setup?token=one-time-secret").status_code == 404  # gone once an administrator exists

@@ -29,5 +29,5 @@ def test_serve_answers_signed_in_staff_over_http(tmp_path: Path) -> None:
         status, _, text = request(ask, {"question": "당직 근무비는 얼마인가요?"}, cookie)
         assert status == 200 and "60,000원" in json.loads(text)["answer"]
     output = "".join(server.output)
-    assert "관리자가 아직 없습니다" in output  # the first-start hint, and no password in it
+    assert "관리자가 아직 없습니다" in output and "/setup?token=" in output  # the one-time way to a first admin
     assert PASSWORD not in output

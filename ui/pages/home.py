@@ -7,12 +7,14 @@ need nothing Gradio offers. Every value shown is escaped.
 from __future__ import annotations
 
 import html
+import secrets
 from urllib.parse import quote
 
 from fastapi import FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from builder.access import can_use
+from builder.registry import RegistryError
 from ui.wiring import Services
 
 _STYLE = """
@@ -39,9 +41,51 @@ def safe_next(target: str | None) -> str:
     return target
 
 
-def add_pages(app: FastAPI, services: Services) -> None:
-    """Mount /login, /logout and / on the app (which has the session middleware)."""
+def add_pages(app: FastAPI, services: Services, setup_token: str = "") -> None:
+    """Mount /login, /logout, / and, while there is no administrator, /setup on the app.
+
+    `setup_token` is the one-time secret `deptbot serve` prints when the registry has no administrator: whoever
+    holds it (the person who started the server) creates the first administrator at /setup?token=…; there is
+    never a default password, and the page is gone once an administrator exists.
+    """
     from ui.api import current_user
+
+    def setup_open(token: str) -> bool:
+        return bool(setup_token) and secrets.compare_digest(token.encode(), setup_token.encode()) \
+            and not services.registry.has_admin()
+
+    def setup_form(token: str, error: str = "") -> HTMLResponse:
+        alert = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
+        return _page("첫 관리자 만들기", f"""<h1>첫 관리자 만들기</h1>
+<p>관리자가 아직 없습니다. 이 페이지는 관리자를 만들면 사라집니다.</p>{alert}
+<form method="post" action="/setup">
+<input type="hidden" name="token" value="{html.escape(token)}">
+<label>사용자 이름 (영문, 숫자, . _ @ -)<input name="username" autocomplete="username" required></label>
+<label>표시 이름<input name="display_name"></label>
+<label>비밀번호 (12자 이상)<input name="password" type="password" autocomplete="new-password" required></label>
+<label>비밀번호 확인<input name="again" type="password" autocomplete="new-password" required></label>
+<button type="submit">관리자 만들기</button></form>""")
+
+    @app.get("/setup", include_in_schema=False)
+    def setup_page(token: str = "") -> Response:
+        if not setup_open(token):
+            return HTMLResponse("Not Found", status_code=404)
+        return setup_form(token)
+
+    @app.post("/setup", include_in_schema=False)
+    def setup(request: Request, token: str = Form(""), username: str = Form(...), password: str = Form(...),
+              again: str = Form(...), display_name: str = Form("")) -> Response:
+        if not setup_open(token):
+            return HTMLResponse("Not Found", status_code=404)
+        if password != again:
+            return setup_form(token, "두 비밀번호가 다릅니다.")
+        try:
+            user = services.registry.add_user(username.strip(), password, "admin", display_name=display_name.strip())
+        except RegistryError as exc:
+            return setup_form(token, exc.message)
+        request.session.clear()
+        request.session["user"] = user.username
+        return RedirectResponse("/builder/", status_code=303)
 
     @app.get("/login", include_in_schema=False)
     def login_form(request: Request, next: str = "/", failed: int = 0) -> HTMLResponse:
