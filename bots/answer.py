@@ -30,6 +30,7 @@ class BotProfile:
     """What answering needs to know of a bot."""
 
     departments: list[str]
+    documents: list[str] = field(default_factory=list)  # "부서/파일" the knowledge is narrowed to (empty: all)
     name: str = ""
     slug: str = ""
     instructions: str = ""

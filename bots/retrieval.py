@@ -83,8 +83,15 @@ class HybridRetriever:
 
     def __init__(self, *, indexes: Sequence[DepartmentIndex], tokenizer: KoreanTokenizer, depth: int = 60,
                  dense_weight: float = 1.0, keyword_weight: float = 1.0, citation_weight: float = 0.1,
-                 freshness: float = 1.0, reference: Sequence[DepartmentIndex] = ()) -> None:
+                 freshness: float = 1.0, reference: Sequence[DepartmentIndex] = (),
+                 documents: Sequence[str] = ()) -> None:
         self.indexes = list(indexes)
+        # A bot narrowed to chosen documents ("부서/파일"): only their chunks are searched. Empty: all of them.
+        self.documents: dict[str, set[str]] = {}
+        for document in documents:
+            department, _, file = document.partition("/")
+            self.documents.setdefault(department, set()).add(file)
+        self._masks: dict[tuple[int, str], np.ndarray] = {}
         # Departments not searched whose vocabulary still counts for how rare a question word is (see _hits): a
         # bot on one department judges its evidence on the scale of all the city's documents, not of its own few
         # files, where its topic's words are everywhere ("여권" in every chunk of 민원여권과) and weigh nothing.
@@ -143,12 +150,16 @@ class HybridRetriever:
         keyword: list[tuple[float, int, int]] = []
         shared = _shared_idf(tokens, keywords)
         for d, (index, ki) in enumerate(zip(self.indexes, keywords, strict=True)):
+            mask = self._mask(d, ki)
             if self.dense_weight > 0:
                 for chunk_id, similarity in self._dense(index, vector, ki.size):
-                    if chunk_id in ki.position:
+                    if chunk_id in ki.position and (mask is None or mask[ki.position[chunk_id]]):
                         dense.append((similarity, d, ki.position[chunk_id]))
             scores = ki.term_scores(tokens, _rescale(shared, ki))
+            mask = self._mask(d, ki)
             if scores is not None:
+                if mask is not None:
+                    scores = scores * mask
                 if self.citation_weight:
                     scores = scores * ki.citation_prior(self.citation_weight)
                 top = _top(scores, self.depth)
@@ -163,10 +174,26 @@ class HybridRetriever:
                 else:
                     entry.keyword_rank = rank
 
+    def _mask(self, d: int, ki: KeywordIndex) -> np.ndarray | None:
+        """1 for the rows of the chosen documents of department d, 0 for the others (None: no narrowing)."""
+        if not self.documents:
+            return None
+        chosen = self.documents.get(self.indexes[d].department)
+        key = (d, ki.stamp)
+        if key not in self._masks:
+            self._masks = {k: v for k, v in self._masks.items() if k[0] != d}
+            self._masks[key] = np.array([1.0 if chosen and row.file in chosen else 0.0 for row in ki.rows])
+        return self._masks[key]
+
     def _dense(self, index: DepartmentIndex, vector: list[float], count: int) -> list[tuple[str, float]]:
         if not count:
             return []
-        found = index.chunks.query(query_embeddings=[vector], n_results=min(self.depth, count), include=["distances"])
+        chosen = self.documents.get(index.department) if self.documents else None
+        if self.documents and not chosen:
+            return []
+        where = {"file": {"$in": sorted(chosen)}} if chosen else None
+        found = index.chunks.query(query_embeddings=[vector], n_results=min(self.depth, count), include=["distances"],
+                                   where=where)
         return [(cid, 1.0 - distance) for cid, distance in zip(found["ids"][0], found["distances"][0], strict=True)]
 
     # --- what the question names --------------------------------------------------------------------------
@@ -191,8 +218,11 @@ class HybridRetriever:
         inferred = not analysis.laws and not analysis.short_names
         for d, ki in enumerate(keywords):
             scores = None
+            mask = self._mask(d, ki)
             for i in ki.law_rows(laws):
                 row = ki.rows[i]
+                if mask is not None and not mask[i]:
+                    continue
                 level = 2 if row.article in articles else (1 if analysis.laws else 0)
                 if not level:
                     continue

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import BaseModel, Field, field_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 
@@ -27,11 +27,20 @@ class BotDefinition(BaseModel):
     icon: str = "🤖"
     instructions: str = ""
     departments: list[str] = Field(min_length=1)
+    documents: list[str] = Field(default_factory=list)  # "부서/파일" to narrow the knowledge to; empty: all
     starters: list[str] = Field(default_factory=list, max_length=6)
     refusal: str = ""
     contact: str = ""
     visibility: Literal["link", "staff", "department"] = "link"
     generator: GeneratorChoice = Field(default_factory=GeneratorChoice)
+
+    @model_validator(mode="after")
+    def _documents_of_departments(self) -> BotDefinition:
+        for document in self.documents:
+            department, _, file = document.partition("/")
+            if department not in self.departments or not file:
+                raise ValueError(f"문서 '{document}'는 고른 부서의 문서('부서/파일')가 아닙니다")
+        return self
 
     @field_validator("slug")
     @classmethod

@@ -119,7 +119,8 @@ def bot_answerer(services: Services, definition: BotDefinition, *, keep_traces: 
     builder's preview keeps no traces, so trying a bot does not count in its insights)."""
     contact = definition.contact or ", ".join(
         filter(None, (services.registry.department(name).contact for name in definition.departments)))
-    profile = BotProfile(departments=definition.departments, name=definition.name, slug=definition.slug,
+    profile = BotProfile(departments=definition.departments, documents=definition.documents,
+                         name=definition.name, slug=definition.slug,
                          instructions=definition.instructions, refusal_text=definition.refusal, contact=contact)
     choice = definition.generator
     generator = build_generator(services.settings, services.tokenizer, kind=choice.kind, model=choice.model,
@@ -139,7 +140,7 @@ def build_answerer(services: Services, profile: BotProfile, *, generator: Genera
         # hit@5 when fused with BM25, so it only breaks ties there. A real embedding model gets a full vote.
         dense_weight = 0.0 if services.embedder.id.startswith("hashing") else 1.0
     retriever = HybridRetriever(indexes=indexes, tokenizer=services.tokenizer, dense_weight=dense_weight,
-                                reference=others)
+                                reference=others, documents=profile.documents)
     retriever.warm()
     extractive = ExtractiveGenerator(services.tokenizer)
     return Answerer(retriever=retriever, generator=generator or build_generator(settings, services.tokenizer),

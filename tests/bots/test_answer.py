@@ -163,3 +163,35 @@ def test_a_bot_on_one_department_still_refuses_what_its_documents_do_not_say(sam
     for department in DEPARTMENTS:
         answer = _answerer(sample_index, departments=[department]).ask(row["question"])
         assert answer.refused, (department, answer.text)
+
+
+def test_a_bot_narrowed_to_chosen_documents_searches_only_them(sample_index: Services) -> None:
+    guide = "당직근무 운영지침.txt"
+    narrowed = _answerer(sample_index, departments=["총무과"], documents=[f"총무과/{guide}"])
+    answer = narrowed.ask("당직 근무비는 얼마인가요?")
+    assert "60,000원" in answer.text and {c.file for c in answer.citations} == {guide}
+    whole = _answerer(sample_index, departments=["총무과"]).ask("시간외근무 한도는 하루 몇 시간인가요?")
+    assert any(c.file != guide for c in whole.citations)  # the ordinance answers it when the bot has all
+    other = narrowed.ask("시간외근무 한도는 하루 몇 시간인가요?")
+    assert all(c.file == guide for c in other.citations), [c.file for c in other.citations]
+    assert all(unit["file"] == guide for unit in other.trace.retrieved)
+
+
+def test_narrowing_holds_for_the_vector_search_too(sample_index: Services) -> None:
+    from bots.retrieval import HybridRetriever
+
+    guide = "당직근무 운영지침.txt"
+    retriever = HybridRetriever(indexes=[sample_index.index("총무과")], tokenizer=sample_index.tokenizer,
+                                dense_weight=1.0, keyword_weight=0.0, documents=[f"총무과/{guide}"])
+    hits = retriever.retrieve("시간외근무 한도는 하루 몇 시간인가요?", k=5)
+    assert hits and {hit.chunk.file for hit in hits} == {guide}
+
+
+def test_chosen_documents_must_belong_to_the_bots_departments() -> None:
+    from pydantic import ValidationError
+
+    from builder.definitions import BotDefinition
+
+    BotDefinition(slug="ok", name="봇", departments=["총무과"], documents=["총무과/당직근무 운영지침.txt"])
+    with pytest.raises(ValidationError, match="고른 부서의 문서"):
+        BotDefinition(slug="bad", name="봇", departments=["총무과"], documents=["회계과/규칙.docx"])

@@ -101,11 +101,12 @@ def qr_code(url: str) -> str:
 
 
 def _draft(slug: str, name: str, description: str, icon: str, instructions: str, departments: list[str],
-           starters: str, refusal: str, contact: str, visibility: str, kind: str, model: str,
+           documents: list[str], starters: str, refusal: str, contact: str, visibility: str, kind: str, model: str,
            temperature: float | None) -> BotDefinition:
     return BotDefinition(
         slug=(slug or "").strip(), name=(name or "").strip(), description=description or "", icon=icon or "🤖",
         instructions=instructions or "", departments=list(departments or []),
+        documents=[d for d in documents or [] if d.partition("/")[0] in (departments or [])],
         starters=[line.strip() for line in (starters or "").splitlines() if line.strip()],
         refusal=refusal or "", contact=contact or "", visibility=visibility or "link",
         generator=GeneratorChoice(kind=kind or "", model=(model or "").strip(),
@@ -114,6 +115,7 @@ def _draft(slug: str, name: str, description: str, icon: str, instructions: str,
 
 def _invalid(exc: ValidationError) -> str:
     fields = {"slug": "주소 이름(slug)", "name": "이름", "departments": "부서", "starters": "대화 시작 문구",
+              "documents": "문서",
               "visibility": "공개 범위", "generator": "생성기"}
     parts = []
     for error in exc.errors():
@@ -146,11 +148,23 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
         return (user, bot) if can_manage(bot, user) else None
 
     # --- the bot tab ------------------------------------------------------------------------------------
+    def document_choices(departments: list[str]) -> list[str]:
+        names = []
+        for department in departments or []:
+            if services.store.exists(department):
+                names += [f"{department}/{file}" for file in sorted(services.index(department).file_records())]
+        return names
+
+    def narrow_choices(departments: list[str], chosen: list[str]) -> Any:
+        choices = document_choices(departments)
+        return gr.update(choices=choices, value=[c for c in chosen or [] if c in choices])
+
     def form_values(definition: BotDefinition | None, *, new: bool = False) -> list[Any]:
         d = definition or BotDefinition(slug="new-bot", name="", departments=["-"])
         generator = d.generator
         return [gr.update(value="" if definition is None else d.slug, interactive=new),
                 d.name, d.description, d.icon, d.instructions, [] if definition is None else d.departments,
+                gr.update(choices=document_choices(d.departments if definition else []), value=d.documents),
                 "\n".join(d.starters), d.refusal, d.contact, d.visibility, generator.kind, generator.model,
                 generator.temperature if generator.temperature is not None else 0.2]
 
@@ -185,11 +199,12 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
         return [gr.update(value=None), *show_bot("", request)]
 
     def save(selected: str, slug: str, name: str, description: str, icon: str, instructions: str,
-             departments: list[str], starters: str, refusal: str, contact: str, visibility: str, kind: str,
-             model: str, temperature: float | None, request: gr.Request) -> Iterator[list[Any]]:
+             departments: list[str], documents: list[str], starters: str, refusal: str, contact: str,
+             visibility: str, kind: str, model: str, temperature: float | None,
+             request: gr.Request) -> Iterator[list[Any]]:
         user = _lead(services, request, secret)
-        fields = (slug, name, description, icon, instructions, departments, starters, refusal, contact, visibility,
-                  kind, model, temperature)
+        fields = (slug, name, description, icon, instructions, departments, documents, starters, refusal, contact,
+                  visibility, kind, model, temperature)
         if user is None:
             yield [gr.update(), "⚠️ 다시 로그인해 주세요.", gr.update(), gr.update()]
             return
@@ -217,11 +232,11 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
                gr.update(interactive=False), versions_table(record.slug)]
 
     def preview(question: str, messages: list[dict[str, Any]], slug: str, name: str, description: str, icon: str,
-                instructions: str, departments: list[str], starters: str, refusal: str, contact: str,
-                visibility: str, kind: str, model: str, temperature: float | None,
+                instructions: str, departments: list[str], documents: list[str], starters: str, refusal: str,
+                contact: str, visibility: str, kind: str, model: str, temperature: float | None,
                 request: gr.Request) -> Iterator[list[Any]]:
-        fields = (slug, name, description, icon, instructions, departments, starters, refusal, contact, visibility,
-                  kind, model, temperature)
+        fields = (slug, name, description, icon, instructions, departments, documents, starters, refusal, contact,
+                  visibility, kind, model, temperature)
         question = (question or "").strip()[:QUESTION_CHARS]
         user = _lead(services, request, secret)
         if not question or user is None:
@@ -286,11 +301,11 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
     def restore(slug: str, number: float | None, request: gr.Request) -> list[Any]:
         found = managed(slug, request)
         if found is None or not number:
-            return [*[gr.update()] * 13, gr.update(), "⚠️ 되돌릴 버전 번호를 넣어 주세요."]
+            return [*[gr.update()] * 14, gr.update(), "⚠️ 되돌릴 버전 번호를 넣어 주세요."]
         try:
             bot = services.registry.restore(slug, int(number), author=found[0].username)
         except RegistryError as exc:
-            return [*[gr.update()] * 13, gr.update(), f"⚠️ {exc.message}"]
+            return [*[gr.update()] * 14, gr.update(), f"⚠️ {exc.message}"]
         return [*form_values(bot.definition), versions_table(slug),
                 f"✅ 버전 {int(number)}의 내용을 새 버전 {bot.version}으로 저장했습니다."]
 
@@ -455,6 +470,8 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
                                                   max_length=4000, elem_id="bot-instructions")
                         departments = gr.CheckboxGroup(label="지식: 부서 문서", choices=[],
                                                        elem_id="bot-departments")
+                        with gr.Accordion("지식을 고른 문서로 좁히기 (고르지 않으면 부서의 모든 문서)", open=False):
+                            narrow = gr.CheckboxGroup(label="문서", choices=[], elem_id="bot-documents")
                         starters = gr.Textbox(label="대화 시작 문구 (한 줄에 하나, 6개까지)", lines=3,
                                               max_length=1200, elem_id="bot-starters")
                         with gr.Accordion("거절 문구, 문의처, 공개 범위, 생성기", open=False):
@@ -535,8 +552,8 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
                 csv_file = gr.File(label="질문 기록 CSV (개인정보 가림)", visible=False, interactive=False,
                                    elem_id="insight-csv")
 
-        form = [slug, name, description, icon, instructions, departments, starters, refusal, contact, visibility,
-                kind, model, temperature]
+        form = [slug, name, description, icon, instructions, departments, narrow, starters, refusal, contact,
+                visibility, kind, model, temperature]
         share = [share_status, share_link, qr, publish, unpublish, rotate_button]
 
         def load(request: gr.Request) -> list[Any]:
@@ -555,6 +572,7 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
             show_documents, inputs=[doc_department], outputs=[listing, doc_file, chunk_table])
         shown = [*form, *share, versions, status, preview_chat, preview_sources]
         picker.input(show_bot, inputs=[picker], outputs=shown)
+        departments.input(narrow_choices, inputs=[departments, narrow], outputs=[narrow])
         create.click(new_bot, outputs=[picker, *shown])
         save_button.click(save, inputs=[picker, *form], outputs=[picker, status, slug, versions]).then(
             show_bot, inputs=[picker], outputs=shown)
