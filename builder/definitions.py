@@ -14,6 +14,7 @@ class GeneratorChoice(BaseModel):
     """The generator a bot answers with; empty fields take the server's settings."""
 
     kind: Literal["", "extractive", "openai"] = ""
+    profile: str = ""  # openai: the administrator's server profile by name ("": the server's default settings)
     model: str = ""
     temperature: float | None = Field(None, ge=0, le=2)
 

@@ -72,6 +72,16 @@ class LLMSettings(BaseModel):
                                      "sections (default: bots/prompts/answer.txt)")
 
 
+class LLMProfile(BaseModel):
+    """One OpenAI-compatible chat server an administrator offers to bots (timeouts, retries, streaming and the
+    prompt come from the llm settings)."""
+
+    label: str = Field("", description="What leads see in the builder, e.g. '사내 vLLM (Qwen)'")
+    base_url: str = Field(description="The server's base URL, e.g. http://10.0.0.5:8000/v1")
+    model: str = Field(description="The default chat model of this server (a bot may name another)")
+    api_key: SecretStr = Field(SecretStr("not-needed"), description="The API key, if the server wants one")
+
+
 class Settings(BaseSettings):
     """deptbot settings; environment variables DEPTBOT_<NAME> (nested: DEPTBOT_EMBEDDER__KIND)."""
 
@@ -95,3 +105,6 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunk sizes")
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answering")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="The generator")
+    llm_profiles: dict[str, LLMProfile] = Field(
+        default_factory=dict, description="OpenAI-compatible chat servers bots may choose, by name, as JSON: "
+        '{"vllm": {"label": "사내 vLLM", "base_url": "http://10.0.0.5:8000/v1", "model": "qwen2.5-7b"}}')

@@ -98,17 +98,24 @@ def build_services(settings: Settings) -> Services:
 
 
 def build_generator(settings: Settings, tokenizer: KoreanTokenizer, *, kind: str = "", model: str = "",
-                    temperature: float | None = None) -> Generator:
-    """The configured generator; a bot may choose the kind, model and temperature."""
+                    temperature: float | None = None, profile: str = "") -> Generator:
+    """The configured generator; a bot may choose the kind, a server profile, the model and the temperature."""
     cfg = settings.llm
     if (kind or cfg.generator) == "extractive":
         return ExtractiveGenerator(tokenizer)
-    if not cfg.base_url or not (model or cfg.model):
+    base_url, default_model, api_key = cfg.base_url, cfg.model, cfg.api_key.get_secret_value()
+    if profile:
+        chosen = settings.llm_profiles.get(profile)
+        if chosen is None:
+            raise SettingsError(f"DEPTBOT_LLM_PROFILES[{profile}]", "봇이 고른 생성 서버 설정이 없습니다",
+                                "관리자에게 DEPTBOT_LLM_PROFILES를 확인해 달라고 하거나 봇의 생성기를 바꾸세요")
+        base_url, default_model, api_key = chosen.base_url, chosen.model, chosen.api_key.get_secret_value()
+    if not base_url or not (model or default_model):
         raise SettingsError("DEPTBOT_LLM__BASE_URL, DEPTBOT_LLM__MODEL",
                             "openai 생성기에는 서버 주소와 모델 이름이 필요합니다",
                             "두 설정을 채우거나 DEPTBOT_LLM__GENERATOR=extractive 로 두세요")
     return OpenAIChatGenerator(
-        base_url=cfg.base_url, model=model or cfg.model, api_key=cfg.api_key.get_secret_value(),
+        base_url=base_url, model=model or default_model, api_key=api_key,
         temperature=cfg.temperature if temperature is None else temperature, max_tokens=cfg.max_tokens,
         timeout=cfg.timeout, max_retries=cfg.max_retries, stream=cfg.stream,
         prompt=load_prompt(cfg.prompt_file) if cfg.prompt_file else None)
@@ -124,7 +131,7 @@ def bot_answerer(services: Services, definition: BotDefinition, *, keep_traces: 
                          instructions=definition.instructions, refusal_text=definition.refusal, contact=contact)
     choice = definition.generator
     generator = build_generator(services.settings, services.tokenizer, kind=choice.kind, model=choice.model,
-                                temperature=choice.temperature)
+                                temperature=choice.temperature, profile=choice.profile)
     return build_answerer(services, profile, generator=generator, keep_traces=keep_traces)
 
 

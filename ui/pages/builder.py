@@ -109,8 +109,9 @@ def _draft(slug: str, name: str, description: str, icon: str, instructions: str,
         documents=[d for d in documents or [] if d.partition("/")[0] in (departments or [])],
         starters=[line.strip() for line in (starters or "").splitlines() if line.strip()],
         refusal=refusal or "", contact=contact or "", visibility=visibility or "link",
-        generator=GeneratorChoice(kind=kind or "", model=(model or "").strip(),
-                                  temperature=temperature if kind == "openai" else None))
+        generator=GeneratorChoice(kind=(kind or "").partition(":")[0], profile=(kind or "").partition(":")[2],
+                                  model=(model or "").strip(),
+                                  temperature=temperature if (kind or "").startswith("openai") else None))
 
 
 def _invalid(exc: ValidationError) -> str:
@@ -134,7 +135,10 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
     previews = Previews(services)
     generators = [("서버 기본값", ""), ("오프라인 발췌형 (문서 문장 인용)", "extractive")]
     if services.settings.llm.base_url:
-        generators.append((f"OpenAI 호환 서버 ({services.settings.llm.base_url})", "openai"))
+        generators.append((f"OpenAI 호환 서버 ({services.settings.llm.model or services.settings.llm.base_url})",
+                           "openai"))
+    for profile_name, profile in sorted(services.settings.llm_profiles.items()):
+        generators.append((f"{profile.label or profile_name} ({profile.model})", f"openai:{profile_name}"))
     exports = Path(tempfile.mkdtemp(prefix="deptbot-export-"))
 
     def managed(slug: str, request: gr.Request) -> tuple[User, BotRecord] | None:
@@ -165,7 +169,8 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
         return [gr.update(value="" if definition is None else d.slug, interactive=new),
                 d.name, d.description, d.icon, d.instructions, [] if definition is None else d.departments,
                 gr.update(choices=document_choices(d.departments if definition else []), value=d.documents),
-                "\n".join(d.starters), d.refusal, d.contact, d.visibility, generator.kind, generator.model,
+                "\n".join(d.starters), d.refusal, d.contact, d.visibility,
+                f"{generator.kind}:{generator.profile}" if generator.profile else generator.kind, generator.model,
                 generator.temperature if generator.temperature is not None else 0.2]
 
     def sharing(bot: BotRecord | None, request: gr.Request) -> list[Any]:
