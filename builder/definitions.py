@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+ICON_IMAGE = re.compile(r"^image:([0-9a-f]{16}\.(?:png|jpg|gif|webp))$")
 
 
 class GeneratorChoice(BaseModel):
@@ -42,6 +43,16 @@ class BotDefinition(BaseModel):
             if department not in self.departments or not file:
                 raise ValueError(f"문서 '{document}'는 고른 부서의 문서('부서/파일')가 아닙니다")
         return self
+
+    @field_validator("icon")
+    @classmethod
+    def _icon(cls, value: str) -> str:
+        value = value.strip() or "🤖"
+        if value.startswith("image:") and not ICON_IMAGE.match(value):
+            raise ValueError("아이콘 이미지는 봇 만들기에서 올린 이미지여야 합니다")
+        if not value.startswith("image:") and len(value) > 8:
+            raise ValueError("아이콘은 이모지 하나(8자 이하)나 올린 이미지여야 합니다")
+        return value
 
     @field_validator("slug")
     @classmethod

@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from PIL import Image
+
 from tests.conftest import sample
 from tests.support.server import PASSWORD, deptbot, serving
 from tests.ui.test_chat_page import SHOTS, browser  # noqa: F401  (the module's browser fixture)
@@ -36,6 +38,8 @@ def test_a_lead_builds_publishes_and_staff_get_a_cited_answer(browser, tmp_path:
     ordinance = sample("민원여권과", ".pdf")
     broken = tmp_path / "깨진 문서.pdf"
     broken.write_bytes(b"%PDF-1.7\n" + b"\x00broken" * 50)
+    icon = tmp_path / "여권.png"
+    Image.new("RGB", (64, 64), (30, 90, 160)).save(icon)
     SHOTS.mkdir(parents=True, exist_ok=True)
 
     with serving(data) as server:
@@ -73,6 +77,11 @@ def test_a_lead_builds_publishes_and_staff_get_a_cited_answer(browser, tmp_path:
         page.locator("#bot-departments").get_by_label("민원여권과").check()
         page.locator("#bot-starters textarea").fill(f"{QUESTION}\n여권 발급 수수료는 얼마인가요?")
         page.locator("#bot-instructions textarea").fill("민원 담당 직원에게 존댓말로 답하세요.")
+        with page.expect_file_chooser() as chooser:  # an uploaded image as the icon
+            page.locator("#icon-upload").click()
+        chooser.value.set_files(str(icon))
+        page.locator("#builder-status").get_by_text("아이콘 이미지를 올렸습니다").wait_for(timeout=30000)
+        assert page.locator("#bot-icon textarea, #bot-icon input").first.input_value().startswith("image:")
         page.locator("#preview-question textarea, #preview-question input").first.fill(QUESTION)
         page.locator("#preview-send").click()
         preview_card = page.locator("#preview-sources .source-card").first
@@ -95,6 +104,8 @@ def test_a_lead_builds_publishes_and_staff_get_a_cited_answer(browser, tmp_path:
         chat.on("request", lambda r: requested.append(r.url))
         chat.goto(link)
         chat.get_by_text("여권 민원 도우미").first.wait_for(timeout=30000)
+        # The uploaded icon, served by this server (the image's own size, so it really loaded).
+        chat.wait_for_function("document.querySelector('#bot-header img.bot-icon')?.naturalWidth === 64")
         chat.get_by_role("button", name=QUESTION).click()
         card = chat.locator("#sources .source-card").first
         card.wait_for(timeout=60000)

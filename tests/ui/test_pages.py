@@ -105,3 +105,28 @@ def test_the_first_administrator_is_made_once_with_the_printed_token(tmp_path: P
         assert services.registry.user("root").is_admin
         assert client.get("/builder/").status_code == 200  # signed in as the new administrator
         assert client.get("/setup?token=one-time-secret").status_code == 404  # gone once an administrator exists
+
+
+def test_an_icon_image_is_kept_by_content_and_served_safely(app: tuple[Services, TestClient], tmp_path: Path) -> None:
+    from PIL import Image
+
+    from builder.definitions import BotDefinition
+    from connectors.errors import ConnectorError
+    from ui.files import store_icon
+
+    services, client = app
+    picture = tmp_path / "logo.png"
+    Image.new("RGB", (8, 8), (200, 0, 0)).save(picture)
+    value = store_icon(services, picture)
+    assert value.startswith("image:") and value.endswith(".png")
+    served = client.get("/icons/" + value.removeprefix("image:"))
+    assert served.status_code == 200 and served.headers["content-type"] == "image/png"
+    assert served.content == picture.read_bytes()
+    fake = tmp_path / "logo.gif"
+    fake.write_text("<svg onload=alert(1)>", encoding="utf-8")
+    with pytest.raises(ConnectorError, match="PNG, JPEG, GIF, WebP"):
+        store_icon(services, fake)
+    for bad in ("../registry.db", "0123456789abcdef.svg", "session.key"):
+        assert client.get("/icons/" + bad).status_code == 404
+    with pytest.raises(ValueError, match="아이콘"):
+        BotDefinition(slug="x1", name="봇", departments=["총무과"], icon="image:../../etc/passwd")

@@ -34,7 +34,7 @@ from builder.registry import BotRecord, RegistryError, User
 from connectors.errors import ConnectorError
 from connectors.library import add_documents, remove_document
 from ui.api import QUESTION_CHARS, session_user
-from ui.files import file_link
+from ui.files import file_link, store_icon
 from ui.pages.chat import replies, source_cards
 from ui.wiring import Services, bot_answerer, department_folder
 
@@ -291,6 +291,15 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
         return [*sharing(bot, request), "✅ 게시했습니다. 링크를 복사해 나눠 주세요." if published
                 else "게시를 멈췄습니다. 공유 링크로 더는 열리지 않습니다."]
 
+    def upload_icon(path: str | None, request: gr.Request) -> list[Any]:
+        if _lead(services, request, secret) is None or not path:
+            return [gr.update(), ""]
+        try:
+            value = store_icon(services, Path(path))
+        except ConnectorError as exc:
+            return [gr.update(), f"⚠️ {exc.message}"]
+        return [value, "🖼️ 아이콘 이미지를 올렸습니다. 저장하면 봇에 쓰입니다."]
+
     def publish_bot(slug: str, request: gr.Request) -> list[Any]:
         return set_published(slug, True, request)
 
@@ -466,7 +475,11 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
                 with gr.Row(equal_height=False):
                     with gr.Column(scale=3):
                         with gr.Row():
-                            icon = gr.Textbox(label="아이콘", value="🤖", max_length=8, scale=1, elem_id="bot-icon")
+                            with gr.Column(scale=1, min_width=120):
+                                icon = gr.Textbox(label="아이콘 (이모지)", value="🤖", max_length=40,
+                                                  elem_id="bot-icon")
+                                icon_upload = gr.UploadButton("이미지 올리기", file_types=["image"], type="filepath",
+                                                              size="sm", elem_id="icon-upload")
                             name = gr.Textbox(label="이름", max_length=80, scale=3, elem_id="bot-name")
                             slug = gr.Textbox(label="주소 이름 (slug: 영문 소문자·숫자·-)", max_length=63, scale=2,
                                               elem_id="bot-slug")
@@ -577,6 +590,7 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
             show_documents, inputs=[doc_department], outputs=[listing, doc_file, chunk_table])
         shown = [*form, *share, versions, status, preview_chat, preview_sources]
         picker.input(show_bot, inputs=[picker], outputs=shown)
+        icon_upload.upload(upload_icon, inputs=[icon_upload], outputs=[icon, status])
         departments.input(narrow_choices, inputs=[departments, narrow], outputs=[narrow])
         create.click(new_bot, outputs=[picker, *shown])
         save_button.click(save, inputs=[picker, *form], outputs=[picker, status, slug, versions]).then(

@@ -20,7 +20,7 @@ from bots.generators import Turn
 from builder.access import can_use
 from builder.registry import BotRecord, RegistryError
 from ui.api import QUESTION_CHARS, Answerers, Rating, rate_answer, session_user
-from ui.files import file_link
+from ui.files import file_link, icon_html
 from ui.wiring import Services
 
 MAX_STARTERS = 6
@@ -95,7 +95,8 @@ def build_chat(services: Services, answerers: Answerers, secret: str) -> gr.Bloc
             hidden = [gr.update(visible=False)] * MAX_STARTERS
             return (state, NOT_FOUND, gr.update(visible=False), *hidden)
         definition = bot.definition
-        header = f"## {definition.icon} {definition.name}\n{definition.description}"
+        header = (f"## {icon_html(definition.icon, 40)} {html.escape(definition.name)}\n"
+                  f"{html.escape(definition.description)}")
         starters = [gr.update(value=s, visible=True) for s in definition.starters[:MAX_STARTERS]]
         starters += [gr.update(visible=False)] * (MAX_STARTERS - len(starters))
         return (state, header, gr.update(visible=True), *starters)

@@ -49,6 +49,7 @@ def add_pages(app: FastAPI, services: Services, setup_token: str = "") -> None:
     never a default password, and the page is gone once an administrator exists.
     """
     from ui.api import current_user
+    from ui.files import icon_html
 
     def setup_open(token: str) -> bool:
         return bool(setup_token) and secrets.compare_digest(token.encode(), setup_token.encode()) \
@@ -126,7 +127,7 @@ def add_pages(app: FastAPI, services: Services, setup_token: str = "") -> None:
             link = f"/b/{quote(bot.slug)}" + (f"?key={quote(bot.link_key)}" if definition.visibility == "link" else "")
             cards.append(f'<a class="bot" href="{html.escape(link)}" data-search="'
                          f'{html.escape((definition.name + " " + definition.description).lower())}">'
-                         f"<strong>{html.escape(definition.icon)} {html.escape(definition.name)}</strong><br>"
+                         f"<strong>{icon_html(definition.icon, 24)} {html.escape(definition.name)}</strong><br>"
                          f"{html.escape(definition.description)}</a>")
         listing = "".join(cards) or "<p>쓸 수 있는 봇이 아직 없습니다.</p>"
         return _page("내 봇", f"""<p>{html.escape(user.display_name)} 님 · <a href="/logout">로그아웃</a></p>
