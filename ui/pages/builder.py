@@ -469,7 +469,8 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
         with gr.Tabs(visible=False, elem_id="builder-tabs") as tabs:
             with gr.Tab("봇", id="bots", elem_id="tab-bots"):
                 with gr.Row():
-                    picker = gr.Dropdown(label="내 봇", choices=[], value=None, scale=4, elem_id="bot-picker")
+                    picker = gr.Dropdown(label="내 봇", choices=[], value=None, scale=4, elem_id="bot-picker",
+                                         allow_custom_value=True)  # access is decided by the handlers
                     create = gr.Button("➕ 새 봇", scale=1, elem_id="new-bot")
                 status = gr.Markdown("", elem_id="builder-status")
                 with gr.Row(equal_height=False):
@@ -540,7 +541,8 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
                     export_file = gr.File(label="내보낸 파일", visible=False, interactive=False,
                                           elem_id="export-file")
             with gr.Tab("문서", id="documents", elem_id="tab-documents"):
-                doc_department = gr.Dropdown(label="부서", choices=[], value=None, elem_id="doc-department")
+                doc_department = gr.Dropdown(label="부서", choices=[], value=None, elem_id="doc-department",
+                                             allow_custom_value=True)  # access is decided by the handlers
                 files = gr.File(label="문서 올리기 (여러 개 가능: PDF, HWP, HWPX, DOCX, TXT, MD, HTML)",
                                 file_count="multiple", type="filepath", elem_id="doc-upload")
                 upload_button = gr.Button("⬆️ 올리고 색인하기", variant="primary", elem_id="doc-upload-button")
@@ -550,7 +552,8 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
                 listing = gr.Dataframe(headers=DOC_HEADERS, interactive=False, label="부서 문서",
                                        elem_id="doc-list", wrap=True)
                 with gr.Row():
-                    doc_file = gr.Dropdown(label="문서", choices=[], value=None, scale=4, elem_id="doc-file")
+                    doc_file = gr.Dropdown(label="문서", choices=[], value=None, scale=4, elem_id="doc-file",
+                                           allow_custom_value=True)  # access is decided by the handlers
                     show_chunks = gr.Button("조각 보기", scale=1, elem_id="doc-chunks")
                     redo = gr.Button("다시 색인", scale=1, elem_id="doc-reindex")
                     remove = gr.Button("🗑️ 삭제", variant="stop", scale=1, elem_id="doc-delete")
@@ -558,7 +561,8 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
                                            elem_id="chunk-table", wrap=True)
             with gr.Tab("사용 현황", id="insights", elem_id="tab-insights") as insights_tab:
                 with gr.Row():
-                    insight_bot = gr.Dropdown(label="봇", choices=[], value=None, scale=4, elem_id="insight-bot")
+                    insight_bot = gr.Dropdown(label="봇", choices=[], value=None, scale=4, elem_id="insight-bot",
+                                              allow_custom_value=True)  # access is decided by the handlers
                     refresh = gr.Button("새로 고침", scale=1, elem_id="insight-refresh")
                 summary = gr.Markdown("", elem_id="insight-summary")
                 per_day = gr.BarPlot(x="날짜", y="질문 수", label="하루 질문 수", x_label_angle=-45, sort="x",

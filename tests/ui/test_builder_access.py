@@ -1,0 +1,90 @@
+"""The builder's actions times every role, called the way a browser calls them (Gradio's API, through the real
+`gradio_client` against a real `deptbot serve`): only leads of the bot's departments and administrators see,
+change, publish, export or delete anything; everyone else gets a refusal and nothing changes. (Saving is
+checked in the browser test: Gradio itself refuses department values a session was not offered.)
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from builder.registry import Registry, default_url
+from tests.conftest import SAMPLES
+from tests.support.server import PASSWORD, deptbot, request, serving
+
+ROLES = ["anonymous", "staff_other", "staff", "lead_other", "lead", "admin"]
+MANAGERS = {"lead", "admin"}
+FILE = "당직근무 운영지침.txt"
+
+
+def _client(base: str, role: str) -> Any:
+    from gradio_client import Client
+
+    headers = {}
+    if role != "anonymous":
+        status, sent, _ = request(f"{base}/api/session", {"username": role, "password": PASSWORD})
+        assert status == 200
+        headers["Cookie"] = sent["set-cookie"].split(";", 1)[0]
+    return Client(f"{base}/builder/", headers=headers, verbose=False)
+
+
+def test_every_builder_action_checks_the_user(tmp_path: Path) -> None:
+    pytest.importorskip("gradio_client")
+    data = tmp_path / "data"
+    deptbot("reindex", str(SAMPLES / "총무과"), "--department", "총무과", data=data)
+    deptbot("departments", "add", "총무과", "--slug", "general-affairs", data=data)
+    deptbot("departments", "add", "민원여권과", "--slug", "civil", data=data)
+    for role, department in [("admin", ""), ("lead", "총무과"), ("lead_other", "민원여권과"), ("staff", "총무과"),
+                             ("staff_other", "민원여권과")]:
+        kind = role.split("_")[0]
+        extra = ["--department", department] if department else []
+        deptbot("users", "add", role, "--role", kind, *extra, "--password-stdin", data=data, stdin=PASSWORD + "\n")
+    bot = tmp_path / "bot.json"
+    bot.write_text(json.dumps({"slug": "dangjik", "name": "당직 비서", "departments": ["총무과"],
+                               "visibility": "department"}, ensure_ascii=False), encoding="utf-8")
+    deptbot("bots", "create", "--from", str(bot), data=data)
+    deptbot("bots", "publish", "dangjik", data=data)
+    registry = Registry.open(default_url(data))
+    folder = SAMPLES / "총무과"
+
+    with serving(data) as server:
+        for role in ROLES:
+            client = _client(server.base, role)
+            manager = role in MANAGERS
+            key = registry.bot("dangjik").link_key
+
+            shown = client.predict("dangjik", api_name="/show_bot")
+            assert (shown[1] == "당직 비서") is manager, (role, shown[:3])
+            assert ("당직 비서" in json.dumps(shown, ensure_ascii=False)) is manager
+
+            rotated = client.predict("dangjik", api_name="/rotate")
+            assert (registry.bot("dangjik").link_key != key) is manager, (role, rotated[-1])
+
+            chunks = client.predict("총무과", FILE, api_name="/chunks")
+            assert bool(chunks["data"] if isinstance(chunks, dict) else chunks) is manager, role
+
+            summary = client.predict("dangjik", api_name="/insights")[0]
+            assert summary.startswith("**최근 30일**") is manager, (role, summary)
+
+            exported = client.predict("dangjik", api_name="/export")[0]
+            if isinstance(exported, dict):  # an update of the file box rather than a file
+                exported = exported.get("value")
+            if manager:
+                assert json.loads(Path(exported).read_text(encoding="utf-8"))["name"] == "당직 비서"
+            else:
+                assert not exported, (role, exported)
+
+            published = client.predict("dangjik", api_name="/unpublish_bot")
+            assert (not registry.bot("dangjik").published) is manager, (role, published[-1])
+            client.predict("dangjik", api_name="/publish_bot")
+            assert registry.bot("dangjik").published
+
+            if not manager:  # a refused delete leaves the document where it is
+                client.predict("총무과", FILE, api_name="/delete")
+                assert (folder / FILE).exists()
+    index_files = json.loads(deptbot("documents", "list", "--department", "총무과", "--json", data=data).stdout)
+    assert FILE in {row["file"] for row in index_files}
