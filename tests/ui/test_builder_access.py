@@ -10,8 +10,6 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from builder.registry import Registry, default_url
 from tests.conftest import SAMPLES
 from tests.support.server import PASSWORD, deptbot, request, serving
@@ -33,7 +31,8 @@ def _client(base: str, role: str) -> Any:
 
 
 def test_every_builder_action_checks_the_user(tmp_path: Path) -> None:
-    pytest.importorskip("gradio_client")
+    from gradio_client import handle_file
+
     data = tmp_path / "data"
     deptbot("reindex", str(SAMPLES / "총무과"), "--department", "총무과", data=data)
     deptbot("departments", "add", "총무과", "--slug", "general-affairs", data=data)
@@ -82,6 +81,15 @@ def test_every_builder_action_checks_the_user(tmp_path: Path) -> None:
             assert (not registry.bot("dangjik").published) is manager, (role, published[-1])
             client.predict("dangjik", api_name="/publish_bot")
             assert registry.bot("dangjik").published
+
+            client.predict("dangjik", f"copy-{role.replace('_', '-')}", api_name="/clone")
+            assert (f"copy-{role.replace('_', '-')}" in {b.slug for b in registry.bots()}) is manager, role
+
+            imported = tmp_path / f"import-{role}.json"
+            imported.write_text(json.dumps({"slug": f"in-{role.replace('_', '-')}", "name": "가져온 봇",
+                                            "departments": ["총무과"]}, ensure_ascii=False), encoding="utf-8")
+            client.predict(handle_file(str(imported)), api_name="/import_bot")
+            assert (f"in-{role.replace('_', '-')}" in {b.slug for b in registry.bots()}) is manager, role
 
             if not manager:  # a refused delete leaves the document where it is
                 client.predict("총무과", FILE, api_name="/delete")

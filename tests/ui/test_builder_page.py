@@ -103,7 +103,12 @@ def test_a_lead_builds_publishes_and_staff_get_a_cited_answer(browser, tmp_path:
         chat = staff.new_page()
         chat.on("request", lambda r: requested.append(r.url))
         chat.goto(link)
-        chat.get_by_text("여권 민원 도우미").first.wait_for(timeout=30000)
+        try:
+            chat.get_by_text("여권 민원 도우미").first.wait_for(timeout=30000)
+        except Exception:  # keep what the page showed, for the CI artefacts
+            chat.screenshot(path=str(SHOTS / "failed-chat-from-link.png"))
+            (SHOTS / "failed-chat-from-link.html").write_text(chat.content(), encoding="utf-8")
+            raise
         # The uploaded icon, served by this server (the image's own size, so it really loaded).
         chat.wait_for_function("document.querySelector('#bot-header img.bot-icon')?.naturalWidth === 64")
         chat.get_by_role("button", name=QUESTION).click()
@@ -122,6 +127,10 @@ def test_a_lead_builds_publishes_and_staff_get_a_cited_answer(browser, tmp_path:
         with chat.expect_popup() as popup:  # the link opens in a new tab
             opener.click()
         popup.value.close()
+        chat.locator("#chat").get_by_role("button", name="Dislike", exact=True).last.click()  # thumbs down
+        chat.locator("#feedback-comment textarea, #feedback-comment input").first.fill("처리기한 표를 같이 보여 주세요")
+        chat.locator("#feedback-send").click()
+        chat.locator("#feedback-status").get_by_text("의견이 기록되었습니다").wait_for(timeout=30000)
         chat.screenshot(path=str(SHOTS / "chat-from-builder.png"), full_page=True)
         outside = [url for url in requested if not url.startswith((server.base, "data:", "blob:"))]
         assert outside == [], outside  # nothing leaves the machine
@@ -147,6 +156,8 @@ def test_a_lead_builds_publishes_and_staff_get_a_cited_answer(browser, tmp_path:
         page.get_by_role("tab", name="사용 현황").click()
         _pick(page, "insight-bot", "여권 민원 도우미 (passport)")
         page.locator("#insight-summary").get_by_text("질문 1개").wait_for(timeout=30000)
+        page.wait_for_function("document.querySelector('#insight-low').innerText.includes('처리기한 표를 같이 보여')")
+        assert QUESTION in page.locator("#insight-low").inner_text()  # the low-rated answer with its question
         page.locator("#insight-plot canvas, #insight-plot svg").first.wait_for(timeout=30000)  # questions per day
         assert manual.name in page.locator("#insight-cited").inner_text() or ordinance.name in page.locator(
             "#insight-cited").inner_text()
