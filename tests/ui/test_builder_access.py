@@ -7,6 +7,7 @@ checked in the browser test: Gradio itself refuses department values a session w
 from __future__ import annotations
 
 import json
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +35,9 @@ def test_every_builder_action_checks_the_user(tmp_path: Path) -> None:
     from gradio_client import handle_file
 
     data = tmp_path / "data"
-    deptbot("reindex", str(SAMPLES / "총무과"), "--department", "총무과", data=data)
+    folder = tmp_path / "총무과"  # a copy: a delete that got through must not touch the project's samples
+    shutil.copytree(SAMPLES / "총무과", folder)
+    deptbot("reindex", str(folder), "--department", "총무과", data=data)
     deptbot("departments", "add", "총무과", "--slug", "general-affairs", data=data)
     deptbot("departments", "add", "민원여권과", "--slug", "civil", data=data)
     for role, department in [("admin", ""), ("lead", "총무과"), ("lead_other", "민원여권과"), ("staff", "총무과"),
@@ -48,7 +51,6 @@ def test_every_builder_action_checks_the_user(tmp_path: Path) -> None:
     deptbot("bots", "create", "--from", str(bot), data=data)
     deptbot("bots", "publish", "dangjik", data=data)
     registry = Registry.open(default_url(data))
-    folder = SAMPLES / "총무과"
 
     with serving(data) as server:
         for role in ROLES:
@@ -94,5 +96,9 @@ def test_every_builder_action_checks_the_user(tmp_path: Path) -> None:
             if not manager:  # a refused delete leaves the document where it is
                 client.predict("총무과", FILE, api_name="/delete")
                 assert (folder / FILE).exists()
+        index_files = json.loads(deptbot("documents", "list", "--department", "총무과", "--json", data=data).stdout)
+        assert FILE in {row["file"] for row in index_files}
+        _client(server.base, "lead").predict("총무과", FILE, api_name="/delete")  # the lead may
+        assert not (folder / FILE).exists()
     index_files = json.loads(deptbot("documents", "list", "--department", "총무과", "--json", data=data).stdout)
-    assert FILE in {row["file"] for row in index_files}
+    assert FILE not in {row["file"] for row in index_files} and index_files

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import tempfile
+import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import UTC
@@ -133,6 +134,9 @@ def _invalid(exc: ValidationError) -> str:
 def build_builder(services: Services, secret: str) -> gr.Blocks:
     """The builder page."""
     previews = Previews(services)
+    # One change to the documents at a time in this process: two uploads to one department must not interleave
+    # their writes (a second one waits, its progress bar showing).
+    indexing = threading.Lock()
     generators = [("서버 기본값", ""), ("오프라인 발췌형 (문서 문장 인용)", "extractive")]
     if services.settings.llm.base_url:
         generators.append((f"OpenAI 호환 서버 ({services.settings.llm.model or services.settings.llm.base_url})",
@@ -396,8 +400,9 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
             progress((done, total), desc=f"{file} 색인 완료", unit="파일")
 
         try:
-            results = add_documents(services.reindexer, department_folder(services, department), department,
-                                    uploads, progress=step)
+            with indexing:
+                results = add_documents(services.reindexer, department_folder(services, department), department,
+                                        uploads, progress=step)
         except ConnectorError as exc:
             return [[], gr.update(), gr.update(), f"⚠️ {exc.message}", None]
         rows = [[r.file, STATUS_KO.get(r.status, r.status), r.chunks, r.pages, r.error] for r in results]
@@ -411,18 +416,22 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
             return [gr.update(), gr.update(), "⚠️ 지울 문서를 고르세요."]
         folder = department_folder(services, department)
         try:
-            remove_document(folder, file)
-            services.reindexer.reindex(folder, department)
+            with indexing:
+                remove_document(folder, file)
+                services.reindexer.reindex(folder, department)
         except ConnectorError as exc:
             return [gr.update(), gr.update(), f"⚠️ {exc.message}"]
         listing, files = documents(department)
-        return [listing, gr.update(choices=files, value=None), f"🗑️ '{file}'을(를) 지웠습니다."]
+        return [listing, gr.update(choices=files, value=None),
+                f"🗑️ '{file}'을(를) 부서 폴더와 색인에서 지웠습니다. 이 문서를 인용하던 봇은 이제 다른 문서로 답합니다."]
 
     def reindex_one(department: str, file: str, request: gr.Request) -> list[Any]:
         if led_department(department, request) is None or not file:
             return [gr.update(), "⚠️ 다시 색인할 문서를 고르세요."]
         try:
-            report = services.reindexer.reindex(department_folder(services, department), department, force={file})
+            with indexing:
+                report = services.reindexer.reindex(department_folder(services, department), department,
+                                                    force={file})
         except ConnectorError as exc:
             return [gr.update(), f"⚠️ {exc.message}"]
         result = next((r for r in report.files if r.file == file), None)
