@@ -351,9 +351,10 @@ def run_stages(corpus: Path, data_dir: Path, workers: int) -> tuple[dict[str, An
 def stored_ids(data_dir: Path, departments: list[str]) -> set[str]:
     """The chunk ids in a data folder's department collections."""
     from connectors.index.store import collection_name
+    from ui.settings import Settings
     from ui.wiring import chroma_client
 
-    client = chroma_client(data_dir)
+    client = chroma_client(Settings(data_dir=data_dir))
     ids: set[str] = set()
     for department in departments:
         collection = client.get_collection(collection_name(department), embedding_function=None)
@@ -370,6 +371,7 @@ def run_llama(parsed: list[Parsed], data_dir: Path, embedder: Any) -> dict[str, 
     from llama_index.vector_stores.chroma import ChromaVectorStore
 
     from connectors.embedders import as_llama_embedding
+    from ui.settings import Settings
     from ui.wiring import chroma_client
 
     walls: dict[str, float] = {}
@@ -381,7 +383,8 @@ def run_llama(parsed: list[Parsed], data_dir: Path, embedder: Any) -> dict[str, 
         nodes = SentenceSplitter(chunk_size=LLAMA_CHUNK_SIZE, chunk_overlap=LLAMA_CHUNK_OVERLAP) \
             .get_nodes_from_documents(documents)
     with timed(walls, "index_s"):
-        collection = chroma_client(data_dir).get_or_create_collection("llama_bench", embedding_function=None)
+        client = chroma_client(Settings(data_dir=data_dir))
+        collection = client.get_or_create_collection("llama_bench", embedding_function=None)
         storage = StorageContext.from_defaults(vector_store=ChromaVectorStore(chroma_collection=collection))
         VectorStoreIndex(nodes, storage_context=storage, embed_model=as_llama_embedding(embedder))
     return {**walls, "llama_s": walls["split_s"] + walls["index_s"], "nodes": len(nodes),

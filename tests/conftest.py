@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import atexit
+import hashlib
 import os
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.support.chroma import ChromaServer
 from tests.support.postgres import postgres_server  # noqa: F401  (the fixture, for tests that need PostgreSQL)
 from ui.settings import Settings
 from ui.wiring import Services, build_services
@@ -32,10 +36,32 @@ def sample(department: str, suffix: str, contains: str = "") -> Path:
     return matches[0]
 
 
+_SERVER: list[ChromaServer] = []  # the shared Chroma server when TEST_CHROMA_SERVER=1
+
+
 def make_services(data_dir: Path, **overrides: object) -> Services:
-    """Services on their own data folder, with one parsing process unless asked (tests run in parallel)."""
+    """Services on their own data folder, with one parsing process unless asked (tests run in parallel).
+
+    With TEST_CHROMA_SERVER=1 the vectors go to a real Chroma server instead, one database per data folder.
+    """
     values: dict[str, object] = {"data_dir": data_dir, "workers": 1} | overrides
+    chroma = chroma_env(data_dir)
+    if chroma and "chroma" not in overrides:
+        values["chroma"] = {"url": chroma["DEPTBOT_CHROMA__URL"], "database": chroma["DEPTBOT_CHROMA__DATABASE"]}
     return build_services(Settings(**values))  # type: ignore[arg-type]
+
+
+def chroma_env(data_dir: Path) -> dict[str, str]:
+    """The settings that put a data folder's vectors on the shared test Chroma server (TEST_CHROMA_SERVER=1), as
+    environment variables for a `deptbot` subprocess; empty when the tests run embedded."""
+    if os.environ.get("TEST_CHROMA_SERVER") != "1":
+        return {}
+    if not _SERVER:
+        base = Path(tempfile.mkdtemp(prefix="deptbot-chroma-"))
+        _SERVER.append(ChromaServer(base / "data").start())
+        atexit.register(_SERVER[0].stop)
+    database = "t" + hashlib.sha1(str(data_dir.resolve()).encode()).hexdigest()[:16]
+    return {"DEPTBOT_CHROMA__URL": _SERVER[0].url, "DEPTBOT_CHROMA__DATABASE": database}
 
 
 @pytest.fixture

@@ -72,6 +72,19 @@ class LLMSettings(BaseModel):
                                      "sections (default: bots/prompts/answer.txt)")
 
 
+class ChromaSettings(BaseModel):
+    """Where the vectors are: Chroma in the data folder (default), or a Chroma server shared by several servers."""
+
+    url: str = Field("", description="A Chroma server, e.g. http://10.0.0.7:8000 (empty: Chroma in the data folder)")
+    token: SecretStr = Field(SecretStr(""), description="Sent as 'Authorization: Bearer …' when set (for a server "
+                             "behind an authenticating proxy)")
+    headers: dict[str, str] = Field(default_factory=dict, description="Other headers for every request to the "
+                                    "server, as JSON, e.g. {\"X-Chroma-Token\": \"…\"}")
+    tenant: str = Field("default_tenant", description="The server's tenant")
+    database: str = Field("default_database", description="The server's database (made when missing): several "
+                          "deptbot installations can share one Chroma server, each in its own database")
+
+
 class LLMProfile(BaseModel):
     """One OpenAI-compatible chat server an administrator offers to bots (timeouts, retries, streaming and the
     prompt come from the llm settings)."""
@@ -101,6 +114,7 @@ class Settings(BaseSettings):
     write_batch: int = Field(2000, description="Chunks written to the vector store per request while indexing",
                              ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING", description="Logging level")
+    chroma: ChromaSettings = Field(default_factory=ChromaSettings, description="The vector store")
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings, description="The embedder")
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunk sizes")
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answering")

@@ -7,6 +7,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from bots.answer import Answerer, BotProfile
 from bots.generators import ExtractiveGenerator, Generator, OpenAIChatGenerator, load_prompt
@@ -16,7 +17,7 @@ from builder.definitions import BotDefinition
 from builder.registry import Registry, default_url
 from connectors.chunking import ChunkOptions
 from connectors.embedders import Embedder, make_embedder
-from connectors.errors import ConnectorError
+from connectors.errors import ConnectorError, KnowledgeIndexError
 from connectors.index.store import DepartmentIndex, KnowledgeStore
 from connectors.ingest import IngestOptions, Reindexer
 from connectors.korean import KoreanTokenizer
@@ -67,12 +68,39 @@ def build_embedder(settings: Settings) -> Embedder:
     return make_embedder(cfg.kind, **options)
 
 
-def chroma_client(data_dir: Path) -> Any:
-    """Chroma in the data folder, with telemetry off (nothing leaves the machine)."""
+def chroma_client(settings: Settings) -> Any:
+    """Chroma with telemetry off (nothing leaves the machine): in the data folder, or the configured server."""
     import chromadb
+    import httpx
 
-    return chromadb.PersistentClient(path=str(data_dir / "chroma"),
-                                     settings=chromadb.Settings(anonymized_telemetry=False))
+    cfg = settings.chroma
+    chroma_settings = chromadb.Settings(anonymized_telemetry=False)
+    if not cfg.url:
+        return chromadb.PersistentClient(path=str(settings.data_dir / "chroma"), settings=chroma_settings)
+    address = urlsplit(cfg.url)
+    if address.scheme not in ("http", "https") or not address.hostname:
+        raise SettingsError("DEPTBOT_CHROMA__URL", f"Chroma 서버 주소가 올바르지 않습니다: {cfg.url!r}",
+                            "http://호스트:포트 형식으로 적어 주세요")
+    headers = dict(cfg.headers)
+    if cfg.token.get_secret_value():
+        headers["Authorization"] = f"Bearer {cfg.token.get_secret_value()}"
+    port = address.port or (443 if address.scheme == "https" else 8000)
+    ssl = address.scheme == "https"
+    try:
+        admin = chromadb.AdminClient(chromadb.Settings(
+            chroma_api_impl="chromadb.api.fastapi.FastAPI", chroma_server_host=address.hostname,
+            chroma_server_http_port=port, chroma_server_ssl_enabled=ssl, chroma_server_headers=headers or None,
+            anonymized_telemetry=False))
+        try:
+            admin.get_database(cfg.database, tenant=cfg.tenant)
+        except Exception:  # the server says "not found" in several ways across versions
+            admin.create_database(cfg.database, tenant=cfg.tenant)
+        return chromadb.HttpClient(host=address.hostname, port=port, ssl=ssl, headers=headers or None,
+                                   settings=chroma_settings, tenant=cfg.tenant, database=cfg.database)
+    except (ConnectionError, OSError, ValueError, httpx.HTTPError) as exc:
+        raise KnowledgeIndexError(cfg.url, f"Chroma 서버에 연결할 수 없습니다 ({exc})",
+                                  "서버가 켜져 있는지, 주소와 인증 설정(DEPTBOT_CHROMA__*)이 맞는지 확인해 "
+                                  "주세요") from exc
 
 
 def build_services(settings: Settings) -> Services:
@@ -81,7 +109,7 @@ def build_services(settings: Settings) -> Services:
     for noisy in ("bm25s", "chromadb", "httpx", "alembic"):  # libraries that log at DEBUG on their own
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(settings.log_level), logging.WARNING))
     settings.data_dir.mkdir(parents=True, exist_ok=True)
-    store = KnowledgeStore(client=chroma_client(settings.data_dir), cache_dir=settings.data_dir / "cache")
+    store = KnowledgeStore(client=chroma_client(settings), cache_dir=settings.data_dir / "cache")
     embedder = build_embedder(settings)
     tokenizer = KoreanTokenizer()
     options = IngestOptions(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import shutil
 from pathlib import Path
@@ -65,3 +66,14 @@ def test_a_stale_keyword_cache_is_not_used_after_the_collection_changes(tmp_path
     writer.reindexer.reindex(folder, "시설과")
     assert reader_index.keyword_index().search(reader.tokenizer.tokenize("주차장"), 3) == []
     assert reader_index.keyword_index().search(reader.tokenizer.tokenize("자전거 보관소"), 3)
+
+
+def test_the_vectors_are_where_the_settings_say(tmp_path: Path) -> None:
+    """Embedded by default; on the Chroma server when the suite runs against one (TEST_CHROMA_SERVER=1)."""
+    services = make_services(tmp_path / "data")
+    services.reindexer.reindex(SAMPLES / "회계과", "회계과")
+    on_server = os.environ.get("TEST_CHROMA_SERVER") == "1"
+    api = services.store.client.get_settings().chroma_api_impl
+    assert (api == "chromadb.api.fastapi.FastAPI") is on_server, api
+    assert (tmp_path / "data" / "chroma").exists() is not on_server
+    assert services.store.departments() == ["회계과"]

@@ -15,7 +15,7 @@ from pathlib import Path
 import pypdf
 
 from connectors.ingest import ReindexReport
-from tests.conftest import SAMPLES, make_services, sample, shared_path
+from tests.conftest import SAMPLES, chroma_env, make_services, sample, shared_path
 from ui.wiring import Services
 
 
@@ -149,7 +149,8 @@ def test_an_interrupted_reindex_leaves_a_usable_index_and_the_next_run_completes
         (folder / f"조례 사본 {n:02d}.pdf").write_bytes(source + f"\n% copy {n}\n".encode())
     (folder / "처음 문서.txt").write_text("1. 개요\n이 폴더의 첫 문서입니다.\n", encoding="utf-8")
     data = tmp_path / "data"
-    env = os.environ | {"DEPTBOT_WORKERS": "1", "DEPTBOT_LOG_LEVEL": "INFO", "DEPTBOT_WRITE_BATCH": "1"}
+    env = os.environ | {"DEPTBOT_WORKERS": "1", "DEPTBOT_LOG_LEVEL": "INFO", "DEPTBOT_WRITE_BATCH": "1"} \
+        | chroma_env(data)
     process = subprocess.Popen(_reindex_command(folder, data), stderr=subprocess.PIPE, text=True, env=env)
     indexed = 0
     assert process.stderr is not None
