@@ -19,14 +19,15 @@ from pathlib import Path
 PASSWORD = "correct-horse-battery"
 
 
-def deptbot(*args: str, data: Path, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
-    """Run a deptbot command on the data folder (failing loudly)."""
+def deptbot(*args: str, data: Path, stdin: str | None = None,
+            env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
+    """Run a deptbot command on the data folder (failing loudly); `env`: DEPTBOT_ settings for it."""
     return subprocess.run([sys.executable, "-m", "ui.cli", *args, "--data-dir", str(data)], input=stdin, text=True,
-                          capture_output=True, timeout=300, check=True, env=_env())
+                          capture_output=True, timeout=300, check=True, env=_env(env))
 
 
-def _env() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("DEPTBOT_")}
+def _env(settings: dict[str, str] | None = None) -> dict[str, str]:
+    return {k: v for k, v in os.environ.items() if not k.startswith("DEPTBOT_")} | (settings or {})
 
 
 def free_port() -> int:
@@ -57,11 +58,11 @@ class Server:
 
 
 @contextmanager
-def serving(data: Path) -> Iterator[Server]:
-    """`deptbot serve` on a free port until the block ends."""
+def serving(data: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
+    """`deptbot serve` on a free port until the block ends; `env`: DEPTBOT_ settings for it."""
     port = free_port()
     process = subprocess.Popen([sys.executable, "-m", "ui.cli", "serve", "--port", str(port), "--data-dir", str(data)],
-                               env=_env(), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                               env=_env(env), stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
                                start_new_session=True)  # its group: parsing workers it started go with it
     server = Server(f"http://127.0.0.1:{port}", process)
     try:
