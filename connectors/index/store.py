@@ -16,6 +16,8 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import httpx
+
 from connectors.chunk import TOKENS_KEY, Chunk
 from connectors.embedders.base import Embedder
 from connectors.errors import KnowledgeIndexError
@@ -32,11 +34,38 @@ def collection_name(department: str) -> str:
     return "dept-" + hashlib.sha1(department.strip().encode("utf-8")).hexdigest()[:16]
 
 
+class _Guarded:
+    """A Chroma client, or a collection of it, whose lost connections raise KnowledgeIndexError.
+
+    With a Chroma server, any call may find the server gone (stopped, restarting, network): the answer path then
+    reports it in Korean (the API as 503, the pages as a message) instead of a traceback, and the next call after
+    the server is back simply works (the HTTP client reconnects; collections keep their ids across a restart).
+    """
+
+    def __init__(self, target: Any) -> None:
+        self._target = target
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self._target, name)
+        if not callable(value):
+            return value
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            try:
+                result = value(*args, **kwargs)
+            except (httpx.TransportError, ConnectionError) as exc:
+                raise KnowledgeIndexError("Chroma", f"벡터 저장소(Chroma 서버)에 연결할 수 없습니다 ({exc})",
+                                          "잠시 뒤 다시 해 보세요. 계속되면 관리자에게 알려 주세요") from exc
+            return _Guarded(result) if hasattr(result, "upsert") and hasattr(result, "query") else result
+
+        return call
+
+
 class KnowledgeStore:
     """Opens department indexes on one Chroma client (persistent folder, or a server through HttpClient)."""
 
     def __init__(self, *, client: Any, cache_dir: Path) -> None:
-        self.client = client
+        self.client = _Guarded(client)
         self.cache_dir = cache_dir
 
     def departments(self) -> list[str]:

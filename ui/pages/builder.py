@@ -272,20 +272,21 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
         history = [Turn(str(q["content"]), str(a["content"])) for q, a in
                    zip(messages[:-2:2], messages[1:-2:2], strict=False)]
         yield [messages, "", ""]
-        for shown, answer in replies(answerer, question, history):
-            messages[-1] = {"role": "assistant", "content": shown}
-            if answer is None:
-                yield [messages, "", gr.update()]
-                continue
 
-            def link(citation: Any) -> str | None:
-                try:
-                    slug = services.registry.department(citation.department).slug
-                except RegistryError:
-                    return None
-                return file_link(slug, citation.file, page=citation.page or 0)
+        def link(citation: Any) -> str | None:
+            try:
+                slug = services.registry.department(citation.department).slug
+            except RegistryError:
+                return None
+            return file_link(slug, citation.file, page=citation.page or 0)
 
-            yield [messages, "", source_cards(answer.citations, link)]
+        try:
+            for shown, answer in replies(answerer, question, history):
+                messages[-1] = {"role": "assistant", "content": shown}
+                yield [messages, "", gr.update() if answer is None else source_cards(answer.citations, link)]
+        except ConnectorError as exc:
+            messages[-1] = {"role": "assistant", "content": f"⚠️ {exc.message}"}
+            yield [messages, question, ""]
 
     def set_published(slug: str, published: bool, request: gr.Request) -> list[Any]:
         found = managed(slug, request)

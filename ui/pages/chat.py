@@ -19,6 +19,7 @@ from bots.citations import Citation
 from bots.generators import Turn
 from builder.access import can_use
 from builder.registry import BotRecord, RegistryError
+from connectors.errors import ConnectorError
 from ui.api import QUESTION_CHARS, Answerers, Rating, rate_answer, session_user
 from ui.files import file_link, icon_html
 from ui.wiring import Services
@@ -111,15 +112,19 @@ def build_chat(services: Services, answerers: Answerers, secret: str) -> gr.Bloc
         history = [Turn(q, a) for q, a in state.get("turns", [])]
         messages = [*messages, {"role": "user", "content": question}, {"role": "assistant", "content": ""}]
         yield messages, "", ""
-        for shown, answer in replies(answerers.get(bot), question, history):
-            messages[-1] = {"role": "assistant", "content": shown}
-            if answer is None:
-                yield messages, "", gr.update()
-                continue
-            state.setdefault("turns", []).append((question, answer.text))
-            state.setdefault("traces", {})[str(len(messages) - 1)] = answer.trace.id
-            link = document_link(services, bot.slug, state.get("key"))
-            yield messages, "", source_cards(answer.citations, link)
+        try:
+            for shown, answer in replies(answerers.get(bot), question, history):
+                messages[-1] = {"role": "assistant", "content": shown}
+                if answer is None:
+                    yield messages, "", gr.update()
+                    continue
+                state.setdefault("turns", []).append((question, answer.text))
+                state.setdefault("traces", {})[str(len(messages) - 1)] = answer.trace.id
+                link = document_link(services, bot.slug, state.get("key"))
+                yield messages, "", source_cards(answer.citations, link)
+        except ConnectorError as exc:  # e.g. the Chroma server is down: say so, keep the question for a retry
+            messages[-1] = {"role": "assistant", "content": f"⚠️ 지금은 답할 수 없습니다. {exc.problem} — {exc.action}"}
+            yield messages, question, ""
 
     def like(data: gr.LikeData, state: dict[str, Any], request: gr.Request) -> tuple[Any, ...]:
         bot = allowed(state, request)
