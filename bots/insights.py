@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from bots.privacy import mask
 from bots.trace import TraceLog
+from builder.privacy import mask
 from builder.registry import Feedback
 
 TOP_DOCUMENTS = 10

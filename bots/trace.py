@@ -15,7 +15,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-from bots.privacy import mask
+from builder.privacy import mask
 
 
 @dataclass(slots=True)

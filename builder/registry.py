@@ -13,7 +13,7 @@ import secrets
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,8 +23,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from builder.definitions import BotDefinition
-from builder.models import ApiTokenRow, BotRow, BotVersionRow, DepartmentRow, FeedbackRow, UserRow
+from builder.models import ApiTokenRow, AuditRow, BotRow, BotVersionRow, DepartmentRow, FeedbackRow, UserRow
 from builder.passwords import hash_password, needs_rehash, verify_password, weakness
+from builder.privacy import mask
 from connectors.errors import ConnectorError
 
 Role = Literal["admin", "lead", "staff"]
@@ -102,6 +103,18 @@ class Feedback:
     comment: str
     username: str
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One line of the audit log."""
+
+    at: datetime
+    actor: str
+    action: str
+    target: str
+    detail: str
+    address: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -269,6 +282,28 @@ class Registry:
             if needs_rehash(row.password_hash):
                 row.password_hash = hash_password(password)
             return _user(row)
+
+    # --- audit log --------------------------------------------------------------------------------------
+    def audit(self, actor: str, action: str, target: str = "", detail: str = "", address: str = "") -> None:
+        """Record an administrative action (personal data in the detail masked)."""
+        with self._session() as session:
+            session.add(AuditRow(actor=actor[:64], action=action[:40], target=mask(target)[:300],
+                                 detail=mask(detail)[:4000], address=address[:64]))
+
+    def audit_log(self, limit: int = 200, action: str = "") -> list[AuditEntry]:
+        """The newest entries first (of one action when asked)."""
+        with self._session() as session:
+            query = select(AuditRow).order_by(AuditRow.at.desc(), AuditRow.id.desc()).limit(limit)
+            if action:
+                query = query.where(AuditRow.action == action)
+            return [AuditEntry(r.at, r.actor, r.action, r.target, r.detail, r.address) for r in session.scalars(query)]
+
+    def recent_failures(self, username: str, minutes: float) -> int:
+        """Failed sign-ins of a user name in the last minutes (every server of a deployment records them here)."""
+        since = datetime.now(UTC) - timedelta(minutes=minutes)
+        with self._session() as session:
+            return int(session.scalar(select(func.count()).select_from(AuditRow).where(
+                AuditRow.action == "sign_in_failed", AuditRow.target == username, AuditRow.at >= since)) or 0)
 
     def has_admin(self) -> bool:
         """Whether an active administrator exists."""

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 import secrets
 import threading
+import time
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +73,68 @@ def rate_answer(services: Services, bot: BotRecord, user: User | None, rating: R
     return True
 
 
+class SignInLocked(Exception):
+    """Too many failed sign-ins of one user name: refused until the window passes."""
+
+
+def sign_in(services: Services, username: str, password: str, address: str) -> User | None:
+    """Check a password, counting failures per user name in the registry (so every server of a deployment counts
+    them together): after `sign_in_attempts` failures within the window, even the right password is refused."""
+    settings = services.settings
+    if services.registry.recent_failures(username, settings.sign_in_lock_minutes) >= settings.sign_in_attempts:
+        raise SignInLocked(username)
+    user = services.registry.authenticate(username, password)
+    if user is None:
+        services.registry.audit("", "sign_in_failed", username, address=address)
+        log.warning("sign-in failed user=%s address=%s", username, address)  # never the password
+    return user
+
+
+def locked_message(services: Services) -> str:
+    """What a locked-out user is told."""
+    return (f"로그인 실패가 너무 많습니다. {services.settings.sign_in_lock_minutes:g}분 뒤에 다시 해 보세요. "
+            "비밀번호를 잊었다면 관리자에게 문의해 주세요.")
+
+
+class RateLimiter:
+    """Questions per minute per key (a user, or an address), counted in this process: a sliding window."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self._times: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> bool:
+        """Whether one more question is allowed now (and count it if so)."""
+        now = time.monotonic()
+        with self._lock:
+            times = self._times.setdefault(key, deque())
+            while times and now - times[0] > 60:
+                times.popleft()
+            if len(times) >= self.per_minute:
+                return False
+            times.append(now)
+            if len(self._times) > 10000:  # forget idle keys
+                self._times = {k: v for k, v in self._times.items() if v and now - v[-1] <= 60}
+            return True
+
+
+class AskLimits:
+    """The per-user and per-address question limits, shared by the API and the chat pages of one server."""
+
+    def __init__(self, services: Services) -> None:
+        self.user = RateLimiter(services.settings.ask_per_minute)
+        self.address = RateLimiter(services.settings.ask_per_minute_address)
+
+    def allow(self, user: User | None, address: str) -> bool:
+        """Whether this user (or anonymous visitor) at this address may ask now."""
+        who = f"user:{user.username}" if user else f"anonymous:{address}"
+        return self.address.allow(address) and self.user.allow(who)
+
+
+LIMITED = "질문이 너무 잦습니다. 1분쯤 뒤에 다시 물어봐 주세요."
+
+
 def session_secret(services: Services) -> str:
     """The key that signs session cookies: from settings, or made once and kept in the data folder."""
     configured = services.settings.secret_key.get_secret_value()
@@ -81,6 +145,11 @@ def session_secret(services: Services) -> str:
         path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
         path.chmod(0o600)
     return path.read_text(encoding="utf-8").strip()
+
+
+def client_address(request: Request) -> str:
+    """The client's address (uvicorn puts a trusted local proxy's X-Forwarded-For here)."""
+    return request.client.host if request.client else ""
 
 
 def current_user(request: Request) -> User | None:
@@ -147,7 +216,9 @@ def create_api(services: Services) -> FastAPI:
     app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie=SESSION_COOKIE,
                        max_age=_SESSION_HOURS * 3600, same_site="lax", https_only=services.settings.https)
     answerers = Answerers(services)
+    limits = AskLimits(services)
     app.state.services, app.state.answerers, app.state.secret = services, answerers, secret
+    app.state.limits = limits
     # The extractive answerer and kiwipiepy are CPU-bound; one question at a time per process until the
     # load issue measures and lifts this.
     answering = threading.Lock()
@@ -162,8 +233,11 @@ def create_api(services: Services) -> FastAPI:
         return bot
 
     @app.post("/api/session", summary="로그인")
-    def sign_in(body: SignIn, request: Request) -> dict[str, Any]:
-        user = services.registry.authenticate(body.username, body.password)
+    def open_session(body: SignIn, request: Request) -> dict[str, Any]:
+        try:
+            user = sign_in(services, body.username, body.password, client_address(request))
+        except SignInLocked as exc:
+            raise HTTPException(status_code=429, detail=locked_message(services)) from exc
         if user is None:
             raise HTTPException(status_code=401, detail="사용자 이름이나 비밀번호가 맞지 않습니다")
         request.session.clear()
@@ -184,7 +258,10 @@ def create_api(services: Services) -> FastAPI:
 
     @app.post("/api/bots/{slug}/ask", summary="봇에게 묻기")
     def ask(slug: str, body: AskRequest, request: Request) -> dict[str, Any]:
-        bot = visible_bot(slug, current_user(request), body.key)
+        user = current_user(request)
+        bot = visible_bot(slug, user, body.key)
+        if not limits.allow(user, client_address(request)):
+            raise HTTPException(status_code=429, detail=LIMITED)
         history = [Turn(turn.question, turn.answer) for turn in body.history]
         try:
             answerer = answerers.get(bot)

@@ -53,7 +53,7 @@ def create_app(services: Services, setup_token: str = "") -> FastAPI:
                 return RedirectResponse("/builder/", status_code=303)
         return await call_next(request)
 
-    chat = build_chat(services, app.state.answerers, app.state.secret)
+    chat = build_chat(services, app.state.answerers, app.state.secret, app.state.limits)
     builder = build_builder(services, app.state.secret)
     # System fonts only: Gradio's default theme would have every browser fetch its font from Google.
     theme = gr.themes.Default(font=["Noto Sans KR", "Malgun Gothic", "sans-serif"], font_mono=["monospace"])

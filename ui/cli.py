@@ -15,7 +15,7 @@ from bots.answer import BotProfile
 from connectors.errors import ConnectorError
 from connectors.ingest import Progress, ReindexReport
 from ui.cli_registry import bots, departments, seed, serve, tokens, users
-from ui.cli_support import emit, with_services
+from ui.cli_support import audit, emit, with_services
 from ui.wiring import Services
 
 
@@ -41,6 +41,11 @@ def reindex(services: Services, path: Path | None, department: str | None, root:
         done = services.reindexer.reindex_many([(folder, name) for folder, name, _ in jobs], dry_run=dry_run,
                                                rebuild=rebuild, progress=progress)
     reports = [(prefix, report) for (_, _, prefix), report in zip(jobs, done, strict=True)]
+    for (folder, name, _), report in zip(jobs, done, strict=True):
+        totals = report.totals()
+        if not dry_run and (totals["indexed"] or totals["removed"] or totals["failed"]):
+            changed = [f"{r.status}:{r.file}" for r in report.files if r.status != "unchanged"]
+            audit(services, "documents_reindexed", name, f"{folder} " + " ".join(changed)[:3500])
     if as_json:
         emit(_report_json(reports, dry_run))
     else:
@@ -109,6 +114,22 @@ def _progress(*, enabled: bool) -> Iterator[Progress | None]:
             bar.update(task, completed=done, total=total, file=file[-40:])
 
         yield update
+
+
+@main.command("audit")
+@click.option("--limit", default=50, show_default=True, type=click.IntRange(1, 10000), help="보여 줄 줄 수")
+@click.option("--action", default="", help="이 동작만 (예: bot_published, document_deleted, sign_in_failed)")
+@click.option("--json", "as_json", is_flag=True, help="JSON으로 출력")
+@with_services
+def audit_log(services: Services, limit: int, action: str, as_json: bool) -> None:
+    """관리 기록을 새것부터 보여 줍니다: 누가 어느 봇을 바꾸고, 어떤 문서를 올리거나 지우고, 링크를 바꿨는지."""
+    entries = services.registry.audit_log(limit, action)
+    if as_json:
+        emit([{"at": e.at.isoformat(), "actor": e.actor, "action": e.action, "target": e.target,
+               "detail": e.detail, "address": e.address} for e in entries])
+        return
+    for e in entries:
+        click.echo(f"{e.at:%Y-%m-%d %H:%M:%S}  {e.actor or '-':<16} {e.action:<20} {e.target}  {e.detail}".rstrip())
 
 
 @main.group()
@@ -309,7 +330,7 @@ main.add_command(users)
 main.add_command(bots)
 main.add_command(serve)
 main.add_command(tokens)
+main.add_command(seed)
 
 if __name__ == "__main__":
     main()
-main.add_command(seed)

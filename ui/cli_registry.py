@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from builder.definitions import BotDefinition
 from builder.registry import ROLES, BotRecord, RegistryError
-from ui.cli_support import emit, with_services
+from ui.cli_support import audit, emit, with_services
 from ui.wiring import Services
 
 
@@ -31,6 +31,7 @@ def departments() -> None:
 def departments_add(services: Services, name: str, slug: str, contact: str) -> None:
     """부서를 등록합니다 (NAME은 색인할 때 쓴 부서 이름과 같아야 합니다)."""
     department = services.registry.add_department(name, slug, contact)
+    audit(services, "department_added", name, slug)
     click.echo(f"부서 등록: {department.name} ({department.slug})")
 
 
@@ -74,6 +75,7 @@ def users_add(services: Services, username: str, role: str, department_names: tu
               password_stdin: bool) -> None:
     """사용자를 만듭니다. 비밀번호는 화면에 보이지 않게 두 번 묻습니다 (기본 비밀번호는 없습니다)."""
     user = services.registry.add_user(username, _password(password_stdin), role, department_names, display_name)
+    audit(services, "user_added", username, f"{role} {','.join(department_names)}")
     where = f" — {', '.join(user.departments)}" if user.departments else ""
     click.echo(f"사용자 생성: {user.username} ({user.role}){where}")
 
@@ -102,6 +104,7 @@ def users_passwd(services: Services, username: str, password_stdin: bool) -> Non
     """사용자의 비밀번호를 바꿉니다."""
     services.registry.user(username)  # a clear error before asking for a password
     services.registry.set_password(username, _password(password_stdin))
+    audit(services, "password_changed", username)
     click.echo(f"비밀번호 변경: {username}")
 
 
@@ -111,6 +114,7 @@ def users_passwd(services: Services, username: str, password_stdin: bool) -> Non
 def users_remove(services: Services, username: str) -> None:
     """사용자를 지웁니다 (마지막 관리자는 지울 수 없습니다)."""
     services.registry.remove_user(username)
+    audit(services, "user_removed", username)
     click.echo(f"사용자 삭제: {username}")
 
 
@@ -136,6 +140,7 @@ def bots_create(services: Services, source: Path, author: str) -> None:
         raise RegistryError(str(source), f"봇 정의를 읽을 수 없습니다 ({exc})".replace("\n", " "),
                             "JSON 형식과 필드를 확인해 주세요") from exc
     record = services.registry.create_bot(definition, author)
+    audit(services, "bot_created", record.slug, str(source))
     click.echo(f"봇 생성: {record.slug} ({record.definition.name}), 버전 {record.version}, 게시 안 됨")
 
 
@@ -184,6 +189,7 @@ def bots_export(services: Services, slug: str, output: Path | None) -> None:
 def bots_publish(services: Services, slug: str) -> None:
     """봇을 게시합니다 (공유 링크가 열립니다)."""
     record = services.registry.set_published(slug, True)
+    audit(services, "bot_published", slug)
     click.echo(f"게시: {record.slug} — 공유 링크 /b/{record.slug}?key={record.link_key}")
 
 
@@ -193,6 +199,7 @@ def bots_publish(services: Services, slug: str) -> None:
 def bots_unpublish(services: Services, slug: str) -> None:
     """봇 게시를 멈춥니다 (공유 링크가 바로 닫힙니다)."""
     services.registry.set_published(slug, False)
+    audit(services, "bot_unpublished", slug)
     click.echo(f"게시 중지: {slug}")
 
 
@@ -228,6 +235,7 @@ def serve(services: Services, host: str, port: int) -> None:
 def bots_rotate(services: Services, slug: str) -> None:
     """공유 링크를 새로 만듭니다 (예전 링크는 바로 막힙니다)."""
     record = services.registry.rotate_link(slug)
+    audit(services, "link_rotated", slug)
     click.echo(f"새 공유 링크: /b/{record.slug}?key={record.link_key}")
 
 
@@ -239,6 +247,7 @@ def bots_rotate(services: Services, slug: str) -> None:
 def bots_clone(services: Services, slug: str, new_slug: str, author: str) -> None:
     """봇을 복제합니다 (새 slug, 게시되지 않은 상태)."""
     record = services.registry.clone(slug, new_slug, author)
+    audit(services, "bot_cloned", record.slug, f"from {slug}")
     click.echo(f"복제: {slug} → {record.slug} ({record.definition.name})")
 
 
@@ -250,6 +259,7 @@ def bots_clone(services: Services, slug: str, new_slug: str, author: str) -> Non
 def bots_restore(services: Services, slug: str, version: int, author: str) -> None:
     """예전 버전을 되살립니다 (새 버전으로 저장; 기록은 지우지 않습니다)."""
     record = services.registry.restore(slug, version, author)
+    audit(services, "bot_restored", slug, f"version {version} -> {record.version}")
     click.echo(f"되돌림: {slug} 버전 {version} → 새 버전 {record.version}")
 
 
@@ -265,6 +275,7 @@ def tokens() -> None:
 def tokens_issue(services: Services, username: str, label: str) -> None:
     """USERNAME으로 행동하는 토큰을 발급합니다 (토큰은 이때 한 번만 보입니다)."""
     token = services.registry.issue_token(username, label)
+    audit(services, "token_issued", username, label)
     click.echo(token)
     click.echo("이 토큰은 다시 볼 수 없습니다. 'Authorization: Bearer 토큰' 헤더로 보내세요.", err=True)
 
@@ -289,6 +300,7 @@ def tokens_list(services: Services, as_json: bool) -> None:
 def tokens_revoke(services: Services, token_id: int) -> None:
     """토큰을 회수합니다 (바로 쓸 수 없게 됩니다)."""
     services.registry.revoke_token(token_id)
+    audit(services, "token_revoked", str(token_id))
     click.echo(f"토큰 {token_id} 회수")
 
 
@@ -306,6 +318,7 @@ def seed(services: Services, folder: Path) -> None:
     for row in rows:
         if row["name"] not in known:
             services.registry.add_department(row["name"], row["slug"], row.get("contact", ""))
+            audit(services, "department_added", row["name"], row["slug"])
             click.echo(f"부서 등록: {row['name']} ({row['slug']})")
     existing = {b.slug for b in services.registry.bots()}
     for source in sorted((folder / "bots").glob("*.json")):
@@ -319,7 +332,9 @@ def seed(services: Services, folder: Path) -> None:
         if definition.slug in existing:
             continue
         record = services.registry.create_bot(definition, "seed", note=f"{source.name}에서 만듦")
+        audit(services, "bot_created", record.slug, str(source))
         if publish:
             record = services.registry.set_published(record.slug, True)
+            audit(services, "bot_published", record.slug)
         click.echo(f"봇 등록: {record.slug} ({record.definition.name})"
                    + (f", 공유 링크 /b/{record.slug}?key={record.link_key}" if publish else ""))

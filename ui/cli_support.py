@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import logging
 import sys
@@ -49,3 +50,12 @@ def with_services(func: F) -> F:
             sys.exit(1)
 
     return wrapper  # type: ignore[return-value]
+
+
+def audit(services: Any, action: str, target: str = "", detail: str = "") -> None:
+    """Record a command-line administrative action in the audit log (the actor: `cli:` and the system user)."""
+    try:
+        actor = f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        actor = "cli"
+    services.registry.audit(actor, action, target, detail)

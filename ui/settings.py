@@ -107,6 +107,13 @@ class Settings(BaseSettings):
     secret_key: SecretStr = Field(SecretStr(""), description="Key that signs session cookies; the same on every "
                                   "server of a deployment (empty: made once and kept in the data folder)")
     https: bool = Field(False, description="Served over HTTPS (behind a proxy): session cookies get the Secure flag")
+    sign_in_attempts: int = Field(5, description="Failed sign-ins of one user name allowed within "
+                                  "sign_in_lock_minutes; more are refused until the window passes", ge=1)
+    sign_in_lock_minutes: float = Field(15, description="The window of sign_in_attempts, in minutes", gt=0)
+    ask_per_minute: int = Field(20, description="Questions one user (or, signed out, one address) may ask per "
+                                "minute, per server", ge=1)
+    ask_per_minute_address: int = Field(120, description="Questions one network address may ask per minute, per "
+                                        "server (all its users together)", ge=1)
     max_file_mb: int = Field(200, description="Largest file accepted for indexing, in MB", ge=1)
     max_unpacked_mb: int = Field(1024, description="Largest unpacked size of a DOCX or HWPX (zip bomb guard), in MB",
                                  ge=1)

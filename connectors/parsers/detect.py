@@ -9,6 +9,7 @@ from pathlib import PurePosixPath
 
 from connectors.document import Format
 from connectors.errors import ParseError, UnsafeFileNameError, UnsupportedFormatError
+from connectors.parsers.ziputil import ZIP_ERRORS
 
 EXTENSIONS: dict[str, Format] = {
     ".pdf": "pdf", ".hwp": "hwp", ".hwpx": "hwpx", ".docx": "docx", ".txt": "txt", ".text": "txt",
@@ -16,7 +17,7 @@ EXTENSIONS: dict[str, Format] = {
 }
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 _ZIP_MAGIC = (b"PK\x03\x04", b"PK\x05\x06")
-_HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title)\b", re.I | re.S)
+_HTML_TAG = re.compile(rb"<(!doctype\s+html|html|head|body|meta|title)\b", re.I)
 _CONTROL_IN_NAME = re.compile(r"[\x00-\x1f\x7f]")
 
 
@@ -47,7 +48,7 @@ def detect_format(data: bytes, file: str) -> Format:
         return "hwp"
     if head.startswith(_ZIP_MAGIC):
         return _zip_format(data, file)
-    if _HTML_START.match(head):
+    if _starts_like_html(head):
         return "html"
     if b"\x00" in data[:8192]:
         raise UnsupportedFormatError(file, "지원하지 않는 형식의 파일입니다 (알 수 없는 이진 파일)",
@@ -55,12 +56,24 @@ def detect_format(data: bytes, file: str) -> Format:
     return "md" if extension_format(file) == "md" else "txt"
 
 
+def _starts_like_html(head: bytes) -> bool:
+    """True when the bytes start (after whitespace and comments) with an HTML document's first tag."""
+    # A loop, not one regex: "(<!--.*?-->\s*)*<html" backtracks exponentially on "<!---->" * 30 + "x".
+    rest = head.lstrip()
+    while rest.startswith(b"<!--"):
+        end = rest.find(b"-->", 4)
+        if end < 0:
+            return False
+        rest = rest[end + 3:].lstrip()
+    return _HTML_TAG.match(rest) is not None
+
+
 def _zip_format(data: bytes, file: str) -> Format:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
             mimetype = archive.read("mimetype")[:64] if "mimetype" in names else b""
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except ZIP_ERRORS as exc:
         raise ParseError(file, f"압축 형식(ZIP) 파일이 손상되었거나 잘렸습니다 ({exc})",
                          "원본 프로그램에서 다시 저장한 뒤 올려 주세요") from exc
     if mimetype.startswith(b"application/hwp+zip") or any(n.startswith("Contents/section") for n in names):

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import io
 import re
-import zipfile
 
 import docx
 from docx.opc.exceptions import PackageNotFoundError
-from docx.table import Table
+from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from lxml import etree
 
@@ -16,10 +15,14 @@ from connectors.document import Block, Document, table_block
 from connectors.errors import ParseError
 from connectors.parsers.base import ParseLimits
 from connectors.parsers.textnorm import normalize_line
-from connectors.parsers.ziputil import open_zip
+from connectors.parsers.ziputil import ZIP_ERRORS, open_zip
 
 # Word's built-in heading styles, in English and in the Korean UI ("제목 1").
 _HEADING_STYLE = re.compile(r"^(?:heading|제목)\s*(\d)$", re.IGNORECASE)
+# What python-docx raises on a damaged package: zip and XML errors, a missing part (KeyError), and on a part
+# whose XML is not the element it should be (AttributeError/TypeError from its element classes).
+_MALFORMED = (PackageNotFoundError, KeyError, ValueError, etree.XMLSyntaxError, AttributeError, TypeError,
+              *ZIP_ERRORS)
 
 
 def parse_docx(data: bytes, file: str, limits: ParseLimits) -> Document:
@@ -28,7 +31,7 @@ def parse_docx(data: bytes, file: str, limits: ParseLimits) -> Document:
     try:
         document = docx.Document(io.BytesIO(data))
         blocks = [block for item in document.iter_inner_content() for block in _blocks(item)]
-    except (PackageNotFoundError, KeyError, ValueError, zipfile.BadZipFile, etree.XMLSyntaxError) as exc:
+    except _MALFORMED as exc:
         raise ParseError(file, f"DOCX 구조를 읽을 수 없습니다 ({type(exc).__name__}: {exc})",
                          "Word나 한글에서 DOCX로 다시 저장한 뒤 올려 주세요") from exc
     title = next((b.text for b in blocks if b.kind == "title"), None)
@@ -51,16 +54,8 @@ def _blocks(item: Paragraph | Table) -> list[Block]:
 
 
 def _rows(table: Table) -> list[list[str]]:
-    """Cell texts row by row; a merged cell (the same XML cell seen again) is kept once."""
-    # Keyed by id() with the element kept alive in the dict: a dropped lxml proxy's id could be reused.
-    seen: dict[int, object] = {}
-    rows = []
-    for row in table.rows:
-        cells = []
-        for cell in row.cells:
-            if id(cell._tc) in seen:
-                continue
-            seen[id(cell._tc)] = cell._tc
-            cells.append(normalize_line(cell.text.replace("\n", " ")))
-        rows.append(cells)
-    return rows
+    """Cell texts row by row; a merged cell is kept once (where it starts)."""
+    # The XML cells themselves, not row.cells: that repeats a cell once per grid column it spans, and a
+    # hostile gridSpan of 2**31 would keep us busy for minutes. A vertically merged continuation is skipped.
+    return [[normalize_line(_Cell(tc, table).text.replace("\n", " ")) for tc in row._tr.tc_lst
+             if tc.vMerge != "continue"] for row in table.rows]

@@ -91,8 +91,18 @@ def parse_html(data: bytes, file: str, limits: ParseLimits) -> Document:
     """Visible text of an HTML page as blocks; h1-h6 become headings."""
     text, _ = decode_text(data, file)
     collector = _Collector()
-    collector.feed(text)
+    collector.feed(_tail_as_text(text))
     collector.close()
     collector._flush()
     title = normalize_line(collector.title) or next((b.text for b in collector.blocks), None)
     return Document(file=file, format="html", blocks=collector.blocks, title=title)
+
+
+def _tail_as_text(text: str) -> str:
+    """The text with every "<" after the last ">" escaped: no tag can end there, so it is text anyway.
+
+    Python's HTMLParser before 3.11.13/3.12.11/3.13.4 (CVE-2025-6069) rescans such a tail to its end once
+    per "<" at close(), quadratic in its length: 200 KB of "<a" would take minutes.
+    """
+    cut = text.rfind(">") + 1
+    return text[:cut] + text[cut:].replace("<", "&lt;")

@@ -8,7 +8,7 @@ import re
 from collections import Counter
 
 import pypdf
-from pypdf.errors import FileNotDecryptedError, PdfReadError
+from pypdf.errors import FileNotDecryptedError, PyPdfError
 
 from connectors.document import Block, Document
 from connectors.errors import EncryptedDocumentError, ParseError
@@ -22,6 +22,11 @@ _DIGITS = re.compile(r"\d+")
 # "법제처 / N / 국가법령정보센터" at the bottom, which pypdf returns as three lines).
 _TOP_LINES = 2
 _BOTTOM_LINES = 4
+# What pypdf raises on a damaged or hostile file: its own errors (PdfReadError, and LimitReachedError for a
+# reference loop or an over-long CMap code), an unknown stream filter (NotImplementedError), and Python errors
+# from structures it does not check.
+_MALFORMED = (PyPdfError, NotImplementedError, ValueError, KeyError, TypeError, AttributeError, RecursionError,
+              OSError)
 
 
 def parse_pdf(data: bytes, file: str, limits: ParseLimits) -> Document:
@@ -29,7 +34,7 @@ def parse_pdf(data: bytes, file: str, limits: ParseLimits) -> Document:
     reader = _open(data, file)
     try:
         pages = [split_lines(page.extract_text() or "") for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError) as exc:
+    except _MALFORMED as exc:
         raise ParseError(file, f"PDF 내용을 읽는 중 오류가 났습니다 ({type(exc).__name__}: {exc})",
                          "PDF를 다시 내보내거나 인쇄(PDF로 저장)한 뒤 올려 주세요") from exc
     warnings = _empty_page_warnings(pages)
@@ -51,7 +56,7 @@ def _open(data: bytes, file: str) -> pypdf.PdfReader:
     except FileNotDecryptedError as exc:
         raise EncryptedDocumentError(file, "암호가 걸린 PDF입니다",
                                      "암호를 해제한 PDF로 다시 저장해 올려 주세요") from exc
-    except (PdfReadError, ValueError, KeyError, TypeError, AttributeError, RecursionError, OSError) as exc:
+    except _MALFORMED as exc:
         raise ParseError(file, f"PDF 파일이 손상되었거나 잘렸습니다 ({type(exc).__name__}: {exc})",
                          "원본에서 PDF를 다시 내보낸 뒤 올려 주세요") from exc
     return reader

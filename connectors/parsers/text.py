@@ -11,7 +11,8 @@ from connectors.errors import ParseError
 from connectors.parsers.base import ParseLimits
 from connectors.parsers.textnorm import normalize_line
 
-_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
+# The closing "#"s are stripped in code: "(.*?)\s*#*\s*$" backtracks cubically on a long run of spaces or "#".
+_MD_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 _MD_TABLE_RULE = re.compile(r"^\|?\s*:?-{3,}:?\s*(\|\s*:?-{3,}:?\s*)*\|?$")
 
 
@@ -65,8 +66,8 @@ def _markdown_blocks(text: str) -> list[Block]:
         heading = _MD_HEADING.match(line)
         if heading:
             level = len(heading.group(1))
-            blocks.append(Block(text=heading.group(2), kind="title" if level == 1 and not blocks else "heading",
-                                level=level))
+            text = heading.group(2).rstrip().rstrip("#").rstrip()
+            blocks.append(Block(text=text, kind="title" if level == 1 and not blocks else "heading", level=level))
         else:
             blocks.append(Block(text=line))
     if table:

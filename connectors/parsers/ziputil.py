@@ -3,17 +3,25 @@
 from __future__ import annotations
 
 import io
+import lzma
 import zipfile
+import zlib
 
 from connectors.errors import FileTooLargeError, ParseError
 from connectors.parsers.base import ParseLimits
+
+# What zipfile raises on a damaged archive or member: bad headers or CRC (BadZipFile), an unsupported zip version
+# or compression method (NotImplementedError), an encrypted member (RuntimeError), corrupt or truncated
+# compressed data (zlib.error, EOFError; OSError for bzip2, LZMAError for LZMA), an undecodable name (ValueError).
+ZIP_ERRORS = (zipfile.BadZipFile, NotImplementedError, RuntimeError, zlib.error, EOFError, OSError, lzma.LZMAError,
+              ValueError)
 
 
 def open_zip(data: bytes, file: str, limits: ParseLimits, kind: str) -> zipfile.ZipFile:
     """Open `data` as a zip archive after checking its declared unpacked size against the limits."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, OSError, ValueError) as exc:
+    except ZIP_ERRORS as exc:
         raise ParseError(file, f"{kind} 파일이 손상되었거나 잘렸습니다 ({exc})",
                          "원본 프로그램에서 다시 저장한 뒤 올려 주세요") from exc
     total = sum(info.file_size for info in archive.infolist())
@@ -33,7 +41,7 @@ def read_member(archive: zipfile.ZipFile, name: str, file: str, limits: ParseLim
     try:
         with archive.open(name) as handle:
             data = handle.read(limits.max_unpacked_bytes + 1)
-    except (zipfile.BadZipFile, OSError, EOFError, ValueError) as exc:
+    except ZIP_ERRORS as exc:
         raise ParseError(file, f"압축 안의 {name} 을(를) 읽을 수 없습니다 ({exc})",
                          "원본 프로그램에서 다시 저장한 뒤 올려 주세요") from exc
     if len(data) > limits.max_unpacked_bytes:

@@ -98,7 +98,11 @@ def test_every_builder_action_checks_the_user(tmp_path: Path) -> None:
                 assert (folder / FILE).exists()
         index_files = json.loads(deptbot("documents", "list", "--department", "총무과", "--json", data=data).stdout)
         assert FILE in {row["file"] for row in index_files}
+        rotations = registry.audit_log(action="link_rotated")
+        assert sorted(e.actor for e in rotations) == ["admin", "lead"]  # who did it; the refused did nothing
         _client(server.base, "lead").predict("총무과", FILE, api_name="/delete")  # the lead may
         assert not (folder / FILE).exists()
+        deleted = registry.audit_log(action="document_deleted")
+        assert [(e.actor, e.target) for e in deleted] == [("lead", f"총무과/{FILE}")]
     index_files = json.loads(deptbot("documents", "list", "--department", "총무과", "--json", data=data).stdout)
     assert FILE not in {row["file"] for row in index_files} and index_files

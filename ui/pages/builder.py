@@ -74,6 +74,12 @@ def _lead(services: Services, request: gr.Request, secret: str) -> User | None:
     return user if user is not None and user.role in ("admin", "lead") else None
 
 
+def _record(services: Services, user: User, request: gr.Request, action: str, target: str,
+            detail: str = "") -> None:
+    """An administrative action of the builder, in the audit log."""
+    services.registry.audit(user.username, action, target, detail, request.client.host if request.client else "")
+
+
 def _departments(services: Services, user: User) -> list[str]:
     """The departments whose documents and bots the user manages."""
     names = [d.name for d in services.registry.departments()]
@@ -230,9 +236,11 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
                 if managed(selected, request) is None:
                     raise RegistryError(selected, "이 봇을 고칠 권한이 없습니다")
                 record = services.registry.save_bot(definition, author=user.username)
+                _record(services, user, request, "bot_saved", record.slug, f"version {record.version}")
                 message = f"✅ 저장했습니다 (버전 {record.version})."
             else:
                 record = services.registry.create_bot(definition, author=user.username, note="새로 만듦")
+                _record(services, user, request, "bot_created", record.slug)
                 message = f"✅ 새 봇 '{record.definition.name}'을(를) 만들었습니다. 미리보기로 시험해 보세요."
         except RegistryError as exc:
             yield [gr.update(), f"⚠️ {exc.message}", gr.update(), gr.update()]
@@ -293,6 +301,7 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
         if found is None:
             return [*sharing(None, request), "⚠️ 그 봇을 게시할 권한이 없습니다."]
         bot = services.registry.set_published(slug, published)
+        _record(services, found[0], request, "bot_published" if published else "bot_unpublished", slug)
         return [*sharing(bot, request), "✅ 게시했습니다. 링크를 복사해 나눠 주세요." if published
                 else "게시를 멈췄습니다. 공유 링크로 더는 열리지 않습니다."]
 
@@ -312,9 +321,11 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
         return set_published(slug, False, request)
 
     def rotate(slug: str, request: gr.Request) -> list[Any]:
-        if managed(slug, request) is None:
+        found = managed(slug, request)
+        if found is None:
             return [*sharing(None, request), "⚠️ 권한이 없습니다."]
         bot = services.registry.rotate_link(slug)
+        _record(services, found[0], request, "link_rotated", slug)
         return [*sharing(bot, request), "🔁 새 링크를 만들었습니다. 예전 링크는 이제 열리지 않습니다."]
 
     def restore(slug: str, number: float | None, request: gr.Request) -> list[Any]:
@@ -323,6 +334,7 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
             return [*[gr.update()] * 14, gr.update(), "⚠️ 되돌릴 버전 번호를 넣어 주세요."]
         try:
             bot = services.registry.restore(slug, int(number), author=found[0].username)
+            _record(services, found[0], request, "bot_restored", slug, f"version {int(number)} -> {bot.version}")
         except RegistryError as exc:
             return [*[gr.update()] * 14, gr.update(), f"⚠️ {exc.message}"]
         return [*form_values(bot.definition), versions_table(slug),
@@ -334,6 +346,7 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
             return [gr.update(), "⚠️ 복제할 봇을 고르세요."]
         try:
             record = services.registry.clone(slug, (new_slug or "").strip(), author=found[0].username)
+            _record(services, found[0], request, "bot_cloned", record.slug, f"from {slug}")
         except (RegistryError, ValidationError) as exc:
             text = exc.message if isinstance(exc, RegistryError) else _invalid(exc)
             return [gr.update(), f"⚠️ {text}"]
@@ -359,6 +372,7 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
             if not user.leads(definition.departments):
                 return [gr.update(), "⚠️ 가져온 봇의 부서 중 내가 담당하지 않는 부서가 있습니다."]
             record = services.registry.create_bot(definition, author=user.username, note="JSON에서 가져옴")
+            _record(services, user, request, "bot_imported", record.slug)
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             return [gr.update(), "⚠️ JSON 파일을 읽을 수 없습니다. 내보내기로 만든 .json 파일을 올려 주세요."]
         except ValidationError as exc:
@@ -390,7 +404,8 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
 
     def upload(department: str, paths: list[str] | None, request: gr.Request,
                progress: gr.Progress = gr.Progress()) -> list[Any]:  # noqa: B008 (Gradio's way to ask for it)
-        if led_department(department, request) is None:
+        user = led_department(department, request)
+        if user is None:
             return [[], gr.update(), gr.update(), "⚠️ 내가 담당하는 부서를 고르세요.", None]
         if not paths:
             return [[], gr.update(), gr.update(), "⚠️ 올릴 파일을 고르세요.", None]
@@ -407,19 +422,23 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
         except ConnectorError as exc:
             return [[], gr.update(), gr.update(), f"⚠️ {exc.message}", None]
         rows = [[r.file, STATUS_KO.get(r.status, r.status), r.chunks, r.pages, r.error] for r in results]
+        for r in results:
+            _record(services, user, request, "document_uploaded", f"{department}/{r.file}", r.status)
         good = sum(r.status == "indexed" for r in results)
         summary = f"✅ {good}개 색인" + (f", ⚠️ {len(results) - good}개 실패" if good < len(results) else "")
         listing, files = documents(department)
         return [rows, listing, gr.update(choices=files), summary, None]
 
     def delete(department: str, file: str, request: gr.Request) -> list[Any]:
-        if led_department(department, request) is None or not file:
+        user = led_department(department, request)
+        if user is None or not file:
             return [gr.update(), gr.update(), "⚠️ 지울 문서를 고르세요."]
         folder = department_folder(services, department)
         try:
             with indexing:
                 remove_document(folder, file)
                 services.reindexer.reindex(folder, department)
+            _record(services, user, request, "document_deleted", f"{department}/{file}")
         except ConnectorError as exc:
             return [gr.update(), gr.update(), f"⚠️ {exc.message}"]
         listing, files = documents(department)
@@ -427,7 +446,8 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
                 f"🗑️ '{file}'을(를) 부서 폴더와 색인에서 지웠습니다. 이 문서를 인용하던 봇은 이제 다른 문서로 답합니다."]
 
     def reindex_one(department: str, file: str, request: gr.Request) -> list[Any]:
-        if led_department(department, request) is None or not file:
+        user = led_department(department, request)
+        if user is None or not file:
             return [gr.update(), "⚠️ 다시 색인할 문서를 고르세요."]
         try:
             with indexing:
@@ -436,6 +456,8 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
         except ConnectorError as exc:
             return [gr.update(), f"⚠️ {exc.message}"]
         result = next((r for r in report.files if r.file == file), None)
+        _record(services, user, request, "document_reindexed", f"{department}/{file}",
+                result.status if result else "missing")
         listing, _ = documents(department)
         if result is None or result.status == "failed":
             return [listing, f"⚠️ {result.error if result else file + ': 폴더에 없습니다'}"]

@@ -20,7 +20,7 @@ from bots.generators import Turn
 from builder.access import can_use
 from builder.registry import BotRecord, RegistryError
 from connectors.errors import ConnectorError
-from ui.api import QUESTION_CHARS, Answerers, Rating, rate_answer, session_user
+from ui.api import LIMITED, QUESTION_CHARS, Answerers, AskLimits, Rating, rate_answer, session_user
 from ui.files import file_link, icon_html
 from ui.wiring import Services
 
@@ -77,7 +77,7 @@ def replies(answerer: Answerer, question: str, history: list[Turn]) -> Iterator[
         yield notice + text, None
 
 
-def build_chat(services: Services, answerers: Answerers, secret: str) -> gr.Blocks:
+def build_chat(services: Services, answerers: Answerers, secret: str, limits: AskLimits) -> gr.Blocks:
     """The chat page."""
 
     def allowed(state: dict[str, Any], request: gr.Request) -> BotRecord | None:
@@ -111,6 +111,11 @@ def build_chat(services: Services, answerers: Answerers, secret: str) -> gr.Bloc
             return
         history = [Turn(q, a) for q, a in state.get("turns", [])]
         messages = [*messages, {"role": "user", "content": question}, {"role": "assistant", "content": ""}]
+        user = session_user(services, dict(request.cookies), secret)
+        if not limits.allow(user, request.client.host if request.client else ""):
+            messages[-1]["content"] = f"⚠️ {LIMITED}"
+            yield messages, question, gr.update()
+            return
         yield messages, "", ""
         try:
             for shown, answer in replies(answerers.get(bot), question, history):

@@ -48,7 +48,7 @@ def add_pages(app: FastAPI, services: Services, setup_token: str = "") -> None:
     holds it (the person who started the server) creates the first administrator at /setup?token=…; there is
     never a default password, and the page is gone once an administrator exists.
     """
-    from ui.api import current_user
+    from ui.api import SignInLocked, client_address, current_user, locked_message, sign_in
     from ui.files import icon_html
 
     def setup_open(token: str) -> bool:
@@ -90,7 +90,8 @@ def add_pages(app: FastAPI, services: Services, setup_token: str = "") -> None:
 
     @app.get("/login", include_in_schema=False)
     def login_form(request: Request, next: str = "/", failed: int = 0) -> HTMLResponse:
-        error = '<p class="error" role="alert">사용자 이름이나 비밀번호가 맞지 않습니다.</p>' if failed else ""
+        reason = locked_message(services) if failed == 2 else "사용자 이름이나 비밀번호가 맞지 않습니다."
+        error = f'<p class="error" role="alert">{html.escape(reason)}</p>' if failed else ""
         return _page("로그인", f"""<h1>로그인</h1>{error}
 <form method="post" action="/login">
 <input type="hidden" name="next" value="{html.escape(safe_next(next))}">
@@ -101,8 +102,11 @@ def add_pages(app: FastAPI, services: Services, setup_token: str = "") -> None:
     @app.post("/login", include_in_schema=False)
     def login(request: Request, username: str = Form(...), password: str = Form(...),
               next: str = Form("/")) -> Response:
-        user = services.registry.authenticate(username, password)
         target = safe_next(next)
+        try:
+            user = sign_in(services, username, password, client_address(request))
+        except SignInLocked:
+            return RedirectResponse(f"/login?failed=2&next={quote(target)}", status_code=303)
         if user is None:
             return RedirectResponse(f"/login?failed=1&next={quote(target)}", status_code=303)
         request.session.clear()
