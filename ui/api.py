@@ -12,6 +12,7 @@ import secrets
 import threading
 import time
 from collections import deque
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -152,11 +153,36 @@ def client_address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
+def header_user(services: Services, headers: Mapping[str, str]) -> User | None:
+    """The user a trusted single-sign-on proxy names in its header (DEPTBOT_SSO_HEADER), if that is set up.
+
+    The proxy authenticates the user and sets the header on every request, overwriting any value the browser
+    sent; deptbot then must be reachable only through it (listen on 127.0.0.1). The user must exist (and be
+    active) in the registry: roles and departments stay deptbot's.
+    """
+    name = services.settings.sso_header
+    if not name:
+        return None
+    value = next((v for k, v in headers.items() if k.lower() == name.lower()), "").strip()
+    if not value:
+        return None
+    try:
+        user = services.registry.user(value)
+    except RegistryError:
+        return None
+    return user if user.active else None
+
+
 def current_user(request: Request) -> User | None:
-    """The user of a request: a bearer API token, or the session cookie's signed-in user (None: anonymous)."""
+    """The user of a request: a bearer API token, the single-sign-on proxy's header, or the session cookie's
+    signed-in user (None: anonymous)."""
     authorization = request.headers.get("authorization", "")
     if authorization.lower().startswith("bearer "):
         return request.app.state.services.registry.user_for_token(authorization[7:].strip())
+    if request.app.state.services.settings.sso_header:
+        proxied = header_user(request.app.state.services, request.headers)
+        if proxied is not None:
+            return proxied
     username = request.session.get("user")
     if not username:
         return None
@@ -168,11 +194,16 @@ def current_user(request: Request) -> User | None:
     return user if user.active else None
 
 
-def session_user(services: Services, cookies: dict[str, str], secret: str) -> User | None:
-    """The signed-in user of a request's cookies (read as Starlette's SessionMiddleware writes them).
-
-    The Gradio pages get their requests through Gradio's queue, so they read the cookie themselves.
+def session_user(services: Services, cookies: dict[str, str], secret: str,
+                 headers: Mapping[str, str] | None = None) -> User | None:
+    """The signed-in user of a request: the single-sign-on header when set up, else the session cookie (read as
+    Starlette's SessionMiddleware writes it). The Gradio pages get their requests through Gradio's queue, so they
+    read these themselves.
     """
+    if headers is not None and services.settings.sso_header:
+        proxied = header_user(services, headers)
+        if proxied is not None:
+            return proxied
     import base64
     import json
 

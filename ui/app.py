@@ -44,7 +44,7 @@ def create_app(services: Services, setup_token: str = "") -> FastAPI:
     async def builder_gate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
         # The builder page itself only for leads and administrators (each of its actions checks again).
         if request.url.path in ("/builder", "/builder/") and request.method == "GET":
-            user = session_user(services, dict(request.cookies), app.state.secret)
+            user = session_user(services, dict(request.cookies), app.state.secret, dict(request.headers))
             if user is None:
                 return RedirectResponse("/login?next=/builder/", status_code=303)
             if user.role not in ("admin", "lead"):

@@ -224,7 +224,8 @@ def serve(services: Services, host: str, port: int) -> None:
     app = create_app(services, setup_token)
     click.echo(f"deptbot: http://{host}:{port}/  (봇 만들기: /builder/, API 문서: /docs)", err=True)
     try:
-        uvicorn.run(app, host=host, port=port, log_level=services.settings.log_level.lower(), access_log=False)
+        uvicorn.run(app, host=host, port=port, log_level=services.settings.log_level.lower(), access_log=False,
+                    proxy_headers=True, forwarded_allow_ips=services.settings.trusted_proxies)
     finally:
         services.reindexer.close()  # the parsing processes the builder's uploads started
 

@@ -107,6 +107,11 @@ class Settings(BaseSettings):
     secret_key: SecretStr = Field(SecretStr(""), description="Key that signs session cookies; the same on every "
                                   "server of a deployment (empty: made once and kept in the data folder)")
     https: bool = Field(False, description="Served over HTTPS (behind a proxy): session cookies get the Secure flag")
+    sso_header: str = Field("", description="A header a trusted reverse proxy sets to the signed-in user's name "
+                            "(single sign-on, e.g. X-Remote-User); deptbot must then be reachable only through "
+                            "that proxy. Empty: off")
+    trusted_proxies: str = Field("127.0.0.1", description="Addresses of reverse proxies whose X-Forwarded-For "
+                                 "and X-Forwarded-Proto are believed (comma-separated, '*' for any)")
     sign_in_attempts: int = Field(5, description="Failed sign-ins of one user name allowed within "
                                   "sign_in_lock_minutes; more are refused until the window passes", ge=1)
     sign_in_lock_minutes: float = Field(15, description="The window of sign_in_attempts, in minutes", gt=0)

@@ -223,13 +223,14 @@ def _spine_sections(archive: zipfile.ZipFile, file: str, limits: ParseLimits) ->
     items = {el.get("id", ""): el.get("href", "") for el in package.iter() if _local(el) == "item"}
     order = [el.get("idref", "") for el in package.iter() if _local(el) == "itemref"] or list(items)
     hrefs = [items.get(ref, "") for ref in order]
+    names = set(archive.namelist())  # once: a list per href is quadratic in a package with many members
     result: list[str] = []
     for href in hrefs:
         if not _SECTION_NAME.search(href):
             continue
         # Hrefs are package-relative in files from Hancom; some writers make them relative to Contents/.
         candidates = [href.lstrip("/"), posixpath.normpath(posixpath.join("Contents", href))]
-        result.append(next((c for c in candidates if c in archive.namelist()), candidates[0]))
+        result.append(next((c for c in candidates if c in names), candidates[0]))
     return result
 
 

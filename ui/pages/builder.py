@@ -70,7 +70,7 @@ class Previews:
 
 def _lead(services: Services, request: gr.Request, secret: str) -> User | None:
     """The signed-in user if they may build bots (a lead or an administrator)."""
-    user = session_user(services, dict(request.cookies), secret)
+    user = session_user(services, dict(request.cookies), secret, dict(request.headers))
     return user if user is not None and user.role in ("admin", "lead") else None
 
 
@@ -613,7 +613,7 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
         def load(request: gr.Request) -> list[Any]:
             user = _lead(services, request, secret)
             if user is None:
-                signed_in = session_user(services, dict(request.cookies), secret)
+                signed_in = session_user(services, dict(request.cookies), secret, dict(request.headers))
                 return [NOT_LEAD if signed_in else SIGN_IN, gr.update(visible=False), *[gr.update()] * 4]
             mine, bots = _departments(services, user), _my_bots(services, user)
             role = "관리자" if user.is_admin else "부서 담당자"

@@ -85,7 +85,7 @@ def build_chat(services: Services, answerers: Answerers, secret: str, limits: As
             bot = services.registry.bot(str(state.get("bot", "")))
         except RegistryError:
             return None
-        user = session_user(services, dict(request.cookies), secret)
+        user = session_user(services, dict(request.cookies), secret, dict(request.headers))
         return bot if can_use(bot, user, state.get("key")) else None
 
     def load(request: gr.Request) -> tuple[Any, ...]:
@@ -111,7 +111,7 @@ def build_chat(services: Services, answerers: Answerers, secret: str, limits: As
             return
         history = [Turn(q, a) for q, a in state.get("turns", [])]
         messages = [*messages, {"role": "user", "content": question}, {"role": "assistant", "content": ""}]
-        user = session_user(services, dict(request.cookies), secret)
+        user = session_user(services, dict(request.cookies), secret, dict(request.headers))
         if not limits.allow(user, request.client.host if request.client else ""):
             messages[-1]["content"] = f"⚠️ {LIMITED}"
             yield messages, question, gr.update()
@@ -137,7 +137,7 @@ def build_chat(services: Services, answerers: Answerers, secret: str, limits: As
         trace_id = state.get("traces", {}).get(str(index))
         if bot is None or not trace_id or data.liked is None:
             return state, gr.update(visible=False), ""
-        user = session_user(services, dict(request.cookies), secret)
+        user = session_user(services, dict(request.cookies), secret, dict(request.headers))
         rating = 1 if data.liked else -1
         rate_answer(services, bot, user, Rating(trace_id=trace_id, rating=rating))
         state["rated"] = {"trace_id": trace_id, "rating": rating}
@@ -147,7 +147,7 @@ def build_chat(services: Services, answerers: Answerers, secret: str, limits: As
         bot, rated = allowed(state, request), state.get("rated")
         if bot is None or not rated:
             return "", gr.update(visible=False), ""
-        user = session_user(services, dict(request.cookies), secret)
+        user = session_user(services, dict(request.cookies), secret, dict(request.headers))
         rate_answer(services, bot, user, Rating(trace_id=rated["trace_id"], rating=rated["rating"],
                                                 comment=(text or "")[:2000]))
         return "", gr.update(visible=False), "의견이 기록되었습니다. 고맙습니다."
