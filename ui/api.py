@@ -250,9 +250,6 @@ def create_api(services: Services) -> FastAPI:
     limits = AskLimits(services)
     app.state.services, app.state.answerers, app.state.secret = services, answerers, secret
     app.state.limits = limits
-    # The extractive answerer and kiwipiepy are CPU-bound; one question at a time per process until the
-    # load issue measures and lifts this.
-    answering = threading.Lock()
 
     def visible_bot(slug: str, user: User | None, key: str | None) -> BotRecord:
         try:
@@ -295,9 +292,9 @@ def create_api(services: Services) -> FastAPI:
             raise HTTPException(status_code=429, detail=LIMITED)
         history = [Turn(turn.question, turn.answer) for turn in body.history]
         try:
-            answerer = answerers.get(bot)
-            with answering:
-                answer = answerer.ask(body.question, history)
+            # A plain (sync) route: FastAPI runs it in its thread pool, so the event loop never waits for an answer
+            # and a slow LLM server holds only its own request's thread (no lock: each answer has its own state).
+            answer = answerers.get(bot).ask(body.question, history)
         except ConnectorError as exc:
             raise HTTPException(status_code=503, detail=exc.message) from exc
         return answer.to_dict()

@@ -30,7 +30,8 @@ FILE = "당직근무 운영지침.txt"
 @pytest.fixture(scope="module")
 def app(sample_index: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, TestClient]]:
     registry_file = tmp_path_factory.mktemp("registry") / "registry.db"
-    services = make_services(sample_index.settings.data_dir, database_url=f"sqlite:///{registry_file}")
+    services = make_services(sample_index.settings.data_dir, database_url=f"sqlite:///{registry_file}",
+                             ask_per_minute=10_000, ask_per_minute_address=10_000)  # limits: test_limits.py
     registry = services.registry
     registry.add_department("총무과", "general-affairs")
     registry.add_department("민원여권과", "civil-passport")

@@ -21,7 +21,8 @@ ROLES = ["anonymous", "staff_other", "staff", "lead_other", "lead", "admin"]
 def api(sample_index: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, TestClient]]:
     """The sample index with its own registry: 총무과 bots of each visibility, users of each role."""
     registry_file = tmp_path_factory.mktemp("registry") / "registry.db"
-    services = make_services(sample_index.settings.data_dir, database_url=f"sqlite:///{registry_file}")
+    services = make_services(sample_index.settings.data_dir, database_url=f"sqlite:///{registry_file}",
+                             ask_per_minute=10_000, ask_per_minute_address=10_000)  # limits: test_limits.py
     registry = services.registry
     registry.add_department("총무과", "general-affairs", "총무과 청사관리팀 내선 1135")
     registry.add_department("민원여권과", "civil-passport")
@@ -166,3 +167,20 @@ def test_an_api_token_acts_as_its_user_without_a_cookie(api: tuple[Services, Tes
     services.registry.revoke_token(token_id)
     refused = client.post("/api/bots/for-dept/ask", json={"question": "당직 근무비는?"}, headers=headers)
     assert refused.status_code == 404
+
+
+def test_questions_asked_at_once_are_answered_at_once(api: tuple[Services, TestClient]) -> None:
+    """No lock around answering: sixteen simultaneous questions on eight threads all get their own right answer."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    questions = {"당직 근무비는 얼마인가요?": "60,000원", "시간외근무 한도는 하루 몇 시간인가요?": "4시간"}
+    client = _client(api, "staff")
+
+    def ask(question: str) -> tuple[str, str]:
+        response = client.post("/api/bots/for-staff/ask", json={"question": question})
+        assert response.status_code == 200, response.text
+        return question, response.json()["answer"]
+
+    with ThreadPoolExecutor(8) as pool:
+        answers = list(pool.map(ask, list(questions) * 8))
+    assert len(answers) == 16 and all(questions[q] in a for q, a in answers)
