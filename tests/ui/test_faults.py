@@ -6,6 +6,7 @@ restarted. deptbot keeps running, says what is wrong in Korean while it lasts, a
 from __future__ import annotations
 
 import json
+import time
 import uuid
 from pathlib import Path
 
@@ -41,7 +42,15 @@ def _signed_in(base: str) -> str:
     return headers["set-cookie"].split(";", 1)[0]
 
 
+def _record(figures: dict[str, float]) -> None:
+    """Keep the timings for the report (artifacts/fault-figures.json); nothing is asserted on them."""
+    path = SHOTS.parent / "fault-figures.json"
+    known = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+    path.write_text(json.dumps(known | figures, indent=2), encoding="utf-8")
+
+
 def test_the_chroma_server_stopped_and_started_again(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    figures: dict[str, float] = {}
     with ChromaServer(tmp_path / "chroma") as chroma:
         env = {"DEPTBOT_CHROMA__URL": chroma.url}
         data = tmp_path / "data"
@@ -55,20 +64,25 @@ def test_the_chroma_server_stopped_and_started_again(browser, tmp_path: Path) ->
             page.get_by_role("button", name=QUESTION).wait_for(timeout=30000)
 
             chroma.stop()
+            began = time.perf_counter()
             status, _, body = request(ask, {"question": QUESTION}, cookie)
+            figures["chroma_down_answer_ms"] = round((time.perf_counter() - began) * 1000, 1)
             assert status == 503 and "Chroma 서버" in json.loads(body)["detail"]  # said, not a traceback
             page.get_by_role("button", name=QUESTION).click()
             page.locator("#chat").get_by_text("지금은 답할 수 없습니다").first.wait_for(timeout=30000)
             assert "Chroma 서버" in page.locator("#chat").inner_text()
             page.screenshot(path=str(SHOTS / "chat-chroma-down.png"))
 
+            began = time.perf_counter()
             chroma.start()  # same port and data: deptbot is not restarted
             status, _, body = request(ask, {"question": QUESTION}, cookie)
+            figures["chroma_restart_to_answer_ms"] = round((time.perf_counter() - began) * 1000, 1)
             assert status == 200 and "60,000원" in json.loads(body)["answer"]
             page.get_by_role("button", name="보내기").click()  # the failed question was kept in the box
             page.locator("#chat").get_by_text("60,000원").first.wait_for(timeout=30000)
             page.context.close()
         assert "Traceback" not in "".join(server.output)
+    _record(figures)
 
 
 def test_postgresql_restarted_under_a_running_server(postgres_server: PostgresServer, tmp_path: Path) -> None:
@@ -84,8 +98,10 @@ def test_postgresql_restarted_under_a_running_server(postgres_server: PostgresSe
         cookie = _signed_in(server.base)
         ask = f"{server.base}/api/bots/dangjik/ask"
         assert request(ask, {"question": QUESTION}, cookie)[0] == 200
+        began = time.perf_counter()
         postgres_server.restart()
         # The pool's connections died with the server: the next requests get fresh ones (pool_pre_ping).
         status, _, body = request(ask, {"question": QUESTION}, cookie)
+        _record({"postgres_restart_to_answer_ms": round((time.perf_counter() - began) * 1000, 1)})
         assert status == 200 and "60,000원" in json.loads(body)["answer"]
         assert _signed_in(server.base)  # signing in reads the registry too
