@@ -21,9 +21,12 @@ built from a TXT sample; HWP files from ../shared/fixtures when present). Hypoth
     parse runs with small ParseLimits so the zip-bomb limits are hit cheaply;
   * inside HWP (OLE) files: edit a decompressed stream (records) and write it back.
 
-The runs are derandomized, so CI sees the same examples every time. DEPTBOT_FUZZ_EXAMPLES=<n> (read at
-import) asks for more examples per test for a longer local run. A failing input is saved under the
-temporary directory (deptbot-fuzz/) and its path is in the failure message.
+The runs are derandomized, so CI sees the same examples every time (100 per test, about 15 s in all).
+DEPTBOT_FUZZ_EXAMPLES=<n> (read at import) asks for more examples per test for a longer local run. A failing
+input is saved under the temporary directory (deptbot-fuzz/) and its path is in the failure message.
+
+The crashes and hangs found while writing this (by the fuzzing, and by reading the parsers along with it)
+are kept at the end as small fixed inputs (test_regression_*), each run through the same worker.
 """
 
 from __future__ import annotations
@@ -63,7 +66,7 @@ MB = 1024 * 1024
 LIMITS = ParseLimits(max_file_bytes=32 * MB, max_unpacked_bytes=2 * MB)
 TIMEOUT = 10.0  # seconds per example; the seeds parse in well under 0.2 s
 MEMORY_CAP = 3 * 1024 * MB  # address space of the worker: an allocation bomb becomes a MemoryError
-EXAMPLES = int(os.environ.get("DEPTBOT_FUZZ_EXAMPLES", "60"))
+EXAMPLES = int(os.environ.get("DEPTBOT_FUZZ_EXAMPLES", "100"))
 FAILURES = Path(tempfile.gettempdir()) / "deptbot-fuzz"
 
 FUZZ = settings(
@@ -150,10 +153,12 @@ class Worker:
 
     def parse(self, data: bytes, file: str, limits: ParseLimits, timeout: float = TIMEOUT) -> tuple[str, str]:
         """The worker's verdict, or ("timeout" | "died", details) after replacing the worker."""
+        if not self._process.is_alive():
+            self._replace()
         self._conn.send((data, file, limits))
         if not self._conn.poll(timeout):
             self._replace()
-            return "timeout", f"no answer within {timeout:.0f} s (hang or catastrophic slowness)"
+            return "timeout", f"no answer within {timeout:g} s (hang or catastrophic slowness)"
         try:
             return self._conn.recv()
         except EOFError:
@@ -180,9 +185,10 @@ def worker() -> Iterator[Worker]:
     process.close()
 
 
-def check(worker: Worker, data: bytes, file: str, how: str, limits: ParseLimits = LIMITS) -> None:
+def check(worker: Worker, data: bytes, file: str, how: str, limits: ParseLimits = LIMITS,
+          timeout: float = TIMEOUT) -> None:
     """Parse in the worker and fail with the input, the mutation and the details when the contract breaks."""
-    status, detail = worker.parse(data, file, limits)
+    status, detail = worker.parse(data, file, limits, timeout)
     if status in ("ok", "error"):
         return
     FAILURES.mkdir(parents=True, exist_ok=True)
@@ -271,7 +277,8 @@ def _all_at(pattern: bytes, data: bytes) -> list[int]:
 
 def _record_offsets(data: bytes) -> list[int]:
     """Where the records of an HWP stream start (their headers: tag, level, size)."""
-    offsets, at = [], 0
+    offsets: list[int] = []
+    at = 0
     while at + 4 <= len(data) and len(offsets) < 20_000:
         offsets.append(at)
         size = int.from_bytes(data[at:at + 4], "little") >> 20
@@ -291,7 +298,7 @@ class Family:
 
 
 PDF = Family("pdf", COMMON_TOKENS + PDF_TOKENS,
-             lambda d: _all_at(rb"\d+ \d+ obj|endobj|stream|xref|trailer|startxref|/[A-Z]\w+|<<|>>|\[", d))
+             lambda d: _all_at(rb"\d{1,10} \d{1,5} obj|endobj|stream|xref|trailer|startxref|/[A-Z]\w+|<<|>>|\[", d))
 XML = Family("xml", COMMON_TOKENS + XML_TOKENS, lambda d: _all_at(rb"<", d))
 TEXT = Family("text", COMMON_TOKENS + TEXT_TOKENS, lambda d: [0, *(i + 1 for i in _all_at(rb"\n", d))])
 ZIP = Family("zip", COMMON_TOKENS, lambda d: _all_at(rb"PK\x01\x02|PK\x03\x04|PK\x05\x06", d))
@@ -751,3 +758,142 @@ def test_fuzz_hwp_bytes(worker: Worker, seed: str, ops: list[ByteOp]) -> None:
        edit=st.builds(EditStream, k=st.integers(0, 2**16), ops=byte_ops(RECORDS, 4).map(tuple)))
 def test_fuzz_hwp_streams(worker: Worker, seed: str, edit: EditStream) -> None:
     check(worker, mutate_stream(HWP_SEEDS[seed], edit), seed, _describe(seed, edit))
+
+
+# --- regressions: the crashes and hangs found, as small fixed inputs ----------------------------------------
+# Each ran into the bug before its fix (a library exception escaping a parser, or minutes of CPU).
+
+
+def _docx_seed() -> bytes:
+    return DOCX_SEEDS[sorted(DOCX_SEEDS)[0]]
+
+
+def _replace_members(data: bytes, replace: dict[str, bytes]) -> bytes:
+    return _zip([(info, replace.get(info.filename, body)) for info, body in _members(data)])
+
+
+def _patch_all(data: bytes, signature: bytes, field: int, value: bytes) -> bytes:
+    """Write `value` at `field` bytes into every zip header that starts with `signature`."""
+    out = bytearray(data)
+    for match in re.finditer(re.escape(signature), data):
+        out[match.start() + field:match.start() + field + len(value)] = value
+    return bytes(out)
+
+
+def _corrupt_first_member(data: bytes) -> bytes:
+    """The first member's deflate data starting with an invalid block type (zlib.error when read)."""
+    start = 30 + int.from_bytes(data[26:28], "little") + int.from_bytes(data[28:30], "little")
+    return data[:start] + b"\xff" * 4 + data[start + 4:]
+
+
+def _pdf(*objects: bytes) -> bytes:
+    """A PDF with the given objects (1 0 obj first) and a correct xref table."""
+    out, offsets = bytearray(b"%PDF-1.7\n"), []
+    for number, body in enumerate(objects, 1):
+        offsets.append(len(out))
+        out += b"%d 0 obj\n%s\nendobj\n" % (number, body)
+    xref = len(out)
+    out += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    out += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    out += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objects) + 1, xref)
+    return bytes(out)
+
+
+def _stream(data: bytes, entries: bytes = b"") -> bytes:
+    return b"<< /Length %d %s >>\nstream\n%s\nendstream" % (len(data), entries, data)
+
+
+def _one_page_pdf(content: bytes = _stream(b"BT /F1 12 Tf 20 100 Td (Hello) Tj ET"), font: bytes = b"",
+                  *extra: bytes) -> bytes:
+    return _pdf(b"<< /Type /Catalog /Pages 2 0 R >>", b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+                b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 200 200] /Contents 4 0 R"
+                b" /Resources << /Font << /F1 5 0 R >> >> >>",
+                content, b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica " + font + b" >>", *extra)
+
+
+def _many_members_hwpx(count: int) -> bytes:
+    """An HWPX whose content.hpf lists `count` sections, each its own (empty) member."""
+    items = "".join(f'<opf:item id="s{i}" href="Contents/section{i}.xml"/>' for i in range(count))
+    spine = "".join(f'<opf:itemref idref="s{i}"/>' for i in range(count))
+    hpf = f'<opf:package xmlns:opf="urn:x"><opf:manifest>{items}</opf:manifest><opf:spine>{spine}</opf:spine>'
+    members = [(_info("mimetype", zipfile.ZIP_STORED), b"application/hwp+zip"),
+               (_info("Contents/content.hpf", zipfile.ZIP_DEFLATED), (hpf + "</opf:package>").encode())]
+    members += [(_info(f"Contents/section{i}.xml", zipfile.ZIP_DEFLATED), b"<s/>") for i in range(count)]
+    return _zip(members)
+
+
+def _hwp_with_unmatched_controls(count: int) -> bytes:
+    """An HWP seed whose Section0 is one paragraph: `count` table controls in the text, none matching its
+    `count` control records (a 1.3 KB stream that inflates to 600 KB)."""
+    import olefile
+
+    def record(tag: int, level: int, body: bytes) -> bytes:
+        if len(body) >= 0xFFF:
+            return (tag | level << 10 | 0xFFF << 20).to_bytes(4, "little") + len(body).to_bytes(4, "little") + body
+        return (tag | level << 10 | len(body) << 20).to_bytes(4, "little") + body
+
+    control = b"\x0b\x00 lbt" + b"\x00" * 8 + b"\x0b\x00"
+    plain = record(0x42, 0, b"\x00" * 22) + record(0x43, 1, control * count) + record(0x47, 1, b"xxxx") * count
+    packer = zlib.compressobj(9, zlib.DEFLATED, -15)
+    packed = packer.compress(plain) + packer.flush()
+    buffer = io.BytesIO(HWP_SEEDS["sample-5017.hwp"])
+    with olefile.OleFileIO(buffer, write_mode=True) as ole:
+        size = ole.get_size("BodyText/Section0")
+        assert len(packed) <= size
+        ole.write_stream("BodyText/Section0", packed.ljust(size, b"\x00"))
+    return buffer.getvalue()
+
+
+REGRESSIONS: list[tuple[str, Callable[[], bytes], str]] = [
+    # zipfile's NotImplementedError ("zip file version 15.3") escaped detect_format, i.e. parse_bytes itself.
+    ("zip-version.docx", lambda: _patch_all(_docx_seed(), b"PK\x01\x02", 6, b"\x99"), "detect_format"),
+    # A member compressed with an unknown method: NotImplementedError from zipfile.
+    ("compression-99.docx", lambda: _patch_all(_patch_all(_docx_seed(), b"PK\x01\x02", 10, b"\x63"),
+                                               b"PK\x03\x04", 8, b"\x63"), "parse_docx"),
+    ("compression-99.hwpx", lambda: _patch_all(_patch_all(HWPX_SEEDS[sorted(HWPX_SEEDS)[0]], b"PK\x01\x02", 10,
+                                                          b"\x63"), b"PK\x03\x04", 8, b"\x63"), "detect_format"),
+    # Corrupt deflate data in a member: zlib.error out of python-docx.
+    ("corrupt-deflate.docx", lambda: _corrupt_first_member(_docx_seed()), "parse_docx"),
+    # Parts whose XML is the wrong element: AttributeError out of python-docx.
+    ("wrong-content-types.docx", lambda: _replace_members(_docx_seed(), {"[Content_Types].xml": b"<x/>"}),
+     "parse_docx"),
+    ("wrong-document.docx", lambda: _replace_members(_docx_seed(), {"word/document.xml": b"<x/>"}), "parse_docx"),
+    # gridSpan="2147483647": python-docx's row.cells yields the cell once per spanned column -- minutes.
+    ("grid-span.docx", lambda: _replace_members(_docx_seed(), {"word/document.xml": _hostile_docx("huge-table")}),
+     "parse_docx"),
+    # pypdf's LimitReachedError (a /ToUnicode code longer than 16 bytes) is not a PdfReadError.
+    ("long-cmap-code.pdf", lambda: _one_page_pdf(
+        _stream(b"BT /F1 12 Tf 20 100 Td (Hello) Tj ET"), b"/ToUnicode 6 0 R",
+        _stream(b"begincmap\n1 beginbfchar\n<0102030405060708090A0B0C0D0E0F1011> <0041>\nendbfchar\nendcmap")),
+     "parse_pdf"),
+    # An unknown stream filter: NotImplementedError out of pypdf.
+    ("unknown-filter.pdf", lambda: _one_page_pdf(_stream(b"BT ET", b"/Filter /FlateDeeDecode")), "parse_pdf"),
+    # "(<!--.*?-->\s*)*<html" in detect_format backtracked exponentially on repeated empty comments.
+    ("comments.txt", lambda: b"<!---->" * 40 + b"x", "detect_format"),
+    # The Markdown heading regex "(.*?)\s*#*\s*$" was cubic on a run of spaces, quadratic on a run of "#".
+    ("spaces-heading.md", lambda: "# 제목\u2003".encode() + "\u2003".encode() * 8000 + "끝".encode(), "parse_markdown"),
+    ("hashes-heading.md", lambda: b"# " + b"#" * 150_000 + b" x", "parse_markdown"),
+    # HTMLParser.close() (CPython < 3.11.13) rescans an unterminated "<a" tail once per "<": quadratic.
+    ("unclosed-tags.html", lambda: b"<html><body><p>x</p>" + b"<a" * 150_000, "parse_html"),
+    ("unclosed-end-tags.html", lambda: b"<html><body><p>x</p>" + b"</" * 150_000, "parse_html"),
+]
+
+
+@pytest.mark.parametrize(("file", "make", "where"), REGRESSIONS, ids=[r[0] for r in REGRESSIONS])
+def test_regression_inputs_fail_clearly_and_quickly(worker: Worker, file: str, make: Callable[[], bytes],
+                                                    where: str) -> None:
+    check(worker, make(), file, f"regression input for {where}")
+
+
+@needs_hwp
+def test_regression_hwp_controls_without_records_are_linear(worker: Worker) -> None:
+    # Each control character in the text scanned all control records for its id: 25,000 unmatched controls
+    # (a 1.3 KB stream) took about a minute; now a few milliseconds.
+    check(worker, _hwp_with_unmatched_controls(25_000), "controls.hwp", "regression input for parse_hwp")
+
+
+def test_regression_hwpx_with_many_sections_is_linear(worker: Worker) -> None:
+    # content.hpf hrefs were each looked up in a fresh namelist(): quadratic in the number of members, about
+    # 15 s for these 20,000 sections (2.8 MB) before the fix, under 1 s after; default limits, so it opens.
+    check(worker, _many_members_hwpx(20_000), "sections.hwpx", "regression input for parse_hwpx", ParseLimits(),
+          timeout=5.0)
