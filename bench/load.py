@@ -9,12 +9,13 @@ four departments with visibility `staff`) and starts `python -m ui.cli serve` on
 server answers through `bench/stub_llm.py`, an OpenAI-compatible server streaming ~60 tokens at ~20 tokens/s after
 ~300 ms (the pace is set by flags). Every simulated user signs in once (`POST /api/session`, its own cookie jar
 and connection), then `--users` workers ask `POST /api/bots/{slug}/ask` with the questions of
-tests/data/sample_questions.jsonl, in turn, until `--questions` are answered; meanwhile a cheap `GET /api/bots`
-goes out every `--probe-interval` seconds, to show whether answering blocks the server for everybody else.
+tests/data/sample_questions.jsonl, in turn, until `--questions` are answered; meanwhile cheap requests go out
+every `--probe-interval` seconds, to show whether answering blocks the server for everybody else.
 
 Figures (bench/README.md says what each one means): a single-user warm-up first (its p50/p95 is the yardstick),
 then throughput, p50/p95/p99/max latency, errors by kind (non-200, exception, timeout after `--timeout` s),
-probe latency under load against idle, the server's own time per answer (from its traces) and the time
+probe latency under load against idle (GET /api/bots, a sync route served by the thread pool, and GET /docs,
+an async route that only needs the event loop), the server's own time per answer (from its traces) and the time
 answers waited before it, the server's CPU, threads and peak RSS from /proc, and the machine.
 """
 
@@ -57,7 +58,15 @@ BOT = {"slug": "bench-all", "name": "전 부서 도우미 (부하 측정)", "dep
 USERNAME = "bench-staff"
 MARKER = "bench-load.json"  # in a data folder this script prepared (no password in it)
 GOAL_P95_MS = 1000.0  # extractive generator, 50 concurrent users, the 2-core machine
+# The probes sent while the load runs: GET /api/bots is a plain (sync) route, which FastAPI runs in its thread pool
+# (as it does the ask route), after a registry look-up; GET /docs is an async route that needs nothing but the
+# event loop. A slow /docs means a blocked event loop; a slow /api/bots alone, a starved thread pool.
+PROBES = {"bots": "/api/bots", "loop": "/docs"}
 START_TIMEOUT_S = 180.0
+# The server's per-user and per-address question limits (20 and 120 a minute by default) would turn most of the
+# load into HTTP 429: every simulated user asks as fast as it is answered, all from 127.0.0.1. The benchmark
+# measures capacity, so it lifts them (settings that an older server does not know are ignored).
+SERVER_ENV = {"DEPTBOT_ASK_PER_MINUTE": "1000000", "DEPTBOT_ASK_PER_MINUTE_ADDRESS": "1000000"}
 
 
 # --- small helpers --------------------------------------------------------------------------------------------------
@@ -145,6 +154,8 @@ def prepare(data: Path, password: str) -> dict[str, float]:
         deptbot("users", "passwd", USERNAME, "--password-stdin", data=data, stdin=password + "\n")
         steps["password"] = time.perf_counter() - began
         return steps
+    if data.exists() and any(data.iterdir()):
+        sys.exit(f"bench: {data} is not empty and was not prepared by bench/load.py; give an empty or new folder")
     data.mkdir(parents=True, exist_ok=True)
     began = time.perf_counter()
     deptbot("reindex", "--all", str(SAMPLES), data=data)
@@ -308,9 +319,14 @@ class Outcome:
     notice: bool = False
 
 
-def client(base: str, timeout: float) -> httpx.AsyncClient:
-    """One simulated user: its own connection and cookie jar."""
-    return httpx.AsyncClient(base_url=base, timeout=httpx.Timeout(timeout), limits=httpx.Limits(max_connections=4))
+def client(base: str, timeout: float, connections: int | None = 4) -> httpx.AsyncClient:
+    """One simulated user: its own connections and cookie jar.
+
+    An idle connection is not reused after 4 s: uvicorn closes it after 5 s, and a request sent as it does so
+    fails (ReadError) without the server having seen it, an artefact of the client rather than a server error.
+    """
+    return httpx.AsyncClient(base_url=base, timeout=httpx.Timeout(timeout),
+                             limits=httpx.Limits(max_connections=connections, keepalive_expiry=4.0))
 
 
 async def sign_in(user: httpx.AsyncClient, username: str, password: str) -> float:
@@ -361,13 +377,13 @@ async def single_user(user: httpx.AsyncClient, slug: str, questions: list[str], 
             for i in range(count)]
 
 
-async def probes(user: httpx.AsyncClient, interval: float, stop: asyncio.Event, timeout: float, origin: float,
-                 into: list[Outcome]) -> None:
-    """A GET /api/bots every `interval` seconds, each on its own (a stalled server piles them up) until `stop`."""
+async def probes(user: httpx.AsyncClient, path: str, interval: float, stop: asyncio.Event, timeout: float,
+                 origin: float, into: list[Outcome]) -> None:
+    """A GET of `path` every `interval` seconds, each on its own (a stalled server piles them up) until `stop`."""
     pending: set[asyncio.Task[None]] = set()
 
     async def one() -> None:
-        into.append(await timed(user, "GET", "/api/bots", None, timeout, origin))
+        into.append(await timed(user, "GET", path, None, timeout, origin))
 
     while not stop.is_set():
         task = asyncio.create_task(one())
@@ -384,7 +400,7 @@ async def load(users: list[httpx.AsyncClient], prober: httpx.AsyncClient, slug: 
     """Every user asks in turn until `total` questions were asked; probes and /proc samples meanwhile."""
     counter = itertools.count()
     answers: list[Outcome] = []
-    probe_outcomes: list[Outcome] = []
+    probe_outcomes: dict[str, list[Outcome]] = {name: [] for name in PROBES}
     stop = asyncio.Event()
     origin = time.perf_counter()
     done_at: list[float] = []
@@ -398,9 +414,9 @@ async def load(users: list[httpx.AsyncClient], prober: httpx.AsyncClient, slug: 
                 _progress(f"{len(done_at)}/{total} questions, {sum(1 for a in answers if a.error)} errors, "
                           f"{done_at[-1]:.0f} s")
 
-    background = [asyncio.create_task(probes(prober, args.probe_interval, stop, args.timeout, origin,
-                                             probe_outcomes)),
-                  asyncio.create_task(sampler.run(stop))]
+    background = [asyncio.create_task(probes(prober, path, args.probe_interval, stop, args.timeout, origin,
+                                             probe_outcomes[name])) for name, path in PROBES.items()]
+    background.append(asyncio.create_task(sampler.run(stop)))
     await asyncio.gather(*(worker(user) for user in users))
     duration = time.perf_counter() - origin
     stop.set()
@@ -453,6 +469,8 @@ def outcome_figures(outcomes: list[Outcome]) -> dict[str, Any]:
     return {"requests": len(outcomes), "ok": len(ok), "latency_ms": summary(ok),
             "latency_all_ms": summary([o.seconds for o in outcomes]),
             "errors": dict(Counter(o.error for o in outcomes if o.error)),
+            "errors_first_at_s": {kind: min(o.started for o in outcomes if o.error == kind)
+                                  for kind in {o.error for o in outcomes if o.error}},
             "refused": sum(1 for o in outcomes if o.refused and not o.error),
             "with_notice": sum(1 for o in outcomes if o.notice and not o.error)}
 
@@ -465,7 +483,9 @@ async def measure(base: str, slug: str, username: str, password: str, questions:
     results: dict[str, Any] = {}
     sampler = Sampler(pids.get("server"))
     timeout = args.timeout
-    prober, first = client(base, timeout), client(base, timeout)
+    # The prober has no connection limit: probes piling up on a stalled server each wait on their own connection,
+    # never in the client's pool.
+    prober, first = client(base, timeout, connections=None), client(base, timeout)
     users: list[httpx.AsyncClient] = []
     try:
         await sign_in(prober, username, password)
@@ -477,8 +497,9 @@ async def measure(base: str, slug: str, username: str, password: str, questions:
         if cold.error:
             raise SystemExit(f"bench: the first question failed ({cold.error})")
         results["cold_first_answer_ms"] = cold.seconds * 1000
-        idle_probes = [await timed(prober, "GET", "/api/bots", None, timeout, 0.0) for _ in range(args.idle_probes)]
-        results["probe_idle"] = outcome_figures(idle_probes)
+        for name, path in PROBES.items():
+            idle = [await timed(prober, "GET", path, None, timeout, 0.0) for _ in range(args.idle_probes)]
+            results[f"probe_{name}_idle"] = outcome_figures(idle)
         _progress(f"single user: {args.warmup} questions one after the other")
         with CpuWindow(pids) as window:
             warm = await single_user(first, slug, questions, args.warmup, timeout)
@@ -501,7 +522,12 @@ async def measure(base: str, slug: str, username: str, password: str, questions:
         traces = read_traces(data)
         results["load"] = outcome_figures(ran["answers"]) | service_figures(ran["answers"], traces) | {
             "duration_s": ran["duration_s"], "cpu_s": window.used}
-        results["probe_load"] = outcome_figures(ran["probes"])
+        for name in PROBES:
+            results[f"probe_{name}_load"] = outcome_figures(ran["probes"][name])
+        # Every request of the load, for a timeline: [started s, seconds, status, error].
+        results["requests"] = {name: [[round(o.started, 3), round(o.seconds, 4), o.status, o.error] for o in rows]
+                               for name, rows in [("answers", ran["answers"]),
+                                                  *((f"probe_{n}", ran["probes"][n]) for n in PROBES)]}
         results["server"] = {"peak_rss_mb": sampler.peak_rss_mb(), "rss_mb_end": sampler.rss_mb(),
                              "rss_mb_max_sampled": sampler.rss_kb_max / 1024 if sampler.pid else None,
                              "threads_max_sampled": sampler.threads_max if sampler.pid else None}
@@ -528,8 +554,9 @@ def derive(results: dict[str, Any]) -> None:
         "p95_load_to_single": ratio(under["latency_ms"]["p95"], single["latency_ms"]["p95"]),
         "throughput_to_serial": ratio(under["throughput_per_s"], serial),
         "serial_throughput_per_s": serial,
-        "probe_p95_load_to_idle": ratio(results["probe_load"]["latency_all_ms"]["p95"],
-                                        results["probe_idle"]["latency_ms"]["p95"]),
+        **{f"probe_{name}_p95_load_to_idle": ratio(results[f"probe_{name}_load"]["latency_all_ms"]["p95"],
+                                                   results[f"probe_{name}_idle"]["latency_ms"]["p95"])
+           for name in PROBES},
         "server_cores_busy": ratio(under["cpu_s"].get("server"), duration),
         # Little's law: with every user always waiting, mean latency = users / throughput.
         "littles_law_mean_ms": ratio(users * 1000, under["throughput_per_s"]),
@@ -551,6 +578,7 @@ def benchmark(args: argparse.Namespace, questions: list[str]) -> dict[str, Any]:
         results |= asyncio.run(measure(args.url, args.bot, args.username, password, questions, args, pids,
                                        args.server_data_dir, None))
         derive(results)
+        results["code_changed_during_run"] = code_fingerprint() != results["code_fingerprint"]
         return results
     results["mode"] = args.generator
     folder = Path(tempfile.mkdtemp(prefix="bench_load_"))
@@ -560,7 +588,7 @@ def benchmark(args: argparse.Namespace, questions: list[str]) -> dict[str, Any]:
     try:
         _progress(f"preparing {data} with the command line")
         results["setup_s"] = prepare(data, password)
-        env = _env()
+        env = _env(SERVER_ENV)
         stub_url = None
         if args.generator == "stub":
             stub, stub_url = start_stub(folder, args)
@@ -569,6 +597,7 @@ def benchmark(args: argparse.Namespace, questions: list[str]) -> dict[str, Any]:
                     "DEPTBOT_LLM__MODEL": "stub"}
             results["stub_pace"] = {"ttft_s": args.stub_ttft, "tokens_per_s": args.stub_tokens_per_s,
                                     "tokens": args.stub_tokens}
+        results["server_env"] = {k: v for k, v in env.items() if k.startswith("DEPTBOT_")}
         began = time.perf_counter()
         server, base = start_server(data, folder, env)
         children.append(server)
@@ -614,8 +643,8 @@ def render(results: dict[str, Any]) -> str:
     head = [f"deptbot load benchmark — {results['date']}, mode {results['mode']}, {m['cores']} cores, "
             f"{m['memory_gb']:g} GB, {m['system']}, Python {m['python']}, code {results['code_fingerprint']}",
             f"{results['users']} users, {results['questions']} questions ({results['distinct_questions']} distinct "
-            f"from {Path(results['questions_file']).name}), timeout {results['timeout_s']:g} s, probe "
-            f"GET /api/bots every {results['probe_interval_s']:g} s",
+            f"from {Path(results['questions_file']).name}), timeout {results['timeout_s']:g} s, probes "
+            f"GET /api/bots and GET /docs every {results['probe_interval_s']:g} s each",
             f"1-min load average at start {m['load_average_1min_at_start']:.2f} (other work on the machine skews "
             "every figure)"]
     if "stub_pace" in results:
@@ -623,6 +652,8 @@ def render(results: dict[str, Any]) -> str:
         head.append(f"LLM stub: first token after {pace['ttft_s']:g} s, then {pace['tokens_per_s']:g} tokens/s for "
                     f"{pace['tokens']} tokens (≈ {pace['ttft_s'] + (pace['tokens'] - 1) / pace['tokens_per_s']:.1f} s "
                     "per answer)")
+    if results.get("server_env"):
+        head.append("server settings: " + " ".join(f"{k}={v}" for k, v in results["server_env"].items()))
     if "setup_s" in results:
         head.append("set-up (s): " + ", ".join(f"{k} {v:.1f}" for k, v in results["setup_s"].items()))
     if results.get("code_changed_during_run"):
@@ -655,7 +686,7 @@ def render(results: dict[str, Any]) -> str:
              _lat("answer, as the user waits (successful)", under["latency_ms"], p95_note),
              _lat("  every request, a failure at its time", under["latency_all_ms"]),
              _lat("  inside the answerer (server trace `total`)", under["service_ms"]),
-             _lat("  outside it: waiting for the lock or a thread, HTTP", under["outside_ms"]),
+             _lat("  outside it: queueing, HTTP, JSON", under["outside_ms"]),
              _lat("  first token inside the answerer", under["first_token_ms"]),
              _row("ratio load / single user, p50 and p95", _f(r["p50_load_to_single"], 1),
                   _f(r["p95_load_to_single"], 1)),
@@ -667,12 +698,17 @@ def render(results: dict[str, Any]) -> str:
              _row("answers whose trace was not found", _f(under["traces_not_found"]),
                   note="trace id masked as a phone number in the trace file"),
              "",
-             "Isolation: GET /api/bots while the load runs (a blocked event loop or a full thread pool shows here)",
+             "Isolation: cheap requests while the load runs (GET /docs: event loop only; GET /api/bots: thread pool "
+             "+ registry)",
              _row("latency (ms)", *cells),
-             _lat("idle, before the load", results["probe_idle"]["latency_ms"]),
-             _lat("under load, every probe (a failure at its time)", results["probe_load"]["latency_all_ms"]),
-             _row("probe errors under load", _errors(results["probe_load"])),
-             _row("ratio probe p95 under load / idle", _f(r["probe_p95_load_to_idle"], 1)),
+             _lat("GET /docs idle, before the load", results["probe_loop_idle"]["latency_ms"]),
+             _lat("GET /docs under load (a failure at its time)", results["probe_loop_load"]["latency_all_ms"],
+                  f"errors: {_errors(results['probe_loop_load'])}"),
+             _lat("GET /api/bots idle, before the load", results["probe_bots_idle"]["latency_ms"]),
+             _lat("GET /api/bots under load (a failure at its time)", results["probe_bots_load"]["latency_all_ms"],
+                  f"errors: {_errors(results['probe_bots_load'])}"),
+             _row("ratio p95 under load / idle: /docs, /api/bots", _f(r["probe_loop_p95_load_to_idle"], 1),
+                  _f(r["probe_bots_p95_load_to_idle"], 1)),
              ""]
     server, cpu = results["server"], under["cpu_s"]
     lines += ["Server process (/proc) and CPU",
@@ -694,7 +730,8 @@ def render(results: dict[str, Any]) -> str:
     if "stub" in results:
         stub = results["stub"]
         lines.append(_row("LLM stub: requests / most answered at once", _f(stub.get("requests")),
-                          _f(stub.get("peak_active")), note="1: the server calls the model one at a time"))
+                          _f(stub.get("peak_active")),
+                          note="1: calls serialised; 40: FastAPI's default thread pool is the limit"))
     return "\n".join(lines)
 
 
@@ -708,7 +745,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--questions", type=int, default=1000, help="questions asked under load (default 1000)")
     parser.add_argument("--warmup", type=int, default=20, help="single-user questions asked first (default 20)")
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds before a request counts as an error")
-    parser.add_argument("--probe-interval", type=float, default=0.5, help="seconds between GET /api/bots probes")
+    parser.add_argument("--probe-interval", type=float, default=0.5,
+                        help="seconds between probes (GET /api/bots and GET /docs, each)")
     parser.add_argument("--idle-probes", type=int, default=20, help="probes before the load (the idle yardstick)")
     parser.add_argument("--questions-file", type=Path, default=DEFAULT_QUESTIONS,
                         help="JSONL with a `question` field (default tests/data/sample_questions.jsonl)")
