@@ -44,8 +44,21 @@ class AnswerTrace:
     timings_ms: dict[str, float] = field(default_factory=dict)
 
     def to_json(self) -> str:
-        """One masked JSON line."""
-        return mask(json.dumps(asdict(self), ensure_ascii=False))
+        """One JSON line, its texts masked (never its ids: a hex id can look like a phone number)."""
+        return json.dumps(_masked(asdict(self)), ensure_ascii=False)
+
+
+_IDS = {"id", "created", "trace_id", "file_sha256"}
+
+
+def _masked(value: Any, key: str = "") -> Any:
+    if isinstance(value, str):
+        return value if key in _IDS else mask(value)
+    if isinstance(value, dict):
+        return {k: _masked(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_masked(v, key) for v in value]
+    return value
 
 
 class TraceLog:

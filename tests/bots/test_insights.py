@@ -196,3 +196,13 @@ def test_the_question_log_csv_can_be_limited_to_recent_days(tmp_path: Path) -> N
     _trace(log, "other", now.isoformat(timespec="seconds"), bot="tax")
     assert [row[1] for row in _rows(question_log_csv(log, [], "passport", days=30))[1:]] == ["질문 recent"]
     assert [row[1] for row in _rows(question_log_csv(log, [], "passport"))[1:]] == ["질문 stale", "질문 recent"]
+
+
+def test_a_trace_id_that_looks_like_a_phone_number_is_found_again(tmp_path: Path) -> None:
+    """Masking applies to texts, not ids: an id with '…0712341153…' in it must still be found (ratings use it)."""
+    log = TraceLog(tmp_path / "traces")
+    trace = AnswerTrace(id="a0712341153bcdef0123456789abcdef", bot="b", question="010-1234-5678로 연락 주세요")
+    log.write(trace)
+    found = log.read(trace.id)
+    assert found is not None and found["id"] == trace.id
+    assert "010-1234-5678" not in found["question"] and "010-****-5678" in found["question"]
