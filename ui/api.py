@@ -7,21 +7,26 @@ the settings say the app is served over HTTPS).
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 import secrets
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import anyio
 from fastapi import FastAPI, HTTPException, Request
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel, Field
 from starlette.middleware.sessions import SessionMiddleware
 
 from bots.answer import Answerer
-from bots.generators import Turn
+from bots.generators import ExtractiveGenerator, Turn
 from builder.access import can_use
 from builder.registry import BotRecord, RegistryError, User
 from connectors.errors import ConnectorError
@@ -134,6 +139,29 @@ class AskLimits:
 
 
 LIMITED = "질문이 너무 잦습니다. 1분쯤 뒤에 다시 물어봐 주세요."
+_LLM_SLOTS = 64  # answers streaming from an LLM server at once, per process
+
+
+class AnswerSlots:
+    """How many answers run at once: one per core for the extractive answerer (CPU-bound; more would only share
+    the cores and slow every answer and the event loop), many for an LLM server (its answers mostly wait).
+
+    The waiting is done on the event loop (a waiting question holds no thread); semaphores belong to one event
+    loop, so each loop that serves requests gets its own (uvicorn runs one; test clients may run several).
+    """
+
+    def __init__(self) -> None:
+        self.threads = anyio.CapacityLimiter((os.cpu_count() or 1) + _LLM_SLOTS)
+        self._loops: weakref.WeakKeyDictionary[Any, tuple[anyio.Semaphore, anyio.Semaphore]] = \
+            weakref.WeakKeyDictionary()
+
+    def for_(self, answerer: Answerer) -> anyio.Semaphore:
+        """The slots an answerer's questions wait for (on the running event loop)."""
+        loop = asyncio.get_running_loop()
+        if loop not in self._loops:
+            self._loops[loop] = (anyio.Semaphore(os.cpu_count() or 1), anyio.Semaphore(_LLM_SLOTS))
+        cpu, llm = self._loops[loop]
+        return cpu if isinstance(answerer.generator, ExtractiveGenerator) else llm
 
 
 def session_secret(services: Services) -> str:
@@ -248,6 +276,7 @@ def create_api(services: Services) -> FastAPI:
                        max_age=_SESSION_HOURS * 3600, same_site="lax", https_only=services.settings.https)
     answerers = Answerers(services)
     limits = AskLimits(services)
+    slots = AnswerSlots()
     app.state.services, app.state.answerers, app.state.secret = services, answerers, secret
     app.state.limits = limits
 
@@ -285,16 +314,22 @@ def create_api(services: Services) -> FastAPI:
                 for bot in services.registry.bots() if user is not None and can_use(bot, user)]
 
     @app.post("/api/bots/{slug}/ask", summary="봇에게 묻기")
-    def ask(slug: str, body: AskRequest, request: Request) -> dict[str, Any]:
-        user = current_user(request)
-        bot = visible_bot(slug, user, body.key)
+    async def ask(slug: str, body: AskRequest, request: Request) -> dict[str, Any]:
+        # Async, so that a waiting question holds no thread: the registry and the answer run in threads, the
+        # answer in its own pool behind a slot (one per core for the CPU-bound extractive answerer, many for an
+        # LLM server that mostly waits), and cheap routes keep the default pool for themselves.
+        user = await run_in_threadpool(current_user, request)
+        bot = await run_in_threadpool(visible_bot, slug, user, body.key)
         if not limits.allow(user, client_address(request)):
             raise HTTPException(status_code=429, detail=LIMITED)
         history = [Turn(turn.question, turn.answer) for turn in body.history]
         try:
-            # A plain (sync) route: FastAPI runs it in its thread pool, so the event loop never waits for an answer
-            # and a slow LLM server holds only its own request's thread (no lock: each answer has its own state).
-            answer = answerers.get(bot).ask(body.question, history)
+            answerer = await run_in_threadpool(answerers.get, bot)
+            async with slots.for_(answerer):
+                if await request.is_disconnected():  # the asker left while waiting: no answer, no LLM call
+                    raise HTTPException(status_code=499, detail="요청이 취소되었습니다")
+                answer = await anyio.to_thread.run_sync(answerer.ask, body.question, history,
+                                                        limiter=slots.threads)
         except ConnectorError as exc:
             raise HTTPException(status_code=503, detail=exc.message) from exc
         return answer.to_dict()
