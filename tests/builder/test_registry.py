@@ -14,7 +14,7 @@ from builder.definitions import BotDefinition
 from builder.registry import Registry, RegistryError, default_url
 
 PASSWORD = "correct-horse-battery"
-HEAD = "0003"
+HEAD = "0004"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -144,8 +144,8 @@ def test_an_export_imports_back_and_missing_fields_take_their_defaults(registry:
 def test_an_upgrade_from_the_first_schema_keeps_every_bot_user_and_department(registry: Registry) -> None:
     """A registry made by the first release (schema 0001) opens with the current code: nothing is lost."""
     with registry.engine.begin() as connection:  # start again from an empty database, at the first schema
-        for table in ("api_tokens", "feedback", "bot_versions", "bots", "memberships", "users", "departments",
-                      "alembic_version"):
+        for table in ("audit_log", "api_tokens", "feedback", "bot_versions", "bots", "memberships", "users",
+                      "departments", "alembic_version"):
             connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
     registry.upgrade("0001")
     assert registry.schema_version() == "0001"
@@ -156,7 +156,9 @@ def test_an_upgrade_from_the_first_schema_keeps_every_bot_user_and_department(re
     assert upgraded.schema_version() == HEAD
     assert upgraded.user("kim").departments == ("총무과",) and upgraded.bot("dangjik").version == 1
     assert upgraded.authenticate("kim", PASSWORD) is not None
-    upgraded.rate("dangjik", "trace-1234", 1)  # the new table works
+    upgraded.rate("dangjik", "trace-1234", 1)  # the new tables work
+    upgraded.audit("kim", "bot_saved", "dangjik")
+    assert [e.action for e in upgraded.audit_log()] == ["bot_saved"]
     upgraded.close()
 
 
