@@ -35,8 +35,8 @@ from builder.registry import BotRecord, RegistryError, User
 from connectors.errors import ConnectorError
 from connectors.library import add_documents, remove_document
 from ui.api import QUESTION_CHARS, session_user
-from ui.files import file_link, store_icon
-from ui.pages.chat import replies, source_cards
+from ui.files import store_icon
+from ui.pages.chat import document_link, replies, source_cards
 from ui.wiring import Services, bot_answerer, department_folder
 
 VISIBILITY = [("링크가 있는 누구나", "link"), ("로그인한 직원", "staff"), ("봇 부서의 직원만", "department")]
@@ -280,14 +280,7 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
         history = [Turn(str(q["content"]), str(a["content"])) for q, a in
                    zip(messages[:-2:2], messages[1:-2:2], strict=False)]
         yield [messages, "", ""]
-
-        def link(citation: Any) -> str | None:
-            try:
-                slug = services.registry.department(citation.department).slug
-            except RegistryError:
-                return None
-            return file_link(slug, citation.file, page=citation.page or 0)
-
+        link = document_link(services, bot="", key=None)  # a lead opens their departments' documents directly
         try:
             for shown, answer in replies(answerer, question, history):
                 messages[-1] = {"role": "assistant", "content": shown}
