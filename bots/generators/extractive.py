@@ -13,14 +13,13 @@ from __future__ import annotations
 import itertools
 import math
 import re
-import threading
-from collections import OrderedDict
 from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bots.citations import split_sentences
 from bots.generators.base import NO_ANSWER, GenerationRequest
 from connectors.korean import KoreanTokenizer
+from connectors.lru import LRU
 
 # Question words and light verbs that every question has and no sentence answers.
 _QUESTION_WORDS = frozenset((
@@ -48,9 +47,7 @@ _ITEM = re.compile(r"^(?:\d{1,2}[.)]|[가-하][.)]|[○◦·•\-–]|\(\d{1,2}\
 _LIST_ITEMS = 6
 _MIN_CHARS = 12
 _ANALYSED = 40  # sentences analysed into morphemes, at most
-_CACHE_SIZE = 20_000  # analysed sentences kept (a few tens of MB)
-_CACHE: OrderedDict[str, frozenset[str]] = OrderedDict()
-_CACHE_LOCK = threading.Lock()
+_CACHE: LRU[str, frozenset[str]] = LRU(20_000)  # analysed sentences (a few tens of MB)
 
 
 @dataclass(slots=True)
@@ -74,18 +71,12 @@ class ExtractiveGenerator:
         Analysis is three quarters of an extractive answer's time (bench/load.py), and the same documents'
         sentences come back question after question; the cache is bounded and shared by every bot of the process.
         """
-        with _CACHE_LOCK:
-            known = {text: _CACHE[text] for text in texts if text in _CACHE}
-            for text in known:
-                _CACHE.move_to_end(text)
+        known = _CACHE.get_many(texts)
         missing = list(dict.fromkeys(text for text in texts if text not in known))
         if missing:
             analysed = {text: frozenset(terms) for text, terms in
                         zip(missing, self.tokenizer.tokenize_many(missing), strict=True)}
-            with _CACHE_LOCK:
-                _CACHE.update(analysed)
-                while len(_CACHE) > _CACHE_SIZE:
-                    _CACHE.popitem(last=False)
+            _CACHE.put_many(analysed)
             known |= analysed
         return [known[text] for text in texts]
 

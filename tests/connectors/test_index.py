@@ -68,6 +68,28 @@ def test_a_stale_keyword_cache_is_not_used_after_the_collection_changes(tmp_path
     assert reader_index.keyword_index().search(reader.tokenizer.tokenize("자전거 보관소"), 3)
 
 
+def test_a_chunk_read_once_is_not_served_after_its_file_is_deleted_or_changed(tmp_path: Path) -> None:
+    """Chunks read are kept in memory for the next questions; a deleted or rewritten file must not live on there."""
+    folder = tmp_path / "docs"
+    folder.mkdir()
+    (folder / "안내.txt").write_text("1. 개요\n주차장은 지하 2층에 있습니다.\n", encoding="utf-8")
+    (folder / "당직.txt").write_text("1. 당직\n당직 근무비는 1회 6만 원입니다.\n", encoding="utf-8")
+    services = make_services(tmp_path / "data")
+    services.reindexer.reindex(folder, "시설과")
+    index = services.store.open("시설과", services.embedder)
+    parking = index.keyword_index().search(services.tokenizer.tokenize("주차장"), 1)[0][0]
+    duty = index.keyword_index().search(services.tokenizer.tokenize("당직 근무비"), 1)[0][0]
+    assert "지하 2층" in index.get_chunks([parking])[0].text  # read once: now in memory
+    assert "6만 원" in index.get_chunks([duty])[0].text
+    (folder / "안내.txt").unlink()
+    (folder / "당직.txt").write_text("1. 당직\n당직 근무비는 1회 8만 원입니다.\n", encoding="utf-8")
+    services.reindexer.reindex(folder, "시설과")
+    assert index.get_chunks([parking]) == []
+    fresh = index.keyword_index().search(services.tokenizer.tokenize("당직 근무비"), 1)[0][0]
+    assert fresh != duty and "8만 원" in index.get_chunks([fresh])[0].text
+    assert index.get_chunks([duty]) == []
+
+
 def test_the_vectors_are_where_the_settings_say(tmp_path: Path) -> None:
     """Embedded by default; on the Chroma server when the suite runs against one (TEST_CHROMA_SERVER=1)."""
     services = make_services(tmp_path / "data")
