@@ -22,6 +22,10 @@ TOKENIZER_VERSION = "kiwi-content-v1"
 # 100 MB, and tokenizers travel to worker processes by pickle, one per file.
 _ANALYSERS: dict[int, Any] = {}
 _ANALYSERS_LOCK = threading.Lock()
+# The text this thread analysed last, with its terms: an answer analyses its question twice, in the retriever and
+# again in the extractive generator, on the same thread (kiwi holds the interpreter lock while it analyses, and
+# analysing questions was a sixth of that time under load, bench/load.py). Per thread: no lock, no cross-talk.
+_LAST = threading.local()
 
 
 class KoreanTokenizer:
@@ -43,7 +47,12 @@ class KoreanTokenizer:
 
     def tokenize(self, text: str) -> list[str]:
         """Search terms of one text."""
-        return self.tokenize_many([text])[0]
+        last = getattr(_LAST, "entry", None)
+        if last is not None and last[0] == text and last[1] == self.threads:
+            return list(last[2])
+        terms = self.tokenize_many([text])[0]
+        _LAST.entry = (text, self.threads, tuple(terms))
+        return terms
 
     def tokenize_many(self, texts: Iterable[str]) -> list[list[str]]:
         """Search terms of many texts."""

@@ -26,3 +26,13 @@ def test_the_same_terms_for_a_question_and_a_passage() -> None:
 def test_batch_with_threads_matches_one_by_one() -> None:
     texts = ["주차장은 지하 2층에 있다.", "당직 근무비는 6만원이다.", ""]
     assert KoreanTokenizer(threads=2).tokenize_many(texts) == KoreanTokenizer().tokenize_many(texts)
+
+
+def test_a_text_analysed_again_gives_the_same_terms_even_after_a_caller_changed_its_list() -> None:
+    """The retriever and the extractive generator both analyse the question; the second gets the first's terms."""
+    tokenizer = KoreanTokenizer()
+    first = tokenizer.tokenize("여권 재발급 수수료는 얼마인가요?")
+    expected = list(first)
+    first.clear()  # a caller's list is its own
+    assert tokenizer.tokenize("여권 재발급 수수료는 얼마인가요?") == expected
+    assert tokenizer.tokenize("당직 근무비는 얼마인가요?") == tokenizer.tokenize_many(["당직 근무비는 얼마인가요?"])[0]
