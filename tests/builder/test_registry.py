@@ -101,6 +101,10 @@ def test_every_save_is_a_version_and_an_old_one_can_be_restored(registry: Regist
     history = registry.versions("dangjik")
     assert [(v.number, v.author) for v in history] == [(1, "kim"), (2, "kim"), (3, "lee")]
     assert history[1].definition.instructions == "표로 답하세요." and "버전 1" in history[2].note
+    # What a question reads (the bot alone, and the list): the current version, whatever the history.
+    assert registry.bot("dangjik").definition.name == "당직 도우미" and registry.bot("dangjik").version == 3
+    registry.save_bot(_bot(name="당직 도우미 2", instructions="표로 답하세요."), "kim")
+    assert [(b.slug, b.version, b.definition.name) for b in registry.bots()] == [("dangjik", 4, "당직 도우미 2")]
 
 
 def test_a_bot_needs_registered_departments_and_a_free_slug(registry: Registry) -> None:
