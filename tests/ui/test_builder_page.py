@@ -88,7 +88,9 @@ def test_a_lead_builds_publishes_and_staff_get_a_cited_answer(browser, tmp_path:
         preview_card.wait_for(timeout=60000)
         assert manual.name in preview_card.inner_text() or ordinance.name in preview_card.inner_text()
         page.get_by_role("button", name="저장").click()
-        page.locator("#builder-status").get_by_text("만들었습니다").wait_for(timeout=30000)
+        page.locator("#share-status").get_by_text("버전 1").wait_for(timeout=60000)  # the form is shown again
+        assert "만들었습니다" in page.locator("#builder-status").inner_text()  # and the message stays to be read
+        assert page.locator("#preview-sources .source-card").count() >= 1  # as does the preview
         page.locator("#publish").click()
         link_box = page.locator("#share-link textarea, #share-link input").first
         link_box.wait_for(timeout=30000)

@@ -622,8 +622,19 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
         icon_upload.upload(upload_icon, inputs=[icon_upload], outputs=[icon, status])
         departments.input(narrow_choices, inputs=[departments, narrow], outputs=[narrow])
         create.click(new_bot, outputs=[picker, *shown])
+        # After a save, clone or import the form is shown again from the registry, but the action's own message
+        # stays (show_bot would clear it, often before the browser had drawn it), and a save keeps the preview.
+        def show_saved(slug: str, request: gr.Request) -> list[Any]:
+            return show_bot(slug, request)[:len(form) + len(share) + 1]
+
+        def show_other(slug: str, request: gr.Request) -> list[Any]:
+            values = show_bot(slug, request)
+            return values[:len(form) + len(share) + 1] + values[len(form) + len(share) + 2:]
+
+        saved = [*form, *share, versions]
+        other = [*form, *share, versions, preview_chat, preview_sources]
         save_button.click(save, inputs=[picker, *form], outputs=[picker, status, slug, versions]).then(
-            show_bot, inputs=[picker], outputs=shown)
+            show_saved, inputs=[picker], outputs=saved)
         for trigger in (preview_box.submit, preview_send.click):
             trigger(preview, inputs=[preview_box, preview_chat, *form],
                     outputs=[preview_chat, preview_box, preview_sources])
@@ -632,10 +643,10 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
         rotate_button.click(rotate, inputs=[picker], outputs=[*share, status])
         restore_button.click(restore, inputs=[picker, version_number], outputs=[*form, versions, status])
         clone_button.click(clone, inputs=[picker, clone_slug], outputs=[picker, status]).then(
-            show_bot, inputs=[picker], outputs=shown)
+            show_other, inputs=[picker], outputs=other)
         export_button.click(export, inputs=[picker], outputs=[export_file, status])
         import_button.upload(import_bot, inputs=[import_button], outputs=[picker, status]).then(
-            show_bot, inputs=[picker], outputs=shown)
+            show_other, inputs=[picker], outputs=other)
 
         doc_department.input(show_documents, inputs=[doc_department], outputs=[listing, doc_file, chunk_table])
         upload_button.click(upload, inputs=[doc_department, files],
