@@ -202,13 +202,18 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
             rows.append([version.number, when.strftime("%Y-%m-%d %H:%M"), version.author, version.note])
         return rows
 
-    def show_bot(slug: str, request: gr.Request) -> list[Any]:
+    def bot_view(slug: str, request: gr.Request) -> tuple[list[Any], str]:
+        """The form, sharing and version values of a bot I manage, and the status line to go with them."""
         found = managed(slug, request)
         bot = found[1] if found else None
         status = "" if bot else "새 봇을 만들거나 목록에서 봇을 고르세요." if not slug else "⚠️ 그 봇을 열 수 없습니다."
         versions = versions_table(bot.slug) if bot else []
         return [*form_values(bot.definition if bot else None, new=bot is None), *sharing(bot, request),
-                versions, status, [], ""]
+                versions], status
+
+    def show_bot(slug: str, request: gr.Request) -> list[Any]:
+        values, status = bot_view(slug, request)
+        return [*values, status, [], ""]  # and an empty preview
 
     def new_bot(request: gr.Request) -> list[Any]:
         return [gr.update(value=None), *show_bot("", request)]
@@ -625,11 +630,10 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
         # After a save, clone or import the form is shown again from the registry, but the action's own message
         # stays (show_bot would clear it, often before the browser had drawn it), and a save keeps the preview.
         def show_saved(slug: str, request: gr.Request) -> list[Any]:
-            return show_bot(slug, request)[:len(form) + len(share) + 1]
+            return bot_view(slug, request)[0]
 
         def show_other(slug: str, request: gr.Request) -> list[Any]:
-            values = show_bot(slug, request)
-            return values[:len(form) + len(share) + 1] + values[len(form) + len(share) + 2:]
+            return [*bot_view(slug, request)[0], [], ""]
 
         saved = [*form, *share, versions]
         other = [*form, *share, versions, preview_chat, preview_sources]
