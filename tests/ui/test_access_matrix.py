@@ -15,12 +15,10 @@ import pytest
 from fastapi.testclient import TestClient
 
 from builder.definitions import BotDefinition
-from tests.conftest import make_services
+from tests.ui.test_api import PASSWORD, ROLES, six_roles
 from ui.app import create_app
 from ui.wiring import Services
 
-PASSWORD = "correct-horse-battery"
-ROLES = ["anonymous", "staff_other", "staff", "lead_other", "lead", "admin"]
 SIGNED_IN = set(ROLES) - {"anonymous"}
 MEMBERS = {"staff", "lead", "admin"}  # of 총무과, or allowed everywhere
 MANAGERS = {"lead", "admin"}
@@ -29,17 +27,8 @@ FILE = "당직근무 운영지침.txt"
 
 @pytest.fixture(scope="module")
 def app(sample_index: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, TestClient]]:
-    registry_file = tmp_path_factory.mktemp("registry") / "registry.db"
-    services = make_services(sample_index.settings.data_dir, database_url=f"sqlite:///{registry_file}",
-                             ask_per_minute=10_000, ask_per_minute_address=10_000)  # limits: test_limits.py
+    services = six_roles(sample_index, tmp_path_factory)
     registry = services.registry
-    registry.add_department("총무과", "general-affairs")
-    registry.add_department("민원여권과", "civil-passport")
-    registry.add_user("admin", PASSWORD, "admin")
-    registry.add_user("lead", PASSWORD, "lead", ["총무과"])
-    registry.add_user("lead_other", PASSWORD, "lead", ["민원여권과"])
-    registry.add_user("staff", PASSWORD, "staff", ["총무과"])
-    registry.add_user("staff_other", PASSWORD, "staff", ["민원여권과"])
     registry.create_bot(BotDefinition(slug="dangjik", name="당직 비서", departments=["총무과"],
                                       visibility="department"))
     registry.set_published("dangjik", True)

@@ -17,20 +17,27 @@ PASSWORD = "correct-horse-battery"
 ROLES = ["anonymous", "staff_other", "staff", "lead_other", "lead", "admin"]
 
 
-@pytest.fixture(scope="module")
-def api(sample_index: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, TestClient]]:
-    """The sample index with its own registry: 총무과 bots of each visibility, users of each role."""
+def six_roles(sample_index: Services, tmp_path_factory: pytest.TempPathFactory, contact: str = "") -> Services:
+    """The sample index with a registry of its own: 총무과 and 민원여권과, and a user of each signed-in role."""
     registry_file = tmp_path_factory.mktemp("registry") / "registry.db"
     services = make_services(sample_index.settings.data_dir, database_url=f"sqlite:///{registry_file}",
                              ask_per_minute=10_000, ask_per_minute_address=10_000)  # limits: test_limits.py
     registry = services.registry
-    registry.add_department("총무과", "general-affairs", "총무과 청사관리팀 내선 1135")
+    registry.add_department("총무과", "general-affairs", contact)
     registry.add_department("민원여권과", "civil-passport")
     registry.add_user("admin", PASSWORD, "admin")
     registry.add_user("lead", PASSWORD, "lead", ["총무과"])
     registry.add_user("lead_other", PASSWORD, "lead", ["민원여권과"])
     registry.add_user("staff", PASSWORD, "staff", ["총무과"])
     registry.add_user("staff_other", PASSWORD, "staff", ["민원여권과"])
+    return services
+
+
+@pytest.fixture(scope="module")
+def api(sample_index: Services, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Services, TestClient]]:
+    """The sample index with its own registry: 총무과 bots of each visibility, users of each role."""
+    services = six_roles(sample_index, tmp_path_factory, "총무과 청사관리팀 내선 1135")
+    registry = services.registry
     for slug, visibility, published in [("by-link", "link", True), ("for-staff", "staff", True),
                                         ("for-dept", "department", True), ("draft", "department", False)]:
         registry.create_bot(BotDefinition(slug=slug, name=f"당직 {slug}", departments=["총무과"],
