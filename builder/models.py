@@ -7,7 +7,19 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import JSON, Boolean, Column, DateTime, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -111,6 +123,9 @@ class AuditRow(Base):
     """One administrative action (or a failed sign-in): who, what, to what, from where."""
 
     __tablename__ = "audit_log"
+    # Failed sign-ins are counted per user name (0004) and per address (0005) on every sign-in.
+    __table_args__ = (Index("ix_audit_action_target_at", "action", "target", "at"),
+                      Index("ix_audit_address_at", "address", "at"))
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now, index=True)
     actor: Mapped[str] = mapped_column(String(64), default="")
@@ -118,3 +133,16 @@ class AuditRow(Base):
     target: Mapped[str] = mapped_column(String(300), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
     address: Mapped[str] = mapped_column(String(64), default="")
+
+
+class SessionRow(Base):
+    """A signed-in browser: only the SHA-256 of its token is kept, so a copy of the database signs no one in."""
+
+    __tablename__ = "sessions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    token_sha256: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    address: Mapped[str] = mapped_column(String(64), default="")
+    agent: Mapped[str] = mapped_column(String(200), default="")  # the browser's User-Agent, truncated

@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import bindparam, create_engine, event, func, select
+from sqlalchemy import Select, bindparam, create_engine, delete, event, func, not_, or_, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -30,6 +30,7 @@ from builder.models import (
     BotVersionRow,
     DepartmentRow,
     FeedbackRow,
+    SessionRow,
     UserRow,
     memberships,
 )
@@ -42,6 +43,8 @@ ROLES: tuple[Role, ...] = ("admin", "lead", "staff")
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
 _USERNAME = re.compile(r"^[A-Za-z0-9._@-]{2,64}$")
 _MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+SESSION_PREFIX = "dbs_"
+SIGN_IN_FAILED = "sign_in_failed"
 
 
 class RegistryError(ConnectorError):
@@ -57,6 +60,19 @@ _USER_BY_NAME = (
     .outerjoin(memberships, memberships.c.user_id == UserRow.id)
     .outerjoin(DepartmentRow, DepartmentRow.id == memberships.c.department_id)
     .where(UserRow.username == bindparam("name")))
+# What every signed-in request asks (see Registry.session_user): the session and its user with their departments,
+# one select through the engine, as _USER_BY_NAME.
+_SESSION_USER = (
+    select(SessionRow.id.label("session_id"), SessionRow.created_at, SessionRow.last_seen, UserRow.id,
+           UserRow.username, UserRow.display_name, UserRow.role, UserRow.active,
+           DepartmentRow.name.label("department"))
+    .join(UserRow, UserRow.id == SessionRow.user_id)
+    .outerjoin(memberships, memberships.c.user_id == UserRow.id)
+    .outerjoin(DepartmentRow, DepartmentRow.id == memberships.c.department_id)
+    .where(SessionRow.token_sha256 == bindparam("digest")))
+_TOUCH_SESSION = (update(SessionRow).where(SessionRow.id == bindparam("session_id"))
+                  .values(last_seen=bindparam("seen")))
+_DROP_SESSION = delete(SessionRow).where(SessionRow.id == bindparam("session_id"))
 _CURRENT_VERSIONS = (
     select(BotRow.slug, BotVersionRow.definition, BotRow.current_version, BotRow.published, BotRow.link_key,
            BotRow.created_at)
@@ -115,6 +131,18 @@ class ApiToken:
     label: str
     revoked: bool
     created_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SessionInfo:
+    """A signed-in browser, without its token (times in UTC)."""
+
+    id: int
+    username: str
+    created_at: datetime
+    last_seen: datetime
+    address: str
+    agent: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -272,10 +300,7 @@ class Registry:
             rows = connection.execute(_USER_BY_NAME, {"name": username}).all()
         if not rows:
             raise RegistryError(username, "그런 사용자가 없습니다", "'deptbot users list'로 확인해 주세요")
-        first = rows[0]
-        role: Role = "admin" if first.role == "admin" else "lead" if first.role == "lead" else "staff"
-        return User(first.id, first.username, first.display_name, role, first.active,
-                    tuple(sorted(row.department for row in rows if row.department is not None)))
+        return _user_of_rows(rows)
 
     @staticmethod
     def _user_row(session: Session, username: str) -> UserRow:
@@ -284,16 +309,18 @@ class Registry:
             raise RegistryError(username, "그런 사용자가 없습니다", "'deptbot users list'로 확인해 주세요")
         return row
 
-    def set_password(self, username: str, password: str) -> None:
-        """Replace a user's password."""
+    def set_password(self, username: str, password: str, *, keep_session: str = "") -> None:
+        """Replace a user's password and close their sessions, all but `keep_session` (the one that changed it)."""
         problem = weakness(password, username)
         if problem:
             raise RegistryError(username, problem)
         with self._session() as session:
-            self._user_row(session, username).password_hash = hash_password(password)
+            row = self._user_row(session, username)
+            row.password_hash = hash_password(password)
+            _close_sessions(session, row.id, keep_session)
 
     def remove_user(self, username: str) -> None:
-        """Delete a user (the last administrator cannot be removed)."""
+        """Delete a user (the last administrator cannot be removed); their sessions go with them (ON DELETE CASCADE)."""
         with self._session() as session:
             row = self._user_row(session, username)
             if row.role == "admin":
@@ -315,6 +342,71 @@ class Registry:
                 row.password_hash = hash_password(password)
             return _user(row)
 
+    # --- sign-in sessions -----------------------------------------------------------------------------------
+    # The cookie holds only a random token; the session lives here so that logout, a password change or removing
+    # a user ends it at once, on every server of a deployment. Only the token's SHA-256 is stored, as for API tokens.
+    def open_session(self, username: str, address: str = "", agent: str = "") -> str:
+        """A new session of an active user; its secret token is returned once and never stored."""
+        token = SESSION_PREFIX + secrets.token_urlsafe(32)
+        with self._session() as session:
+            user = self._user_row(session, username)
+            if not user.active:
+                raise RegistryError(username, "사용이 중지된 사용자입니다", "관리자에게 문의해 주세요")
+            session.add(SessionRow(user_id=user.id, token_sha256=_sha256(token), address=address[:64],
+                                   agent=agent[:200]))
+        return token
+
+    def session_user(self, token: str, *, idle_minutes: float, max_hours: float) -> User | None:
+        """The active user of a live session, else None (a dead session found here is deleted)."""
+        if not token.startswith(SESSION_PREFIX):
+            return None
+        # Every request of a signed-in browser asks this: one select through the engine, as `user`, and a write
+        # only when last_seen is a minute old (or half the idle window, when that is shorter).
+        with self.engine.connect() as connection:
+            rows = connection.execute(_SESSION_USER, {"digest": _sha256(token)}).all()
+        if not rows:
+            return None
+        first, moment = rows[0], datetime.now(UTC)
+        idle = moment - _utc(first.last_seen)
+        if (not first.active or idle > timedelta(minutes=idle_minutes)
+                or moment - _utc(first.created_at) > timedelta(hours=max_hours)):
+            with self.engine.begin() as connection:
+                connection.execute(_DROP_SESSION, {"session_id": first.session_id})
+            return None
+        if idle >= timedelta(seconds=min(60.0, idle_minutes * 30)):
+            with self.engine.begin() as connection:
+                connection.execute(_TOUCH_SESSION, {"session_id": first.session_id, "seen": moment})
+        return _user_of_rows(rows)
+
+    def close_session(self, token: str) -> None:
+        """End one session (logout); an unknown token is no error."""
+        with self.engine.begin() as connection:
+            connection.execute(delete(SessionRow).where(SessionRow.token_sha256 == _sha256(token)))
+
+    def close_sessions(self, username: str, *, keep: str = "") -> int:
+        """Sign a user out everywhere but the session of `keep`; how many sessions were closed."""
+        with self._session() as session:
+            return _close_sessions(session, self._user_row(session, username).id, keep)
+
+    def sessions(self, username: str) -> list[SessionInfo]:
+        """A user's open sessions, newest first (dead ones too, until they are purged or looked up)."""
+        with self._session() as session:
+            user = self._user_row(session, username)
+            rows = session.scalars(select(SessionRow).where(SessionRow.user_id == user.id)
+                                   .order_by(SessionRow.created_at.desc(), SessionRow.id.desc()))
+            return [SessionInfo(r.id, user.username, _utc(r.created_at), _utc(r.last_seen), r.address, r.agent)
+                    for r in rows]
+
+    def purge_sessions(self, idle_minutes: float, max_hours: float) -> int:
+        """Delete every dead session (idle too long, too old, or of an inactive user); how many."""
+        moment = datetime.now(UTC)
+        inactive = select(UserRow.id).where(not_(UserRow.active))
+        with self.engine.begin() as connection:
+            return connection.execute(delete(SessionRow).where(or_(
+                SessionRow.last_seen < moment - timedelta(minutes=idle_minutes),
+                SessionRow.created_at < moment - timedelta(hours=max_hours),
+                SessionRow.user_id.in_(inactive)))).rowcount
+
     # --- audit log --------------------------------------------------------------------------------------
     def audit(self, actor: str, action: str, target: str = "", detail: str = "", address: str = "") -> None:
         """Record an administrative action (personal data in the detail masked)."""
@@ -330,12 +422,20 @@ class Registry:
                 query = query.where(AuditRow.action == action)
             return [AuditEntry(r.at, r.actor, r.action, r.target, r.detail, r.address) for r in session.scalars(query)]
 
-    def recent_failures(self, username: str, minutes: float) -> int:
-        """Failed sign-ins of a user name in the last minutes (every server of a deployment records them here)."""
-        since = datetime.now(UTC) - timedelta(minutes=minutes)
-        with self._session() as session:
-            return int(session.scalar(select(func.count()).select_from(AuditRow).where(
-                AuditRow.action == "sign_in_failed", AuditRow.target == username, AuditRow.at >= since)) or 0)
+    def recent_failures(self, username: str, minutes: float, address: str | None = None) -> int:
+        """Failed sign-ins of a user name in the last minutes, from one address when given (all servers count here)."""
+        # The name is compared as `audit` stored it (masked, cut): an e-mail-like name is kept as ***@domain.
+        query = _failures_since(minutes).where(AuditRow.target == mask(username)[:300])
+        if address is not None:
+            query = query.where(AuditRow.address == address[:64])
+        with self.engine.connect() as connection:
+            return int(connection.scalar(query) or 0)
+
+    def recent_failures_from(self, address: str, minutes: float) -> int:
+        """Failed sign-ins of any user name from one address in the last minutes (against spraying many names)."""
+        query = _failures_since(minutes).where(AuditRow.address == address[:64])
+        with self.engine.connect() as connection:
+            return int(connection.scalar(query) or 0)
 
     def has_admin(self) -> bool:
         """Whether an active administrator exists."""
@@ -515,6 +615,31 @@ def _engine(url: str) -> Engine:
         return engine
     # pool_pre_ping: a connection the server dropped (a PostgreSQL restart) is replaced, not handed out.
     return create_engine(url, pool_pre_ping=True)
+
+
+def _user_of_rows(rows: Sequence[Any]) -> User:
+    """A user from the rows of _USER_BY_NAME or _SESSION_USER (one per department)."""
+    first = rows[0]
+    role: Role = "admin" if first.role == "admin" else "lead" if first.role == "lead" else "staff"
+    return User(first.id, first.username, first.display_name, role, first.active,
+                tuple(sorted(row.department for row in rows if row.department is not None)))
+
+
+def _close_sessions(session: Session, user_id: int, keep: str) -> int:
+    query = delete(SessionRow).where(SessionRow.user_id == user_id)
+    if keep:
+        query = query.where(SessionRow.token_sha256 != _sha256(keep))
+    return session.connection().execute(query).rowcount
+
+
+def _failures_since(minutes: float) -> Select[Any]:
+    since = datetime.now(UTC) - timedelta(minutes=minutes)
+    return select(func.count()).select_from(AuditRow).where(AuditRow.action == SIGN_IN_FAILED, AuditRow.at >= since)
+
+
+def _utc(moment: datetime) -> datetime:
+    # SQLite keeps no time zone: what it gives back is the UTC the registry wrote.
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 def _check_slug(slug: str, what: str) -> None:

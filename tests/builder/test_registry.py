@@ -14,7 +14,7 @@ from builder.definitions import BotDefinition
 from builder.registry import Registry, RegistryError, default_url
 
 PASSWORD = "correct-horse-battery"
-HEAD = "0004"
+HEAD = "0005"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -148,8 +148,8 @@ def test_an_export_imports_back_and_missing_fields_take_their_defaults(registry:
 def test_an_upgrade_from_the_first_schema_keeps_every_bot_user_and_department(registry: Registry) -> None:
     """A registry made by the first release (schema 0001) opens with the current code: nothing is lost."""
     with registry.engine.begin() as connection:  # start again from an empty database, at the first schema
-        for table in ("audit_log", "api_tokens", "feedback", "bot_versions", "bots", "memberships", "users",
-                      "departments", "alembic_version"):
+        for table in ("sessions", "audit_log", "api_tokens", "feedback", "bot_versions", "bots", "memberships",
+                      "users", "departments", "alembic_version"):
             connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
     registry.upgrade("0001")
     assert registry.schema_version() == "0001"
