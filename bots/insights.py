@@ -22,7 +22,9 @@ from builder.registry import Feedback
 TOP_DOCUMENTS = 10
 LOW_RATED = 50
 CSV_HEADER = ["일시", "질문", "이전 질문 수", "답변", "거절", "인용", "평가", "의견", "생성기", "응답 시간(ms)"]
-_FORMULA_STARTS = ("=", "+", "-", "@")
+# What a spreadsheet may read as the start of a formula (OWASP "CSV injection": = + - @, TAB and CR), and their
+# full-width forms, which Korean input methods type.
+_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠")
 
 
 @dataclass(slots=True)

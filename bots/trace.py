@@ -1,12 +1,17 @@
 """Answer traces: what was asked, what was found (with scores), what was sent, which generator answered, timings.
 
 Kept as one JSON line per answer in `traces/YYYY-MM-DD.jsonl` of the data folder, personal data masked, for the
-evaluation and the web app's insights.
+evaluation and the web app's insights. A written trace's id says where it is (its day and its line's offset, then
+random digits), so rating an answer reads one line, however many answers the server has given.
 """
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import re
+import secrets
 import threading
 import uuid
 from collections.abc import Iterator
@@ -49,6 +54,8 @@ class AnswerTrace:
 
 
 _IDS = {"id", "created", "trace_id", "file_sha256"}
+_LOCATOR = re.compile(r"(\d{4})(\d{2})(\d{2})([0-9a-f]{12})[0-9a-f]{12}")  # YYYYMMDD, line offset, random
+_MAX_LINE = 16 * 1024 * 1024
 
 
 def _masked(value: Any, key: str = "") -> Any:
@@ -69,28 +76,38 @@ class TraceLog:
         self._lock = threading.Lock()
 
     def write(self, trace: AnswerTrace) -> None:
-        """Append one trace."""
-        line = trace.to_json()
-        path = self.folder / f"{trace.created[:10]}.jsonl"
+        """Append one trace, giving it the id that locates it."""
+        day = trace.created[:10]
+        path = self.folder / f"{day}.jsonl"
         with self._lock:
             try:
-                out = path.open("a", encoding="utf-8")
+                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
             except FileNotFoundError:  # the first trace (a mkdir for every answer was 4 % of the server's time)
-                self.folder.mkdir(parents=True, exist_ok=True)
-                out = path.open("a", encoding="utf-8")
-            with out:
-                out.write(line + "\n")
+                self.folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+                fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            try:
+                # Another process (the command line, a second server on this folder) may append to the same day:
+                # the lock makes the size read here the offset this line is written at.
+                fcntl.flock(fd, fcntl.LOCK_EX)
+                offset = os.fstat(fd).st_size
+                trace.id = f"{day.replace('-', '')}{offset:012x}{secrets.token_hex(6)}"
+                os.write(fd, (trace.to_json() + "\n").encode("utf-8"))
+            finally:
+                os.close(fd)
 
     def read(self, trace_id: str) -> dict[str, Any] | None:
-        """A trace by id (newest files first), or None."""
-        for path in sorted(self.folder.glob("*.jsonl"), reverse=True):
-            with path.open(encoding="utf-8") as lines:
-                for line in lines:
-                    if trace_id in line:
-                        row = json.loads(line)
-                        if row.get("id") == trace_id:
-                            return dict(row)
-        return None
+        """A trace by id, read from where the id says it is; None for any other id."""
+        found = _LOCATOR.fullmatch(trace_id)
+        if found is None:
+            return None
+        year, month, day, offset = found.groups()
+        try:
+            with (self.folder / f"{year}-{month}-{day}.jsonl").open("rb") as lines:
+                lines.seek(int(offset, 16))
+                row = json.loads(lines.readline(_MAX_LINE))
+        except (OSError, ValueError):
+            return None
+        return dict(row) if isinstance(row, dict) and row.get("id") == trace_id else None
 
     def iter_traces(self, since: date | None = None) -> Iterator[dict[str, Any]]:
         """Every trace in files dated `since` or later, oldest first; unreadable files and corrupt lines skipped."""

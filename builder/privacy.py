@@ -14,3 +14,12 @@ def mask(text: str) -> str:
     text = _RRN.sub(lambda m: f"{m.group(1)}-{m.group(2)}******", text)
     text = _PHONE.sub(lambda m: f"{m.group(1)}-****-{m.group(3)}", text)
     return _EMAIL.sub(lambda m: "***@" + m.group(0).split("@", 1)[1], text)
+
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
+
+
+def printable(text: str) -> str:
+    """The text with control characters shown as escapes (`\\n`, `\\x1b`, `\\u202e`), for logs and terminal output:
+    a user name or file name must not forge a log line, move the cursor or reverse what follows it."""
+    return _CONTROL.sub(lambda m: m.group(0).encode("unicode_escape").decode("ascii"), text)

@@ -38,24 +38,31 @@ def _rating(trace_id: str, rating: int, comment: str = "", bot: str = "passport"
                     created_at=datetime(2025, 3, 10, 12, minute, tzinfo=UTC))
 
 
+IDS: dict[str, str] = {}  # the week's answers by name -> the ids their traces got when written
+
+
 def _week(tmp_path: Path) -> tuple[TraceLog, list[Feedback]]:
     """A week of the passport bot, an older answer before the window, and the tax bot on the same days."""
     log = TraceLog(tmp_path / "traces")
-    _trace(log, "old", "2025-03-01T09:00:00+00:00", refused=True, citations=[_cite(STATUTE), _cite(OTHER, 2)])
-    _trace(log, "t1", "2025-03-04T09:00:00+00:00", citations=[_cite(MANUAL), _cite(STATUTE, 2)])
-    _trace(log, "t2", "2025-03-04T10:30:00+00:00", citations=[_cite(MANUAL)])
-    _trace(log, "tax", "2025-03-05T09:00:00+00:00", bot="tax", refused=True, citations=[_cite(OTHER)])
-    _trace(log, "t3", "2025-03-06T09:00:00+00:00", refused=True, refusal_reason="evidence", fallback="timeout")
-    # the statute cited three times in one answer counts once for that answer
-    _trace(log, "t4", "2025-03-10T23:59:00+00:00", citations=[_cite(MANUAL), _cite(STATUTE, 2, "제1조"),
-                                                              _cite(STATUTE, 3, "제2조"), _cite(STATUTE, 4, "제3조")])
+    written = [
+        _trace(log, "old", "2025-03-01T09:00:00+00:00", refused=True, citations=[_cite(STATUTE), _cite(OTHER, 2)]),
+        _trace(log, "t1", "2025-03-04T09:00:00+00:00", citations=[_cite(MANUAL), _cite(STATUTE, 2)]),
+        _trace(log, "t2", "2025-03-04T10:30:00+00:00", citations=[_cite(MANUAL)]),
+        _trace(log, "tax", "2025-03-05T09:00:00+00:00", bot="tax", refused=True, citations=[_cite(OTHER)]),
+        _trace(log, "t3", "2025-03-06T09:00:00+00:00", refused=True, refusal_reason="evidence", fallback="timeout"),
+        # the statute cited three times in one answer counts once for that answer
+        _trace(log, "t4", "2025-03-10T23:59:00+00:00",
+               citations=[_cite(MANUAL), _cite(STATUTE, 2, "제1조"), _cite(STATUTE, 3, "제2조"),
+                          _cite(STATUTE, 4, "제3조")]),
+    ]
+    IDS.update({trace.question.removeprefix("질문 "): trace.id for trace in written})
     feedback = [  # newest first, as Registry.feedback gives them
         _rating("missing", -1, "없는 답변", minute=6),
-        _rating("old", -1, "예전 답변", minute=5),
-        _rating("tax", -1, "세금 봇", bot="tax", minute=4),
-        _rating("t4", -1, "조문이 틀림", minute=3),
-        _rating("t2", -1, "틀렸어요 연락 010-1234-5678", minute=2),
-        _rating("t1", 1, "고마워요", minute=1),
+        _rating(IDS["old"], -1, "예전 답변", minute=5),
+        _rating(IDS["tax"], -1, "세금 봇", bot="tax", minute=4),
+        _rating(IDS["t4"], -1, "조문이 틀림", minute=3),
+        _rating(IDS["t2"], -1, "틀렸어요 연락 010-1234-5678", minute=2),
+        _rating(IDS["t1"], 1, "고마워요", minute=1),
     ]
     return log, feedback
 
@@ -100,7 +107,7 @@ def test_low_rated_answers_show_question_answer_and_masked_comment_newest_first(
     insights = bot_insights(log, feedback, "passport", days=7, today=TODAY)
     assert (insights.ratings_up, insights.ratings_down) == (1, 2)
     assert [(r.trace_id, r.question, r.answer) for r in insights.low_rated] == [
-        ("t4", "질문 t4", "답변 t4"), ("t2", "질문 t2", "답변 t2")]
+        (IDS["t4"], "질문 t4", "답변 t4"), (IDS["t2"], "질문 t2", "답변 t2")]
     assert insights.low_rated[0].created == "2025-03-10T23:59:00+00:00"
     assert insights.low_rated[1].comment == "틀렸어요 연락 010-****-5678"
     assert insights.low_rated[1].username == "kim"
@@ -123,7 +130,7 @@ def test_a_corrupt_line_in_a_trace_file_is_skipped(tmp_path: Path) -> None:
         out.write(b"\xff\xfe garbage\n")
     _trace(log, "after", "2025-03-10T10:00:00+00:00")
     (tmp_path / "traces" / "notes.jsonl").write_text("not a trace file\n", encoding="utf-8")
-    assert [row["id"] for row in log.iter_traces()] == ["before", "after"]
+    assert [row["question"] for row in log.iter_traces()] == ["질문 before", "질문 after"]
     assert bot_insights(log, [], "passport", days=1, today=TODAY).questions == 2
 
 
@@ -132,8 +139,8 @@ def test_traces_are_read_oldest_first_from_the_given_date(tmp_path: Path) -> Non
     for trace_id, created in [("c", "2025-03-09T09:00:00+00:00"), ("a", "2025-03-01T09:00:00+00:00"),
                               ("b", "2025-03-05T09:00:00+00:00")]:
         _trace(log, trace_id, created)
-    assert [row["id"] for row in log.iter_traces()] == ["a", "b", "c"]
-    assert [row["id"] for row in log.iter_traces(date(2025, 3, 5))] == ["b", "c"]
+    assert [row["question"] for row in log.iter_traces()] == ["질문 a", "질문 b", "질문 c"]
+    assert [row["question"] for row in log.iter_traces(date(2025, 3, 5))] == ["질문 b", "질문 c"]
 
 
 def _rows(text: str) -> list[list[str]]:
@@ -162,14 +169,14 @@ def test_the_question_log_csv_has_a_korean_header_and_one_row_per_answer_oldest_
 
 def test_the_question_log_csv_never_shows_phone_or_resident_numbers(tmp_path: Path) -> None:
     log = TraceLog(tmp_path / "traces")
-    _trace(log, "new", "2025-03-10T09:00:00+00:00")
+    new = _trace(log, "new", "2025-03-10T09:00:00+00:00")
     # an older line written before traces were masked
     unmasked = {"id": "raw", "created": "2025-03-09T09:00:00+00:00", "bot": "passport",
                 "question": "제 번호 010-1234-5678, 주민번호 900101-1234567 인데요", "answer": "010-1234-5678로 연락",
                 "refused": False, "citations": [], "timings_ms": {}}
     (tmp_path / "traces" / "2025-03-09.jsonl").write_text(json.dumps(unmasked, ensure_ascii=False) + "\n",
                                                           encoding="utf-8")
-    feedback = [_rating("new", -1, "제 주민번호 900101-1234567, 전화 010-1234-5678")]
+    feedback = [_rating(new.id, -1, "제 주민번호 900101-1234567, 전화 010-1234-5678")]
     text = question_log_csv(log, feedback, "passport")
     for secret in ("010-1234-5678", "900101-1234567", "1234567"):
         assert secret not in text
@@ -181,11 +188,16 @@ def test_the_question_log_csv_never_shows_phone_or_resident_numbers(tmp_path: Pa
 def test_the_question_log_csv_guards_cells_against_formulas(tmp_path: Path) -> None:
     log = TraceLog(tmp_path / "traces")
     _trace(log, "f1", "2025-03-10T09:00:00+00:00", question='=HYPERLINK("http://x","y")', answer="-5일 이내")
-    _trace(log, "f2", "2025-03-10T10:00:00+00:00", question="+1 문의", answer="1. 신청서")
-    feedback = [_rating("f2", -1, "@SUM(A1:A9)")]
+    f2 = _trace(log, "f2", "2025-03-10T10:00:00+00:00", question="+1 문의", answer="1. 신청서")
+    _trace(log, "f3", "2025-03-10T11:00:00+00:00", question="\t=1+1", answer="\r=cmd|' /C calc'!A0")
+    _trace(log, "f4", "2025-03-10T12:00:00+00:00", question="＝SUM(A1)", answer="＠이름")
+    feedback = [_rating(f2.id, -1, "@SUM(A1:A9)")]
     rows = _rows(question_log_csv(log, feedback, "passport"))
     assert rows[1][1] == '\'=HYPERLINK("http://x","y")' and rows[1][3] == "'-5일 이내"
     assert (rows[2][1], rows[2][3], rows[2][7]) == ("'+1 문의", "1. 신청서", "'@SUM(A1:A9)")
+    # a TAB or CR before the formula (spreadsheets skip them), and the full-width signs Korean keyboards type
+    assert (rows[3][1], rows[3][3]) == ("'\t=1+1", "'\r=cmd|' /C calc'!A0")
+    assert (rows[4][1], rows[4][3]) == ("'＝SUM(A1)", "'＠이름")
 
 
 def test_the_question_log_csv_can_be_limited_to_recent_days(tmp_path: Path) -> None:
@@ -198,11 +210,20 @@ def test_the_question_log_csv_can_be_limited_to_recent_days(tmp_path: Path) -> N
     assert [row[1] for row in _rows(question_log_csv(log, [], "passport"))[1:]] == ["질문 stale", "질문 recent"]
 
 
-def test_a_trace_id_that_looks_like_a_phone_number_is_found_again(tmp_path: Path) -> None:
-    """Masking applies to texts, not ids: an id with '…0712341153…' in it must still be found (ratings use it)."""
+def test_every_written_trace_is_found_again_by_its_id_and_no_other_id_reads_anything(tmp_path: Path) -> None:
+    """Masking applies to texts, not ids: an id with a phone-number-like digit run (its date and offset digits)
+    must still be found (ratings use it). An id is a locator: a made-up or altered one finds nothing."""
     log = TraceLog(tmp_path / "traces")
-    trace = AnswerTrace(id="a0712341153bcdef0123456789abcdef", bot="b", question="010-1234-5678로 연락 주세요")
-    log.write(trace)
-    found = log.read(trace.id)
-    assert found is not None and found["id"] == trace.id
-    assert "010-1234-5678" not in found["question"] and "010-****-5678" in found["question"]
+    traces = [AnswerTrace(bot="b", question=f"010-1234-5678로 연락 주세요 {i}") for i in range(200)]
+    for trace in traces:
+        log.write(trace)
+    for trace in traces:
+        found = log.read(trace.id)
+        assert found is not None and found["id"] == trace.id
+        assert "010-1234-5678" not in found["question"] and "010-****-5678" in found["question"]
+    first, second = traces[0].id, traces[1].id
+    forged = second[:20] + first[20:]  # the second line's place with the first one's random part
+    assert log.read(forged) is None
+    assert log.read(first[:8] + "f" * 24) is None  # past the end of the file
+    assert log.read("a0712341153bcdef0123456789abcdef") is None  # not a locator (an old uuid id)
+    assert log.read("../../etc/passwd") is None
