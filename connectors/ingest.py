@@ -1,4 +1,4 @@
-"""Incremental re-indexing of a department folder: parse and tokenize in parallel, embed and write, report.
+"""Incremental re-indexing of a department folder: parse and tokenize in worker processes, embed and write, report.
 
 Order of writes, so that a process killed at any point leaves a usable index and the next run completes it:
 new chunks are upserted first (stable ids), then the file's older chunks are deleted, then its record is
@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import multiprocessing
 import os
+import threading
 import time
-from collections.abc import Callable, Collection, Generator, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
-from concurrent.futures.process import BrokenProcessPool
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from connectors.chunk import Chunk
 from connectors.chunking import ChunkOptions, chunk_document
@@ -30,6 +28,9 @@ from connectors.korean import TOKENIZER_VERSION, KoreanTokenizer
 from connectors.parsers import ParseLimits, parse_bytes, supported
 from connectors.parsers.detect import check_name
 
+if TYPE_CHECKING:
+    from connectors.workers import ParsePool
+
 log = logging.getLogger(__name__)
 
 # Bump when parsing or chunking changes what a file yields: every file is then re-indexed once.
@@ -40,12 +41,17 @@ Progress = Callable[[int, int, str], None]
 
 @dataclass(frozen=True, slots=True)
 class IngestOptions:
-    """How files are read and cut, and how many processes parse them."""
+    """How files are read and cut, and how many processes parse them under which limits."""
 
     chunking: ChunkOptions = field(default_factory=ChunkOptions)
     limits: ParseLimits = field(default_factory=ParseLimits)
     workers: int = 0  # 0: one per core
     write_batch: int = 2000  # chunks per vector-store write: small batches cost up to twice as much per chunk
+    parse_timeout: float = 300.0  # seconds one file may take in its worker
+    parse_memory_mb: int = 2048  # memory one file may add to its worker
+    # False lets one file (or workers <= 1) be parsed in the calling process, without limits: only for the test
+    # suite, where starting a worker (it loads Kiwi) costs seconds. The server and the CLI always isolate.
+    isolate: bool = True
 
 
 @dataclass(slots=True)
@@ -208,7 +214,8 @@ class Reindexer:
         self.embedder = embedder
         self.tokenizer = tokenizer
         self.options = options
-        self._pool: ProcessPoolExecutor | None = None
+        self._pool: ParsePool | None = None  # one per Reindexer, shared by threads re-indexing at once
+        self._pool_lock = threading.Lock()
 
     def __enter__(self) -> Reindexer:
         return self
@@ -217,10 +224,11 @@ class Reindexer:
         self.close()
 
     def close(self) -> None:
-        """Stop the parsing processes (kept between departments of one run: each loads its own Kiwi model)."""
-        if self._pool is not None:
-            self._pool.shutdown(cancel_futures=True)
-            self._pool = None
+        """Stop the parsing processes (kept between runs: each loads its own Kiwi model)."""
+        with self._pool_lock:
+            pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.close()
 
     def _workers(self) -> int:
         return self.options.workers or os.cpu_count() or 1
@@ -316,36 +324,20 @@ class Reindexer:
         return hashes, failed
 
     def _outcomes(self, tasks: list[_Task]) -> Iterator[ParsedFile]:
-        if self._workers() <= 1 or len(tasks) <= 1:
-            yield from map(process_file, tasks)
+        if not self.options.isolate and (self._workers() <= 1 or len(tasks) <= 1):
+            yield from map(process_file, tasks)  # in this process, without limits: the test suite only
             return
-        # Biggest files first, so no worker is left with a large file at the end.
-        tasks = sorted(tasks, key=lambda t: -(Path(t.folder) / t.file).stat().st_size)
-        broken = yield from self._run_in_pool(tasks)
-        # A worker that died (a native crash on a hostile file, or out of memory) takes its pool down with it:
-        # retry those files one by one, so only the file that really kills a worker is reported failed.
-        for task in broken:
-            again = yield from self._run_in_pool([task])
-            for lost in again:
-                error = (f"{lost.file}: 문서를 읽던 프로세스가 비정상 종료했습니다 (손상되었거나 너무 복잡한 파일)"
-                         " — 원본 프로그램에서 다시 저장해 올려 주세요")
-                yield ParsedFile(file=lost.file, department=lost.department, sha256=lost.sha256, error=error)
+        yield from self._parse_pool().run(tasks)
 
-    def _run_in_pool(self, tasks: list[_Task]) -> Generator[ParsedFile, None, list[_Task]]:
-        """Outcomes as they finish; returns the tasks whose worker process died."""
-        if self._pool is None:
-            # spawn, not fork: the parent holds Chroma's and kiwipiepy's native threads, which fork does not copy.
-            self._pool = ProcessPoolExecutor(self._workers(), mp_context=multiprocessing.get_context("spawn"))
-        futures = {self._pool.submit(process_file, task): task for task in tasks}
-        broken: list[_Task] = []
-        for future in as_completed(futures):
-            try:
-                yield future.result()
-            except BrokenProcessPool:
-                broken.append(futures[future])
-        if broken:
-            self.close()
-        return broken
+    def _parse_pool(self) -> ParsePool:
+        # Imported here: connectors.workers imports this module for process_file.
+        from connectors.workers import ParsePool
+
+        with self._pool_lock:
+            if self._pool is None:
+                self._pool = ParsePool(self._workers(), timeout=self.options.parse_timeout,
+                                       memory_limit_mb=self.options.parse_memory_mb)
+            return self._pool
 
     def _receive(self, plan: _Plan, outcome: ParsedFile) -> None:
         """Take one file's outcome: a failure is recorded at once, chunks wait in the plan's write buffer."""

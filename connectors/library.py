@@ -60,7 +60,8 @@ def save_upload(folder: Path, name: str, source: Path, limits: ParseLimits) -> s
     if size > limits.max_file_bytes:
         raise FileTooLargeError(file, f"파일이 너무 큽니다 ({size / 1024 / 1024:.1f}MB, 한도 "
                                 f"{limits.max_file_bytes / 1024 / 1024:.0f}MB)", "파일을 나누어 올려 주세요")
-    detected = detect_format(source.read_bytes(), file)  # zip formats need the whole file (directory at the end)
+    # The whole file: a zip's directory is at its end. The limits guard against zip bombs.
+    detected = detect_format(source.read_bytes(), file, limits)
     claimed = extension_format(file)
     if claimed is not None and not _agrees(claimed, detected):
         raise UnsupportedFormatError(file, f"파일 이름은 {claimed.upper()}인데 내용은 {detected.upper()} 형식입니다",

@@ -39,16 +39,17 @@ def sample(department: str, suffix: str, contains: str = "") -> Path:
 _SERVER: list[ChromaServer] = []  # the shared Chroma server when TEST_CHROMA_SERVER=1
 
 
-def make_services(data_dir: Path, **overrides: object) -> Services:
+def make_services(data_dir: Path, *, isolate_parsing: bool = False, **overrides: object) -> Services:
     """Services on their own data folder, with one parsing process unless asked (tests run in parallel).
 
+    Files are parsed in the test process itself unless `isolate_parsing` (a worker process loads Kiwi: seconds).
     With TEST_CHROMA_SERVER=1 the vectors go to a real Chroma server instead, one database per data folder.
     """
     values: dict[str, object] = {"data_dir": data_dir, "workers": 1} | overrides
     chroma = chroma_env(data_dir)
     if chroma and "chroma" not in overrides:
         values["chroma"] = {"url": chroma["DEPTBOT_CHROMA__URL"], "database": chroma["DEPTBOT_CHROMA__DATABASE"]}
-    return build_services(Settings(**values))  # type: ignore[arg-type]
+    return build_services(Settings(**values), isolate_parsing=isolate_parsing)  # type: ignore[arg-type]
 
 
 def chroma_env(data_dir: Path) -> dict[str, str]:

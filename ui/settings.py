@@ -123,6 +123,10 @@ class Settings(BaseSettings):
     max_unpacked_mb: int = Field(1024, description="Largest unpacked size of a DOCX or HWPX (zip bomb guard), in MB",
                                  ge=1)
     workers: int = Field(0, description="Processes that parse files in parallel (0: one per core)", ge=0)
+    parse_timeout_seconds: float = Field(300, description="Longest time one file may take to parse, in seconds; a "
+                                         "file over it fails with a clear error", gt=0)
+    parse_memory_mb: int = Field(2048, description="Most memory one file's parsing may take, in MB, over what a "
+                                 "parsing process needs anyway", ge=64)
     write_batch: int = Field(2000, description="Chunks written to the vector store per request while indexing",
                              ge=1)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = Field("WARNING", description="Logging level")

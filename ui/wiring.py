@@ -103,8 +103,8 @@ def chroma_client(settings: Settings) -> Any:
                                   "주세요") from exc
 
 
-def build_services(settings: Settings) -> Services:
-    """Build every backend from settings."""
+def build_services(settings: Settings, *, isolate_parsing: bool = True) -> Services:
+    """Build every backend from settings (`isolate_parsing=False` only for the test suite: see IngestOptions)."""
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for noisy in ("bm25s", "chromadb", "httpx", "alembic"):  # libraries that log at DEBUG on their own
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(settings.log_level), logging.WARNING))
@@ -118,6 +118,9 @@ def build_services(settings: Settings) -> Services:
                            max_unpacked_bytes=settings.max_unpacked_mb * _MB),
         workers=settings.workers,
         write_batch=settings.write_batch,
+        parse_timeout=settings.parse_timeout_seconds,
+        parse_memory_mb=settings.parse_memory_mb,
+        isolate=isolate_parsing,
     )
     reindexer = Reindexer(store=store, embedder=embedder, tokenizer=tokenizer, options=options)
     registry = Registry.open(settings.database_url or default_url(settings.data_dir))

@@ -47,12 +47,12 @@ def parse_bytes(data: bytes, file: str, limits: ParseLimits | None = None) -> Do
             f"파일이 {len(data) / _MB:.0f}MB로 한도({limits.max_file_bytes / _MB:.0f}MB)를 넘습니다",
             "파일을 나누거나 관리자에게 한도(DEPTBOT_MAX_FILE_MB) 조정을 요청해 주세요",
         )
-    fmt = detect_format(data, file)
+    fmt = detect_format(data, file, limits)
     parser: Callable[[bytes, str, ParseLimits], Document] = PARSERS[fmt]
     try:
         document = parser(data, file, limits)
-    except ConnectorError:
-        raise
+    except (ConnectorError, MemoryError):
+        raise  # MemoryError: the parse went over its worker's memory limit, which the worker reports as such
     except Exception as exc:
         # One file's unexpected failure (a parser library bug on odd input) must not stop a folder's
         # re-index: it becomes this file's clear error, and the traceback goes to the log.

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import resource
 import zipfile
+from collections.abc import Callable
+from pathlib import Path
 
 import pypdf
 import pytest
@@ -16,7 +20,9 @@ from connectors.errors import (
     UnsupportedFormatError,
 )
 from connectors.parsers import ParseLimits, parse_bytes
+from connectors.parsers.detect import detect_format
 from tests.conftest import sample, shared_path
+from tests.support import hostile
 
 
 def test_pdf_pages_kept_and_running_header_and_footer_removed() -> None:
@@ -152,6 +158,52 @@ def test_zip_bomb_docx_is_refused() -> None:
         archive.writestr("word/document.xml", b"\0" * (20 * 1024 * 1024))
     with pytest.raises(FileTooLargeError, match="압축 폭탄"):
         parse_bytes(buffer.getvalue(), "폭탄.docx")
+
+
+@pytest.fixture(scope="module")
+def inflating_hwpx() -> bytes:
+    """A 2 MB HWPX whose `mimetype` member truly inflates to 2 GB of zeros."""
+    return hostile.inflating_hwpx()
+
+
+def _peak_growth_mb(action: Callable[[], object]) -> float:
+    """How far the test process's peak RSS rose while `action` ran (the peak is reset first, where Linux can)."""
+    with contextlib.suppress(OSError):  # without it the peak so far stays, and the check is only weaker
+        Path("/proc/self/clear_refs").write_text("5")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    action()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+
+
+def test_zip_whose_mimetype_inflates_to_2_gb_is_refused_before_any_member_is_read(inflating_hwpx: bytes) -> None:
+    assert len(inflating_hwpx) < 3 * 1024 * 1024
+    caught: list[FileTooLargeError] = []
+
+    def detect() -> None:
+        with pytest.raises(FileTooLargeError) as error:
+            detect_format(inflating_hwpx, "폭탄.hwpx")
+        caught.append(error.value)
+
+    assert _peak_growth_mb(detect) < 100  # reading `mimetype` whole grew the process by 1.95 GB
+    assert caught[0].message.startswith("폭탄.hwpx: 압축을 풀면 2048MB(압축률")
+    assert "압축 폭탄 의심" in caught[0].message
+
+
+def test_format_detection_reads_only_the_start_of_mimetype(inflating_hwpx: bytes) -> None:
+    # Limits loose enough to let the archive through: detection must still inflate 64 bytes, not 2 GB.
+    limits = ParseLimits(max_unpacked_bytes=4 << 30, max_compression_ratio=2000)
+    found: list[str] = []
+    assert _peak_growth_mb(lambda: found.append(detect_format(inflating_hwpx, "큰.hwpx", limits))) < 100
+    assert found == ["hwpx"]
+
+
+def test_detection_limits_come_from_parse_bytes() -> None:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("mimetype", "application/hwp+zip")
+        archive.writestr("Contents/section0.xml", "<sec>" + "가" * 400_000 + "</sec>")
+    with pytest.raises(FileTooLargeError, match="압축 폭탄"):
+        parse_bytes(buffer.getvalue(), "작은한도.hwpx", ParseLimits(max_unpacked_bytes=1024 * 1024))
 
 
 def test_corrupt_docx_is_a_parse_error() -> None:
