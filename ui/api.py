@@ -1,72 +1,81 @@
 """The JSON API (FastAPI, which Gradio runs on too): sign-in, the bots a user may use, asking a bot.
 
 Access follows `builder.access`; a bot the caller may not use answers 404 whether it exists or not, so the API
-never tells its name, documents or answers. Sessions are signed cookies (HttpOnly, SameSite=Lax, Secure when
-the settings say the app is served over HTTPS).
+never tells its name, documents or answers. Sessions, tokens and the sign-in limits are `ui.sessions`'.
 """
 
 from __future__ import annotations
 
 import asyncio
-import logging
+import html
 import os
-import secrets
 import threading
 import time
 import weakref
 from collections import deque
-from collections.abc import Mapping
-from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.concurrency import run_in_threadpool
-from pydantic import BaseModel, Field
-from starlette.middleware.sessions import SessionMiddleware
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from pydantic import AfterValidator, BaseModel, Field
+from starlette.middleware.cors import CORSMiddleware
 
 from bots.answer import Answerer
 from bots.generators import ExtractiveGenerator, Turn
 from builder.access import can_use
 from builder.registry import BotRecord, RegistryError, User
 from connectors.errors import ConnectorError
+from ui.sessions import BUSY, Sessions, SignInBusy, SignInGate, SignInLocked, client_address, current_user
+from ui.uploads import UploadLedger, private_upload_folder
 from ui.wiring import Services, bot_answerer
 
-log = logging.getLogger(__name__)
-_SESSION_HOURS = 8
 QUESTION_CHARS = 2000
-SESSION_COOKIE = "deptbot_session"
+
+
+def readable(value: str) -> str:
+    """Refuse text that is not Unicode characters (a lone surrogate from a JSON escape such as "\\ud800")."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("글자로 읽을 수 없는 문자(짝이 없는 서로게이트)가 들어 있습니다") from exc
+    return value
+
+
+Text = Annotated[str, AfterValidator(readable)]
 
 
 class SignIn(BaseModel):
     """Credentials for POST /api/session."""
 
-    username: str = Field(max_length=64)
-    password: str = Field(max_length=256)
+    username: Text = Field(max_length=64)
+    password: Text = Field(max_length=256)
 
 
 class HistoryTurn(BaseModel):
     """An earlier exchange of the conversation."""
 
-    question: str = Field(max_length=QUESTION_CHARS)
-    answer: str = Field("", max_length=20000)
+    question: Text = Field(max_length=QUESTION_CHARS)
+    answer: Text = Field("", max_length=20000)
 
 
 class AskRequest(BaseModel):
     """POST /api/bots/{slug}/ask."""
 
-    question: str = Field(min_length=1, max_length=QUESTION_CHARS)
+    question: Text = Field(min_length=1, max_length=QUESTION_CHARS)
     history: list[HistoryTurn] = Field(default_factory=list, max_length=20)
-    key: str | None = Field(None, description="the share link's key, for bots shared by link", max_length=64)
+    key: Text | None = Field(None, description="the share link's key, for bots shared by link", max_length=64)
 
 
 class Rating(BaseModel):
     """POST /api/bots/{slug}/feedback: thumbs up (+1) or down (-1) on one answer, with an optional comment."""
 
-    trace_id: str = Field(min_length=8, max_length=64)
+    trace_id: Text = Field(min_length=8, max_length=64)
     rating: int = Field(ge=-1, le=1)
-    comment: str = Field("", max_length=2000)
-    key: str | None = Field(None, max_length=64)
+    comment: Text = Field("", max_length=2000)
+    key: Text | None = Field(None, max_length=64)
 
 
 def rate_answer(services: Services, bot: BotRecord, user: User | None, rating: Rating) -> bool:
@@ -77,29 +86,6 @@ def rate_answer(services: Services, bot: BotRecord, user: User | None, rating: R
     services.registry.rate(bot.slug, rating.trace_id, rating.rating, rating.comment,
                            user.username if user else "")
     return True
-
-
-class SignInLocked(Exception):
-    """Too many failed sign-ins of one user name: refused until the window passes."""
-
-
-def sign_in(services: Services, username: str, password: str, address: str) -> User | None:
-    """Check a password, counting failures per user name in the registry (so every server of a deployment counts
-    them together): after `sign_in_attempts` failures within the window, even the right password is refused."""
-    settings = services.settings
-    if services.registry.recent_failures(username, settings.sign_in_lock_minutes) >= settings.sign_in_attempts:
-        raise SignInLocked(username)
-    user = services.registry.authenticate(username, password)
-    if user is None:
-        services.registry.audit("", "sign_in_failed", username, address=address)
-        log.warning("sign-in failed user=%s address=%s", username, address)  # never the password
-    return user
-
-
-def locked_message(services: Services) -> str:
-    """What a locked-out user is told."""
-    return (f"로그인 실패가 너무 많습니다. {services.settings.sign_in_lock_minutes:g}분 뒤에 다시 해 보세요. "
-            "비밀번호를 잊었다면 관리자에게 문의해 주세요.")
 
 
 class RateLimiter:
@@ -164,91 +150,6 @@ class AnswerSlots:
         return cpu if isinstance(answerer.generator, ExtractiveGenerator) else llm
 
 
-def session_secret(services: Services) -> str:
-    """The key that signs session cookies: from settings, or made once and kept in the data folder."""
-    configured = services.settings.secret_key.get_secret_value()
-    if configured:
-        return configured
-    path = Path(services.settings.data_dir) / "session.key"
-    if not path.exists():
-        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
-        path.chmod(0o600)
-    return path.read_text(encoding="utf-8").strip()
-
-
-def client_address(request: Request) -> str:
-    """The client's address (uvicorn puts a trusted local proxy's X-Forwarded-For here)."""
-    return request.client.host if request.client else ""
-
-
-def header_user(services: Services, headers: Mapping[str, str]) -> User | None:
-    """The user a trusted single-sign-on proxy names in its header (DEPTBOT_SSO_HEADER), if that is set up.
-
-    The proxy authenticates the user and sets the header on every request, overwriting any value the browser
-    sent; deptbot then must be reachable only through it (listen on 127.0.0.1). The user must exist (and be
-    active) in the registry: roles and departments stay deptbot's.
-    """
-    name = services.settings.sso_header
-    if not name:
-        return None
-    value = next((v for k, v in headers.items() if k.lower() == name.lower()), "").strip()
-    if not value:
-        return None
-    try:
-        user = services.registry.user(value)
-    except RegistryError:
-        return None
-    return user if user.active else None
-
-
-def current_user(request: Request) -> User | None:
-    """The user of a request: a bearer API token, the single-sign-on proxy's header, or the session cookie's
-    signed-in user (None: anonymous)."""
-    authorization = request.headers.get("authorization", "")
-    if authorization.lower().startswith("bearer "):
-        return request.app.state.services.registry.user_for_token(authorization[7:].strip())
-    if request.app.state.services.settings.sso_header:
-        proxied = header_user(request.app.state.services, request.headers)
-        if proxied is not None:
-            return proxied
-    username = request.session.get("user")
-    if not username:
-        return None
-    try:
-        user = request.app.state.services.registry.user(str(username))
-    except RegistryError:
-        request.session.clear()
-        return None
-    return user if user.active else None
-
-
-def session_user(services: Services, cookies: dict[str, str], secret: str,
-                 headers: Mapping[str, str] | None = None) -> User | None:
-    """The signed-in user of a request: the single-sign-on header when set up, else the session cookie (read as
-    Starlette's SessionMiddleware writes it). The Gradio pages get their requests through Gradio's queue, so they
-    read these themselves.
-    """
-    if headers is not None and services.settings.sso_header:
-        proxied = header_user(services, headers)
-        if proxied is not None:
-            return proxied
-    import base64
-    import json
-
-    from itsdangerous import BadSignature, TimestampSigner
-
-    raw = cookies.get(SESSION_COOKIE)
-    if not raw:
-        return None
-    try:
-        data = json.loads(base64.b64decode(TimestampSigner(secret).unsign(raw.encode(),
-                                                                           max_age=_SESSION_HOURS * 3600)))
-        user = services.registry.user(str(data["user"]))
-    except (BadSignature, ValueError, KeyError, RegistryError):
-        return None
-    return user if user.active else None
-
-
 class Answerers:
     """One answerer per bot version, built on first use."""
 
@@ -270,15 +171,25 @@ class Answerers:
 
 def create_api(services: Services) -> FastAPI:
     """The FastAPI application with the JSON API; the web pages mount on it."""
-    app = FastAPI(title="deptbot", description="부서 문서 챗봇 API", docs_url="/docs", redoc_url=None)
-    secret = session_secret(services)
-    app.add_middleware(SessionMiddleware, secret_key=secret, session_cookie=SESSION_COOKIE,
-                       max_age=_SESSION_HOURS * 3600, same_site="lax", https_only=services.settings.https)
+    app = FastAPI(title="deptbot", description="부서 문서 챗봇 API", docs_url=None, redoc_url=None)
+    # A CORS middleware of our own with no allowed origin: Gradio then adds none of its own (which echoes any
+    # origin with credentials), and no other site's page may make credentialed calls.
+    app.add_middleware(CORSMiddleware, allow_origins=[])
+    sessions, gate = Sessions(services), SignInGate(services)
+    app.state.upload_folder = private_upload_folder(services.settings.data_dir)
+    app.state.uploads = UploadLedger(app.state.upload_folder)
     answerers = Answerers(services)
     limits = AskLimits(services)
     slots = AnswerSlots()
-    app.state.services, app.state.answerers, app.state.secret = services, answerers, secret
-    app.state.limits = limits
+    app.state.services, app.state.answerers, app.state.sessions = services, answerers, sessions
+    app.state.limits, app.state.sign_in = limits, gate
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        # The default handler echoes the input, and cannot write a JSON NaN back (a 500): say where and what only.
+        errors = [{"loc": [str(part) for part in e.get("loc", ())], "msg": str(e.get("msg", "")),
+                   "type": str(e.get("type", ""))} for e in exc.errors()]
+        return JSONResponse({"detail": errors}, status_code=422)
 
     def visible_bot(slug: str, user: User | None, key: str | None) -> BotRecord:
         try:
@@ -290,20 +201,21 @@ def create_api(services: Services) -> FastAPI:
         return bot
 
     @app.post("/api/session", summary="로그인")
-    def open_session(body: SignIn, request: Request) -> dict[str, Any]:
+    async def open_session(body: SignIn, request: Request, response: Response) -> dict[str, Any]:
         try:
-            user = sign_in(services, body.username, body.password, client_address(request))
+            user = await gate.sign_in(body.username, body.password, client_address(request))
         except SignInLocked as exc:
-            raise HTTPException(status_code=429, detail=locked_message(services)) from exc
+            raise HTTPException(status_code=429, detail=gate.locked_message()) from exc
+        except SignInBusy as exc:
+            raise HTTPException(status_code=503, detail=BUSY, headers={"Retry-After": "5"}) from exc
         if user is None:
             raise HTTPException(status_code=401, detail="사용자 이름이나 비밀번호가 맞지 않습니다")
-        request.session.clear()
-        request.session["user"] = user.username
+        await run_in_threadpool(sessions.open, request, response, user)
         return {"username": user.username, "role": user.role, "departments": list(user.departments)}
 
     @app.delete("/api/session", summary="로그아웃")
-    def sign_out(request: Request) -> dict[str, bool]:
-        request.session.clear()
+    def sign_out(request: Request, response: Response) -> dict[str, bool]:
+        app.state.uploads.drop(sessions.close(request, response))
         return {"signed_out": True}
 
     @app.get("/api/bots", summary="내가 쓸 수 있는 봇 목록")
@@ -342,4 +254,28 @@ def create_api(services: Services) -> FastAPI:
             raise HTTPException(status_code=404, detail="그런 답변이 없습니다")
         return {"recorded": True}
 
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return HTMLResponse(api_docs(app.openapi()))
+
     return app
+
+
+def api_docs(spec: dict[str, Any]) -> str:
+    """The API's routes as a page of our own (FastAPI's /docs loads Swagger UI from a public CDN)."""
+    rows = []
+    for path, operations in spec.get("paths", {}).items():
+        for method, operation in operations.items():
+            body = operation.get("requestBody", {}).get("content", {}).get("application/json", {}).get("schema", {})
+            schema = body.get("$ref", "").rsplit("/", 1)[-1]
+            rows.append(f"<tr><td><code>{html.escape(method.upper())}</code></td><td><code>{html.escape(path)}</code>"
+                        f"</td><td>{html.escape(operation.get('summary', ''))}</td>"
+                        f"<td>{html.escape(schema)}</td></tr>")
+    return ('<!doctype html><html lang="ko"><head><meta charset="utf-8">'
+            '<meta name="viewport" content="width=device-width, initial-scale=1"><title>API 문서 · deptbot</title>'
+            "<style>body{font-family:'Noto Sans KR','Malgun Gothic',sans-serif;max-width:860px;margin:2rem auto;"
+            "padding:0 1rem}td,th{border-bottom:1px solid #ddd;padding:.4rem;text-align:left}</style></head><body>"
+            "<h1>deptbot JSON API</h1><p>요청과 응답의 형식은 <a href=\"/openapi.json\">OpenAPI 명세</a>에 있습니다. "
+            "로그인은 세션 쿠키(<code>POST /api/session</code>) 또는 <code>Authorization: Bearer</code> API 토큰으로 "
+            "합니다.</p><table><tr><th>메서드</th><th>경로</th><th>설명</th><th>본문</th></tr>"
+            + "".join(rows) + "</table></body></html>")

@@ -1,35 +1,69 @@
-"""The web application: the JSON API with the Gradio pages mounted on it (Gradio analytics off, nothing external)."""
+"""The web application: the JSON API with the Gradio pages mounted on it, behind one front door (`ui/guard.py`).
+
+Gradio analytics and run history are off, nothing is loaded from other hosts, and the Gradio apps keep their
+uploads in a folder of this process inside the data folder.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import os
-from collections.abc import Awaitable, Callable
+import shutil
+from collections.abc import AsyncIterator
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import RedirectResponse
 
-from ui.api import create_api, current_user, session_user
+from ui.api import create_api
+from ui.exports import add_export_routes
 from ui.files import add_file_routes
+from ui.guard import Guard, Mount
 from ui.pages.home import add_pages
+from ui.sessions import current_user
+from ui.uploads import UploadLedger
 from ui.wiring import Services
 
-FORBIDDEN = ('<!doctype html><html lang="ko"><meta charset="utf-8"><title>권한 없음 · deptbot</title>'
-             "<p>봇 만들기는 부서 담당자와 관리자만 쓸 수 있습니다. <a href=\"/\">홈으로</a></p></html>")
+_MB = 1024 * 1024
+
+
+def _stop_cleanly(app: FastAPI, services: Services) -> None:
+    """When the server stops, its parse workers stop and the uploads nobody used are deleted.
+
+    This runs in the app's shutdown, not after `uvicorn.run` returns: on SIGTERM uvicorn re-raises the signal
+    once it has shut down, and the process ends there.
+    """
+    inner = app.router.lifespan_context  # Gradio's, wrapping FastAPI's
+
+    @contextlib.asynccontextmanager
+    async def lifespan(application: FastAPI) -> AsyncIterator[Any]:
+        async with inner(application) as state:
+            try:
+                yield state
+            finally:
+                services.reindexer.close()
+                shutil.rmtree(application.state.upload_folder, ignore_errors=True)
+
+    app.router.lifespan_context = lifespan
 
 
 def create_app(services: Services, setup_token: str = "") -> FastAPI:
-    """The whole app: /api/…, /docs, the chat page at /chat/ and share links /b/{slug}."""
-    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"  # before Gradio is imported: no request leaves the machine
+    """The whole app: /api/…, /docs, the sign-in and home pages, /files/, /export/, the builder at /builder/, the
+    chat page at /chat/ and share links /b/{slug}."""
+    # Before Gradio is imported or builds anything: no request leaves the machine, and uploads stay in our folder.
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    app = create_api(services)
+    uploads: UploadLedger = app.state.uploads
+    os.environ["GRADIO_TEMP_DIR"] = str(app.state.upload_folder)
     import gradio as gr
 
     from ui.pages.builder import build_builder
     from ui.pages.chat import CSS, build_chat
 
-    app = create_api(services)
-
     add_pages(app, services, setup_token)
     add_file_routes(app, services)
+    add_export_routes(app, services)
 
     @app.get("/b/{slug}", include_in_schema=False)
     def share_link(slug: str, request: Request) -> RedirectResponse:
@@ -40,22 +74,22 @@ def create_app(services: Services, setup_token: str = "") -> FastAPI:
         query = f"?bot={quote(slug)}" + (f"&key={quote(key)}" if key else "")
         return RedirectResponse(f"/chat/{query}", status_code=303)
 
-    @app.middleware("http")
-    async def builder_gate(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        # The builder page itself only for leads and administrators (each of its actions checks again).
-        if request.url.path in ("/builder", "/builder/") and request.method == "GET":
-            user = session_user(services, dict(request.cookies), app.state.secret, dict(request.headers))
-            if user is None:
-                return RedirectResponse("/login?next=/builder/", status_code=303)
-            if user.role not in ("admin", "lead"):
-                return HTMLResponse(FORBIDDEN, status_code=403)
-            if request.url.path == "/builder":
-                return RedirectResponse("/builder/", status_code=303)
-        return await call_next(request)
-
-    chat = build_chat(services, app.state.answerers, app.state.secret, app.state.limits)
-    builder = build_builder(services, app.state.secret)
+    chat = build_chat(services, app.state.answerers, app.state.sessions, app.state.limits)
+    builder = build_builder(services, app.state.sessions, uploads)
     # System fonts only: Gradio's default theme would have every browser fetch its font from Google.
     theme = gr.themes.Default(font=["Noto Sans KR", "Malgun Gothic", "sans-serif"], font_mono=["monospace"])
-    gr.mount_gradio_app(app, builder, path="/builder", css=CSS, ssr_mode=False, theme=theme)
-    return gr.mount_gradio_app(app, chat, path="/chat", css=CSS, ssr_mode=False, theme=theme)
+    common = {"css": CSS, "ssr_mode": False, "theme": theme, "run_history": False, "footer_links": [],
+              "max_file_size": services.settings.max_file_mb * _MB}
+    gr.mount_gradio_app(app, builder, path="/builder", **common)
+    gr.mount_gradio_app(app, chat, path="/chat", **common)
+    for blocks in (builder, chat):
+        # Mounted apps are never marked launched, which turns off Gradio's own check that a file input names a
+        # file in its upload folder. The guard's stricter check (uploaded by this session) comes first; this is
+        # the second lock, and tests/security checks both.
+        blocks.has_launched = True
+    _stop_cleanly(app, services)
+    app.add_middleware(Guard, services=services, sessions=app.state.sessions, uploads=uploads,
+                       mounts=(Mount("/builder", leads_only=True, uploads=True),
+                               Mount("/chat", leads_only=False, uploads=False)))
+
+    return app

@@ -12,6 +12,7 @@ from typing import Any
 import click
 
 from bots.answer import BotProfile
+from builder.privacy import printable
 from connectors.errors import ConnectorError
 from connectors.ingest import Progress, ReindexReport
 from ui.cli_registry import bots, departments, seed, serve, tokens, users
@@ -129,7 +130,9 @@ def audit_log(services: Services, limit: int, action: str, as_json: bool) -> Non
                "detail": e.detail, "address": e.address} for e in entries])
         return
     for e in entries:
-        click.echo(f"{e.at:%Y-%m-%d %H:%M:%S}  {e.actor or '-':<16} {e.action:<20} {e.target}  {e.detail}".rstrip())
+        # Names and file names are typed by users: control characters are shown escaped, never sent to the terminal.
+        line = f"{e.at:%Y-%m-%d %H:%M:%S}  {e.actor or '-':<16} {e.action:<20} {e.target}  {e.detail}  {e.address}"
+        click.echo(printable(line.rstrip()))
 
 
 @main.group()

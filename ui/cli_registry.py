@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -103,9 +104,20 @@ def users_list(services: Services, as_json: bool) -> None:
 def users_passwd(services: Services, username: str, password_stdin: bool) -> None:
     """사용자의 비밀번호를 바꿉니다."""
     services.registry.user(username)  # a clear error before asking for a password
-    services.registry.set_password(username, _password(password_stdin))
+    services.registry.set_password(username, _password(password_stdin))  # also signs the user out everywhere
     audit(services, "password_changed", username)
-    click.echo(f"비밀번호 변경: {username}")
+    click.echo(f"비밀번호 변경: {username} (열려 있던 로그인은 모두 끝났습니다)")
+
+
+@users.command("signout")
+@click.argument("username")
+@with_services
+def users_signout(services: Services, username: str) -> None:
+    """사용자의 모든 로그인을 끝냅니다 (모든 기기에서 로그아웃; 분실한 기기나 퇴직자에게)."""
+    services.registry.user(username)
+    closed = services.registry.close_sessions(username)
+    audit(services, "user_signed_out", username, f"sessions {closed}")
+    click.echo(f"로그아웃: {username} (끝낸 로그인 {closed}개)")
 
 
 @users.command("remove")
@@ -224,10 +236,13 @@ def serve(services: Services, host: str, port: int) -> None:
     app = create_app(services, setup_token)
     click.echo(f"deptbot: http://{host}:{port}/  (봇 만들기: /builder/, API 문서: /docs)", err=True)
     try:
+        # SIGTERM and SIGINT alike end uvicorn's loop (its handlers); open streams get a few seconds to finish.
         uvicorn.run(app, host=host, port=port, log_level=services.settings.log_level.lower(), access_log=False,
-                    proxy_headers=True, forwarded_allow_ips=services.settings.trusted_proxies)
+                    proxy_headers=True, forwarded_allow_ips=services.settings.trusted_proxies,
+                    timeout_graceful_shutdown=5)
     finally:
         services.reindexer.close()  # the parsing processes the builder's uploads started
+        shutil.rmtree(app.state.upload_folder, ignore_errors=True)  # uploads nobody used
 
 
 @bots.command("rotate")

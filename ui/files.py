@@ -37,7 +37,7 @@ def file_link(department_slug: str, file: str, *, bot: str = "", key: str | None
 
 def add_file_routes(app: FastAPI, services: Services) -> None:
     """Mount the document and icon routes on the app."""
-    from ui.api import current_user
+    from ui.sessions import current_user
 
     add_icon_route(app, services)
 
@@ -50,7 +50,9 @@ def add_file_routes(app: FastAPI, services: Services) -> None:
             allowed = user is not None and user.leads([department.name])
             if not allowed and bot:
                 record = services.registry.bot(bot)
-                allowed = department.name in record.definition.departments and can_use(record, user, key)
+                chosen = record.definition.documents  # a bot narrowed to chosen documents opens only those
+                allowed = (department.name in record.definition.departments and can_use(record, user, key)
+                           and (not chosen or f"{department.name}/{file}" in chosen))
             if not allowed:
                 raise LookupError
             records = services.store.open(department.name, services.embedder).file_records()
@@ -64,8 +66,9 @@ def add_file_routes(app: FastAPI, services: Services) -> None:
         name = file.rsplit("/", 1)[-1]
         headers = {"Content-Disposition": f"{disposition}; filename*=UTF-8''{quote(name)}",
                    "X-Content-Type-Options": "nosniff", "Cache-Control": "private, no-store"}
-        if kind != "pdf":  # Chromium will not show a PDF in a sandboxed document; its viewer runs no page script
-            headers["Content-Security-Policy"] = "sandbox"
+        # Chromium will not show a PDF in a sandboxed document (its viewer runs no page script); other files are
+        # sandboxed, so an uploaded HTML or SVG cannot run script on this site.
+        headers["Content-Security-Policy"] = "frame-ancestors 'self'" if kind == "pdf" else "sandbox"
         if kind in ("txt", "md", "html"):  # often CP949 in Korean offices: sent as UTF-8, decoded as we indexed it
             text, _ = decode_text(path.read_bytes(), file)
             return Response(text.encode("utf-8"), media_type="text/plain; charset=utf-8", headers=headers)

@@ -104,17 +104,27 @@ class Settings(BaseSettings):
                            description="Folder for the vector store, keyword caches and registry")
     database_url: str = Field("", description="The registry's database as a SQLAlchemy URL, e.g. "
                               "postgresql+psycopg://deptbot@db/deptbot (empty: registry.db in the data folder)")
-    secret_key: SecretStr = Field(SecretStr(""), description="Key that signs session cookies; the same on every "
-                                  "server of a deployment (empty: made once and kept in the data folder)")
     https: bool = Field(False, description="Served over HTTPS (behind a proxy): session cookies get the Secure flag")
     sso_header: str = Field("", description="A header a trusted reverse proxy sets to the signed-in user's name "
                             "(single sign-on, e.g. X-Remote-User); deptbot must then be reachable only through "
                             "that proxy. Empty: off")
     trusted_proxies: str = Field("127.0.0.1", description="Addresses of reverse proxies whose X-Forwarded-For "
                                  "and X-Forwarded-Proto are believed (comma-separated, '*' for any)")
-    sign_in_attempts: int = Field(5, description="Failed sign-ins of one user name allowed within "
-                                  "sign_in_lock_minutes; more are refused until the window passes", ge=1)
-    sign_in_lock_minutes: float = Field(15, description="The window of sign_in_attempts, in minutes", gt=0)
+    allowed_origins: str = Field("", description="Other origins (scheme://host[:port], comma-separated) whose "
+                                 "pages may send requests that change something, besides the one the request's Host "
+                                 "header names; only behind a reverse proxy that does not pass the Host header on")
+    session_hours: float = Field(8, description="Longest a sign-in lasts, in hours, however active", gt=0)
+    session_idle_minutes: float = Field(60, description="A sign-in ends after this many minutes without a request",
+                                        gt=0)
+    sign_in_attempts: int = Field(5, description="Failed sign-ins of one user name from one address allowed within "
+                                  "sign_in_lock_minutes; more from that address are refused until the window passes "
+                                  "(the same name from other addresses is not locked)", ge=1)
+    sign_in_attempts_address: int = Field(30, description="Failed sign-ins of any user names from one address "
+                                          "allowed within sign_in_lock_minutes", ge=1)
+    sign_in_lock_minutes: float = Field(15, description="The window of the sign-in limits, in minutes", gt=0)
+    max_body_kb: int = Field(4096, description="Largest request body other than a file upload, in KB", ge=64)
+    max_upload_mb: int = Field(1024, description="Largest file upload request (all the files of one upload "
+                               "together), in MB", ge=1)
     ask_per_minute: int = Field(20, description="Questions one user (or, signed out, one address) may ask per "
                                 "minute, per server", ge=1)
     ask_per_minute_address: int = Field(120, description="Questions one network address may ask per minute, per "

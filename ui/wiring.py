@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 import threading
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -108,7 +109,7 @@ def build_services(settings: Settings, *, isolate_parsing: bool = True) -> Servi
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     for noisy in ("bm25s", "chromadb", "httpx", "alembic"):  # libraries that log at DEBUG on their own
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(settings.log_level), logging.WARNING))
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    private_folder(settings.data_dir)
     store = KnowledgeStore(client=chroma_client(settings), cache_dir=settings.data_dir / "cache")
     embedder = build_embedder(settings)
     tokenizer = KoreanTokenizer()
@@ -126,6 +127,15 @@ def build_services(settings: Settings, *, isolate_parsing: bool = True) -> Servi
     registry = Registry.open(settings.database_url or default_url(settings.data_dir))
     return Services(settings=settings, store=store, embedder=embedder, tokenizer=tokenizer, reindexer=reindexer,
                     traces=TraceLog(settings.data_dir / "traces"), registry=registry)
+
+
+def private_folder(data_dir: Path) -> None:
+    """The data folder holds the registry (password hashes, sessions), traces (questions) and the documents: only
+    its owner may enter it, and what this process creates is its owner's alone (0700 folders, 0600 files)."""
+    os.umask(os.umask(0o077) | 0o077)  # tighten the process's mask, never loosen it
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    if data_dir.stat().st_mode & 0o077:
+        data_dir.chmod(0o700)
 
 
 def build_generator(settings: Settings, tokenizer: KoreanTokenizer, *, kind: str = "", model: str = "",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -136,10 +137,15 @@ def test_openapi_docs_are_served(api: tuple[Services, TestClient]) -> None:
     assert {"/api/bots", "/api/bots/{slug}/ask", "/api/session"} <= set(paths)
 
 
-def test_the_session_key_is_kept_in_the_data_folder(api: tuple[Services, TestClient]) -> None:
+def test_a_session_is_a_random_token_whose_hash_alone_the_registry_keeps(api: tuple[Services, TestClient]) -> None:
     services, _ = api
-    key = Path(services.settings.data_dir) / "session.key"
-    assert key.exists() and oct(key.stat().st_mode)[-3:] == "600"
+    client = _client(api, "staff")
+    token = client.cookies["deptbot_session"]
+    assert token.startswith("dbs_") and len(token) > 40 and "staff" not in token
+    with services.registry.engine.connect() as connection:
+        stored = [row[0] for row in connection.exec_driver_sql("SELECT token_sha256 FROM sessions")]
+    assert token not in stored and hashlib.sha256(token.encode()).hexdigest() in stored
+    assert not (Path(services.settings.data_dir) / "session.key").exists()  # no signing key to steal
 
 
 def test_a_reader_rates_an_answer_of_the_bot_and_only_of_it(api: tuple[Services, TestClient]) -> None:

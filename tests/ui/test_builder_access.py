@@ -1,7 +1,9 @@
 """The builder's actions times every role, called the way a browser calls them (Gradio's API, through the real
 `gradio_client` against a real `deptbot serve`): only leads of the bot's departments and administrators see,
-change, publish, export or delete anything; everyone else gets a refusal and nothing changes. (Saving is
-checked in the browser test: Gradio itself refuses department values a session was not offered.)
+change, publish, export or delete anything; everyone else gets a refusal and nothing changes. Visitors who are
+not leads or administrators do not reach the builder's Gradio app at all; a lead of another department reaches
+it and every action refuses them. (Saving is checked in the browser test: Gradio itself refuses department values
+a session was not offered.)
 """
 
 from __future__ import annotations
@@ -20,15 +22,32 @@ MANAGERS = {"lead", "admin"}
 FILE = "당직근무 운영지침.txt"
 
 
+def _cookie(base: str, role: str) -> str:
+    if role == "anonymous":
+        return ""
+    status, sent, _ = request(f"{base}/api/session", {"username": role, "password": PASSWORD})
+    assert status == 200
+    return str(sent["set-cookie"].split(";", 1)[0])
+
+
 def _client(base: str, role: str) -> Any:
     from gradio_client import Client
 
-    headers = {}
-    if role != "anonymous":
-        status, sent, _ = request(f"{base}/api/session", {"username": role, "password": PASSWORD})
-        assert status == 200
-        headers["Cookie"] = sent["set-cookie"].split(";", 1)[0]
-    return Client(f"{base}/builder/", headers=headers, verbose=False)
+    return Client(f"{base}/builder/", headers={"Cookie": _cookie(base, role)}, verbose=False)
+
+
+def _refused_outright(base: str, role: str) -> None:
+    """Anonymous visitors and staff get nothing of the builder's Gradio app: not its config, not an event."""
+    import httpx
+
+    cookie = {"Cookie": _cookie(base, role)}
+    for path in ("config", "gradio_api/info"):
+        assert httpx.get(f"{base}/builder/{path}", headers=cookie).status_code in (401, 403), (role, path)
+    event = {"data": ["dangjik"], "fn_index": 0, "session_hash": "abcdefghijk", "event_data": None}
+    joined = httpx.post(f"{base}/builder/gradio_api/queue/join", json=event, headers=cookie)
+    assert joined.status_code in (401, 403), (role, joined.text)
+    upload = httpx.post(f"{base}/builder/gradio_api/upload", files={"files": ("a.txt", b"x")}, headers=cookie)
+    assert upload.status_code in (401, 403), (role, upload.text)
 
 
 def test_every_builder_action_checks_the_user(tmp_path: Path) -> None:
@@ -54,6 +73,9 @@ def test_every_builder_action_checks_the_user(tmp_path: Path) -> None:
 
     with serving(data) as server:
         for role in ROLES:
+            if role in ("anonymous", "staff", "staff_other"):
+                _refused_outright(server.base, role)
+                continue
             client = _client(server.base, role)
             manager = role in MANAGERS
             key = registry.bot("dangjik").link_key
@@ -72,12 +94,11 @@ def test_every_builder_action_checks_the_user(tmp_path: Path) -> None:
             assert summary.startswith("**최근 30일**") is manager, (role, summary)
 
             exported = client.predict("dangjik", api_name="/export")[0]
-            if isinstance(exported, dict):  # an update of the file box rather than a file
+            if isinstance(exported, dict):  # an update of the link box
                 exported = exported.get("value")
-            if manager:
-                assert json.loads(Path(exported).read_text(encoding="utf-8"))["name"] == "당직 비서"
-            else:
-                assert not exported, (role, exported)
+            assert ("/export/bot/dangjik.json" in (exported or "")) is manager, (role, exported)
+            status, _, text = request(f"{server.base}/export/bot/dangjik.json", cookie=_cookie(server.base, role))
+            assert (status == 200 and json.loads(text)["name"] == "당직 비서") is manager, (role, status)
 
             published = client.predict("dangjik", api_name="/unpublish_bot")
             assert (not registry.bot("dangjik").published) is manager, (role, published[-1])

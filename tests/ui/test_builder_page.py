@@ -71,6 +71,8 @@ def test_a_lead_builds_publishes_and_staff_get_a_cited_answer(browser, tmp_path:
         # A new bot, tried in the preview before publishing.
         page.get_by_role("tab", name="봇").click()
         page.get_by_role("button", name="새 봇").click()
+        # The empty form arrives from the server: typing before it would be overwritten (under load, it was).
+        page.locator("#builder-status").get_by_text("새 봇을 만들거나").wait_for(timeout=30000)
         page.locator("#bot-name textarea, #bot-name input").first.fill("여권 민원 도우미")
         page.locator("#bot-slug textarea, #bot-slug input").first.fill("passport")
         page.locator("#bot-description textarea, #bot-description input").first.fill("여권 발급 업무에 답합니다")

@@ -71,8 +71,6 @@ def test_command_line_actions_are_audited(tmp_path: Path) -> None:
 
 def test_a_trusted_proxy_header_signs_users_in(sample_index: Services, tmp_path: Path) -> None:
     """Single sign-on: the city's proxy authenticates and names the user in a header; deptbot keeps the roles."""
-    from ui.api import session_user
-
     services, client = _app(sample_index, tmp_path, sso_header="X-Remote-User")
     services.registry.add_user("lead", PASSWORD, "lead", ["총무과"])
     assert client.get("/").status_code == 303  # no header, no session: sign-in
@@ -84,7 +82,8 @@ def test_a_trusted_proxy_header_signs_users_in(sample_index: Services, tmp_path:
     asked = client.post("/api/bots/dangjik/ask", json={"question": "당직 근무비는 얼마인가요?"},
                         headers={"x-remote-user": "kim"})
     assert asked.status_code == 200
-    assert session_user(services, {}, "unused", {"X-Remote-User": "kim"}) is not None  # the Gradio pages' path
+    sessions = client.app.state.sessions  # type: ignore[attr-defined]
+    assert sessions.user({}, {"X-Remote-User": "kim"}) is not None  # the Gradio pages' path
     (tmp_path / "off").mkdir()
     _, plain = _app(sample_index, tmp_path / "off")
     assert plain.get("/", headers={"X-Remote-User": "kim"}).status_code == 303  # off unless configured

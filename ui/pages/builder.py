@@ -14,8 +14,9 @@ Every handler asks `builder.access` again with the request's session: the page's
 
 from __future__ import annotations
 
+import html
 import json
-import tempfile
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Iterator
@@ -28,15 +29,18 @@ from pydantic import ValidationError
 
 from bots.answer import Answerer
 from bots.generators import Turn
-from bots.insights import bot_insights, question_log_csv
+from bots.insights import bot_insights
 from builder.access import can_manage
 from builder.definitions import BotDefinition, GeneratorChoice
 from builder.registry import BotRecord, RegistryError, User
 from connectors.errors import ConnectorError
 from connectors.library import add_documents, remove_document
-from ui.api import QUESTION_CHARS, session_user
+from ui.api import QUESTION_CHARS
+from ui.exports import export_link
 from ui.files import store_icon
-from ui.pages.chat import document_link, replies, source_cards
+from ui.pages.chat import as_text, clean, document_link, replies, source_cards
+from ui.sessions import Sessions
+from ui.uploads import UploadLedger
 from ui.wiring import Services, bot_answerer, department_folder
 
 VISIBILITY = [("링크가 있는 누구나", "link"), ("로그인한 직원", "staff"), ("봇 부서의 직원만", "department")]
@@ -48,6 +52,7 @@ CHUNK_HEADERS = ["순서", "조문", "항", "제목", "쪽", "내용"]
 VERSION_HEADERS = ["버전", "저장 시각", "작성자", "메모"]
 STATUS_KO = {"indexed": "색인됨", "unchanged": "변경 없음", "failed": "실패", "removed": "삭제됨"}
 _PREVIEWS = 8  # preview answerers kept per process (one per draft being tried)
+_CONCURRENT = 8  # calls of one builder event that run at once (uploads of several departments, previews)
 
 
 class Previews:
@@ -68,10 +73,19 @@ class Previews:
         return self._built[key]
 
 
-def _lead(services: Services, request: gr.Request, secret: str) -> User | None:
+def _lead(sessions: Sessions, request: gr.Request) -> User | None:
     """The signed-in user if they may build bots (a lead or an administrator)."""
-    user = session_user(services, dict(request.cookies), secret, dict(request.headers))
+    user = sessions.user(dict(request.cookies), dict(request.headers))
     return user if user is not None and user.role in ("admin", "lead") else None
+
+
+_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+
+
+def md(text: object) -> str:
+    """Text of a user, a file name or a bot field inside a Markdown message: shown as written, never as markup (an
+    image or a link in a bot's name would otherwise load or point elsewhere)."""
+    return _MARKDOWN.sub(r"\\\1", html.escape(str(text), quote=False))
 
 
 def _record(services: Services, user: User, request: gr.Request, action: str, target: str,
@@ -137,22 +151,29 @@ def _invalid(exc: ValidationError) -> str:
     return "⚠️ 저장하지 못했습니다 — " + "; ".join(parts)
 
 
-def build_builder(services: Services, secret: str) -> gr.Blocks:
+def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger) -> gr.Blocks:
     """The builder page."""
     previews = Previews(services)
-    # One change to the documents at a time in this process: two uploads to one department must not interleave
-    # their writes (a second one waits, its progress bar showing).
-    indexing = threading.Lock()
+    # One change to a department's documents at a time in this process: two uploads to one department must not
+    # interleave their writes (the second waits, its progress bar showing); other departments go on meanwhile.
+    locks: dict[str, threading.Lock] = {}
+    locks_lock = threading.Lock()
+
+    def indexing(department: str) -> threading.Lock:
+        with locks_lock:
+            return locks.setdefault(department, threading.Lock())
+
+    def upload_key(request: gr.Request) -> str:
+        return sessions.key(dict(request.cookies), dict(request.headers))
     generators = [("서버 기본값", ""), ("오프라인 발췌형 (문서 문장 인용)", "extractive")]
     if services.settings.llm.base_url:
         generators.append((f"OpenAI 호환 서버 ({services.settings.llm.model or services.settings.llm.base_url})",
                            "openai"))
     for profile_name, profile in sorted(services.settings.llm_profiles.items()):
         generators.append((f"{profile.label or profile_name} ({profile.model})", f"openai:{profile_name}"))
-    exports = Path(tempfile.mkdtemp(prefix="deptbot-export-"))
 
     def managed(slug: str, request: gr.Request) -> tuple[User, BotRecord] | None:
-        user = _lead(services, request, secret)
+        user = _lead(sessions, request)
         if user is None or not slug:
             return None
         try:
@@ -213,7 +234,7 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
 
     def show_bot(slug: str, request: gr.Request) -> list[Any]:
         values, status = bot_view(slug, request)
-        return [*values, status, [], ""]  # and an empty preview
+        return [*values, status, [], "", {}]  # and an empty preview
 
     def new_bot(request: gr.Request) -> list[Any]:
         return [gr.update(value=None), *show_bot("", request)]
@@ -222,7 +243,7 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
              departments: list[str], documents: list[str], starters: str, refusal: str, contact: str,
              visibility: str, kind: str, model: str, temperature: float | None,
              request: gr.Request) -> Iterator[list[Any]]:
-        user = _lead(services, request, secret)
+        user = _lead(sessions, request)
         fields = (slug, name, description, icon, instructions, departments, documents, starters, refusal, contact,
                   visibility, kind, model, temperature)
         if user is None:
@@ -231,7 +252,7 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
         try:
             definition = _draft(*fields)
         except ValidationError as exc:
-            yield [gr.update(), _invalid(exc), gr.update(), gr.update()]
+            yield [gr.update(), md(_invalid(exc)), gr.update(), gr.update()]
             return
         if not user.leads(definition.departments):
             yield [gr.update(), "⚠️ 내가 담당하는 부서만 고를 수 있습니다.", gr.update(), gr.update()]
@@ -246,32 +267,35 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
             else:
                 record = services.registry.create_bot(definition, author=user.username, note="새로 만듦")
                 _record(services, user, request, "bot_created", record.slug)
-                message = f"✅ 새 봇 '{record.definition.name}'을(를) 만들었습니다. 미리보기로 시험해 보세요."
+                message = f"✅ 새 봇 '{md(record.definition.name)}'을(를) 만들었습니다. 미리보기로 시험해 보세요."
         except RegistryError as exc:
-            yield [gr.update(), f"⚠️ {exc.message}", gr.update(), gr.update()]
+            yield [gr.update(), f"⚠️ {md(exc.message)}", gr.update(), gr.update()]
             return
         yield [gr.update(choices=_my_bots(services, user), value=record.slug), message,
                gr.update(interactive=False), versions_table(record.slug)]
 
-    def preview(question: str, messages: list[dict[str, Any]], slug: str, name: str, description: str, icon: str,
+    def preview(question: str, chat: dict[str, Any], slug: str, name: str, description: str, icon: str,
                 instructions: str, departments: list[str], documents: list[str], starters: str, refusal: str,
                 contact: str, visibility: str, kind: str, model: str, temperature: float | None,
                 request: gr.Request) -> Iterator[list[Any]]:
+        # The conversation lives in server-side state (as on the chat page): never taken back from the browser.
         fields = (slug, name, description, icon, instructions, departments, documents, starters, refusal, contact,
                   visibility, kind, model, temperature)
-        question = (question or "").strip()[:QUESTION_CHARS]
-        user = _lead(services, request, secret)
+        question = clean((question or "").strip()[:QUESTION_CHARS])
+        user = _lead(sessions, request)
+        messages = list(chat.get("messages", []))
         if not question or user is None:
             yield [messages, question, gr.update()]
             return
-        messages = [*messages, {"role": "user", "content": question}, {"role": "assistant", "content": ""}]
+        messages += [{"role": "user", "content": as_text(question)}, {"role": "assistant", "content": ""}]
+        chat["messages"] = messages
         try:
             definition = _draft(*fields)
             if not user.leads(definition.departments):
                 raise PermissionError
             answerer = previews.get(definition.model_copy(update={"slug": definition.slug or "preview"}))
         except ValidationError as exc:
-            messages[-1]["content"] = _invalid(exc).replace("저장하지 못했습니다", "미리볼 수 없습니다")
+            messages[-1]["content"] = as_text(_invalid(exc).replace("저장하지 못했습니다", "미리볼 수 없습니다"))
             yield [messages, "", ""]
             return
         except PermissionError:
@@ -279,19 +303,20 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
             yield [messages, "", ""]
             return
         except ConnectorError as exc:
-            messages[-1]["content"] = f"⚠️ {exc.message}"
+            messages[-1]["content"] = as_text(f"⚠️ {exc.message}")
             yield [messages, "", ""]
             return
-        history = [Turn(str(q["content"]), str(a["content"])) for q, a in
-                   zip(messages[:-2:2], messages[1:-2:2], strict=False)]
+        history = [Turn(q, a) for q, a in chat.get("turns", [])]
         yield [messages, "", ""]
         link = document_link(services, bot="", key=None)  # a lead opens their departments' documents directly
         try:
             for shown, answer in replies(answerer, question, history):
                 messages[-1] = {"role": "assistant", "content": shown}
+                if answer is not None:
+                    chat.setdefault("turns", []).append((question, answer.text))
                 yield [messages, "", gr.update() if answer is None else source_cards(answer.citations, link)]
         except ConnectorError as exc:
-            messages[-1] = {"role": "assistant", "content": f"⚠️ {exc.message}"}
+            messages[-1] = {"role": "assistant", "content": as_text(f"⚠️ {exc.message}")}
             yield [messages, question, ""]
 
     def set_published(slug: str, published: bool, request: gr.Request) -> list[Any]:
@@ -304,12 +329,14 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
                 else "게시를 멈췄습니다. 공유 링크로 더는 열리지 않습니다."]
 
     def upload_icon(path: str | None, request: gr.Request) -> list[Any]:
-        if _lead(services, request, secret) is None or not path:
-            return [gr.update(), ""]
         try:
+            if _lead(sessions, request) is None or not path:
+                return [gr.update(), ""]
             value = store_icon(services, Path(path))
         except ConnectorError as exc:
-            return [gr.update(), f"⚠️ {exc.message}"]
+            return [gr.update(), f"⚠️ {md(exc.message)}"]
+        finally:
+            uploads.release(upload_key(request), [path])
         return [value, "🖼️ 아이콘 이미지를 올렸습니다. 저장하면 봇에 쓰입니다."]
 
     def publish_bot(slug: str, request: gr.Request) -> list[Any]:
@@ -334,7 +361,7 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
             bot = services.registry.restore(slug, int(number), author=found[0].username)
             _record(services, found[0], request, "bot_restored", slug, f"version {int(number)} -> {bot.version}")
         except RegistryError as exc:
-            return [*[gr.update()] * 14, gr.update(), f"⚠️ {exc.message}"]
+            return [*[gr.update()] * 14, gr.update(), f"⚠️ {md(exc.message)}"]
         return [*form_values(bot.definition), versions_table(slug),
                 f"✅ 버전 {int(number)}의 내용을 새 버전 {bot.version}으로 저장했습니다."]
 
@@ -346,25 +373,32 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
             record = services.registry.clone(slug, (new_slug or "").strip(), author=found[0].username)
             _record(services, found[0], request, "bot_cloned", record.slug, f"from {slug}")
         except (RegistryError, ValidationError) as exc:
-            text = exc.message if isinstance(exc, RegistryError) else _invalid(exc)
+            text = md(exc.message if isinstance(exc, RegistryError) else _invalid(exc))
             return [gr.update(), f"⚠️ {text}"]
         return [gr.update(choices=_my_bots(services, found[0]), value=record.slug),
-                f"✅ '{slug}'을(를) '{record.slug}'(으)로 복제했습니다 (게시되지 않은 상태)."]
+                f"✅ '{md(slug)}'을(를) '{md(record.slug)}'(으)로 복제했습니다 (게시되지 않은 상태)."]
 
     def export(slug: str, request: gr.Request) -> list[Any]:
-        found = managed(slug, request)
-        if found is None:
-            return [gr.update(value=None, visible=False), "⚠️ 내보낼 봇을 고르세요."]
-        path = exports / f"{slug}.json"
-        path.write_text(json.dumps(found[1].definition.model_dump(mode="json"), ensure_ascii=False, indent=2),
-                        encoding="utf-8")
-        return [gr.update(value=str(path), visible=True), f"'{slug}'의 정의를 JSON으로 내보냈습니다."]
+        # A link to our own route, which checks the session at download time (a Gradio file output would be
+        # served to anyone holding its URL, and kept).
+        if managed(slug, request) is None:
+            return [gr.update(value="", visible=False), "⚠️ 내보낼 봇을 고르세요."]
+        return [gr.update(value=export_link("bot", slug, f"{html.escape(slug)}.json 내려받기"), visible=True),
+                f"'{md(slug)}'의 정의를 JSON으로 내려받을 수 있습니다."]
 
     def import_bot(upload: str | None, request: gr.Request) -> list[Any]:
-        user = _lead(services, request, secret)
+        try:
+            return import_from(upload, request)
+        finally:
+            uploads.release(upload_key(request), [upload])
+
+    def import_from(upload: str | None, request: gr.Request) -> list[Any]:
+        user = _lead(sessions, request)
         if user is None or not upload:
             return [gr.update(), "⚠️ 다시 로그인해 주세요." if user is None else ""]
         try:
+            if Path(upload).stat().st_size > 1024 * 1024:
+                return [gr.update(), "⚠️ JSON 파일이 너무 큽니다 (1MB까지). 내보내기로 만든 .json 파일을 올려 주세요."]
             raw = json.loads(Path(upload).read_text(encoding="utf-8-sig"))
             definition = BotDefinition.model_validate(raw)
             if not user.leads(definition.departments):
@@ -374,15 +408,15 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             return [gr.update(), "⚠️ JSON 파일을 읽을 수 없습니다. 내보내기로 만든 .json 파일을 올려 주세요."]
         except ValidationError as exc:
-            return [gr.update(), _invalid(exc).replace("저장하지", "가져오지")]
+            return [gr.update(), md(_invalid(exc).replace("저장하지", "가져오지"))]
         except RegistryError as exc:
-            return [gr.update(), f"⚠️ {exc.message}"]
+            return [gr.update(), f"⚠️ {md(exc.message)}"]
         return [gr.update(choices=_my_bots(services, user), value=record.slug),
-                f"✅ '{record.definition.name}'을(를) 가져왔습니다."]
+                f"✅ '{md(record.definition.name)}'을(를) 가져왔습니다."]
 
     # --- the documents tab ------------------------------------------------------------------------------
     def led_department(department: str, request: gr.Request) -> User | None:
-        user = _lead(services, request, secret)
+        user = _lead(sessions, request)
         return user if user is not None and department and user.leads([department]) else None
 
     def documents(department: str) -> tuple[list[list[Any]], list[str]]:
@@ -402,30 +436,36 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
 
     def upload(department: str, paths: list[str] | None, request: gr.Request,
                progress: gr.Progress = gr.Progress()) -> list[Any]:  # noqa: B008 (Gradio's way to ask for it)
+        try:
+            return upload_into(department, paths or [], request, progress)
+        finally:  # the uploaded copies are kept in the department folder now, or refused: either way gone here
+            uploads.release(upload_key(request), paths or [])
+
+    def upload_into(department: str, paths: list[str], request: gr.Request, progress: gr.Progress) -> list[Any]:
         user = led_department(department, request)
         if user is None:
             return [[], gr.update(), gr.update(), "⚠️ 내가 담당하는 부서를 고르세요.", None]
         if not paths:
             return [[], gr.update(), gr.update(), "⚠️ 올릴 파일을 고르세요.", None]
-        uploads = [(Path(p).name, Path(p)) for p in paths]
-        progress((0, len(uploads)), desc="파일 확인 중…")
+        files = [(Path(p).name, Path(p)) for p in paths]
+        progress((0, len(files)), desc="파일 확인 중…")
 
         def step(done: int, total: int, file: str) -> None:
             progress((done, total), desc=f"{file} 색인 완료", unit="파일")
 
         try:
-            with indexing:
+            with indexing(department):
                 results = add_documents(services.reindexer, department_folder(services, department), department,
-                                        uploads, progress=step)
+                                        files, progress=step)
         except ConnectorError as exc:
-            return [[], gr.update(), gr.update(), f"⚠️ {exc.message}", None]
+            return [[], gr.update(), gr.update(), f"⚠️ {md(exc.message)}", None]
         rows = [[r.file, STATUS_KO.get(r.status, r.status), r.chunks, r.pages, r.error] for r in results]
         for r in results:
             _record(services, user, request, "document_uploaded", f"{department}/{r.file}", r.status)
         good = sum(r.status == "indexed" for r in results)
         summary = f"✅ {good}개 색인" + (f", ⚠️ {len(results) - good}개 실패" if good < len(results) else "")
-        listing, files = documents(department)
-        return [rows, listing, gr.update(choices=files), summary, None]
+        listing, names = documents(department)
+        return [rows, listing, gr.update(choices=names), summary, None]
 
     def delete(department: str, file: str, request: gr.Request) -> list[Any]:
         user = led_department(department, request)
@@ -433,33 +473,34 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
             return [gr.update(), gr.update(), "⚠️ 지울 문서를 고르세요."]
         folder = department_folder(services, department)
         try:
-            with indexing:
+            with indexing(department):
                 remove_document(folder, file)
                 services.reindexer.reindex(folder, department)
             _record(services, user, request, "document_deleted", f"{department}/{file}")
         except ConnectorError as exc:
-            return [gr.update(), gr.update(), f"⚠️ {exc.message}"]
+            return [gr.update(), gr.update(), f"⚠️ {md(exc.message)}"]
         listing, files = documents(department)
         return [listing, gr.update(choices=files, value=None),
-                f"🗑️ '{file}'을(를) 부서 폴더와 색인에서 지웠습니다. 이 문서를 인용하던 봇은 이제 다른 문서로 답합니다."]
+                f"🗑️ '{md(file)}'을(를) 부서 폴더와 색인에서 지웠습니다. "
+                "이 문서를 인용하던 봇은 이제 다른 문서로 답합니다."]
 
     def reindex_one(department: str, file: str, request: gr.Request) -> list[Any]:
         user = led_department(department, request)
         if user is None or not file:
             return [gr.update(), "⚠️ 다시 색인할 문서를 고르세요."]
         try:
-            with indexing:
+            with indexing(department):
                 report = services.reindexer.reindex(department_folder(services, department), department,
                                                     force={file})
         except ConnectorError as exc:
-            return [gr.update(), f"⚠️ {exc.message}"]
+            return [gr.update(), f"⚠️ {md(exc.message)}"]
         result = next((r for r in report.files if r.file == file), None)
         _record(services, user, request, "document_reindexed", f"{department}/{file}",
                 result.status if result else "missing")
         listing, _ = documents(department)
         if result is None or result.status == "failed":
-            return [listing, f"⚠️ {result.error if result else file + ': 폴더에 없습니다'}"]
-        return [listing, f"✅ '{file}'을(를) 다시 색인했습니다 (조각 {result.chunks}개)."]
+            return [listing, f"⚠️ {md(result.error if result else file + ': 폴더에 없습니다')}"]
+        return [listing, f"✅ '{md(file)}'을(를) 다시 색인했습니다 (조각 {result.chunks}개)."]
 
     def chunks(department: str, file: str, request: gr.Request) -> list[list[Any]]:
         if led_department(department, request) is None or not file or not services.store.exists(department):
@@ -477,7 +518,7 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
     def insights(slug: str, request: gr.Request) -> list[Any]:
         found = managed(slug, request)
         if found is None:
-            return ["봇을 고르세요.", None, [], [], gr.update(value=None, visible=False)]
+            return ["봇을 고르세요.", None, [], [], gr.update(value="", visible=False)]
         feedback = services.registry.feedback(slug)
         seen = bot_insights(services.traces, feedback, slug)
         import pandas as pd
@@ -489,9 +530,8 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
         cited = [[department, file, count] for department, file, count in seen.top_documents]
         low = [[r.created.replace("T", " ")[:16], r.question, r.answer[:300], r.comment, r.username]
                for r in seen.low_rated]
-        path = exports / f"{slug}-질문기록.csv"
-        path.write_text(question_log_csv(services.traces, feedback, slug), encoding="utf-8")
-        return [summary, plot, cited, low, gr.update(value=str(path), visible=True)]
+        link = export_link("questions", slug, "질문 기록 CSV 내려받기 (개인정보 가림)")
+        return [summary, plot, cited, low, gr.update(value=link, visible=True)]
 
     # --- layout -----------------------------------------------------------------------------------------
     with gr.Blocks(title="봇 만들기 · deptbot", analytics_enabled=False) as page:
@@ -540,7 +580,8 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
                     with gr.Column(scale=2, elem_id="preview"):
                         gr.Markdown("#### 미리보기 (저장하지 않은 내용으로 답합니다)")
                         preview_chat = gr.Chatbot(label="미리보기", height=360, elem_id="preview-chat",
-                                                  line_breaks=True)
+                                                  line_breaks=True, render_markdown=False)
+                        preview_state = gr.State({})
                         preview_sources = gr.HTML(elem_id="preview-sources")
                         with gr.Row():
                             preview_box = gr.Textbox(placeholder="봇에게 시험 삼아 물어보세요", show_label=False,
@@ -568,8 +609,7 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
                         export_button = gr.Button("JSON으로 내보내기", elem_id="export")
                         import_button = gr.UploadButton("JSON 가져오기", file_types=[".json"], type="filepath",
                                                         elem_id="import")
-                    export_file = gr.File(label="내보낸 파일", visible=False, interactive=False,
-                                          elem_id="export-file")
+                    export_file = gr.HTML("", visible=False, elem_id="export-file")
             with gr.Tab("문서", id="documents", elem_id="tab-documents"):
                 doc_department = gr.Dropdown(label="부서", choices=[], value=None, elem_id="doc-department",
                                              allow_custom_value=True)  # access is decided by the handlers
@@ -601,28 +641,27 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
                                      label="많이 인용된 문서", elem_id="insight-cited")
                 low = gr.Dataframe(headers=["일시", "질문", "답변", "의견", "사용자"], interactive=False,
                                    label="싫어요를 받은 답변", elem_id="insight-low", wrap=True)
-                csv_file = gr.File(label="질문 기록 CSV (개인정보 가림)", visible=False, interactive=False,
-                                   elem_id="insight-csv")
+                csv_file = gr.HTML("", visible=False, elem_id="insight-csv")
 
         form = [slug, name, description, icon, instructions, departments, narrow, starters, refusal, contact,
                 visibility, kind, model, temperature]
         share = [share_status, share_link, qr, publish, unpublish, rotate_button]
 
         def load(request: gr.Request) -> list[Any]:
-            user = _lead(services, request, secret)
+            user = _lead(sessions, request)
             if user is None:
-                signed_in = session_user(services, dict(request.cookies), secret, dict(request.headers))
+                signed_in = sessions.user(dict(request.cookies), dict(request.headers))
                 return [NOT_LEAD if signed_in else SIGN_IN, gr.update(visible=False), *[gr.update()] * 4]
             mine, bots = _departments(services, user), _my_bots(services, user)
             role = "관리자" if user.is_admin else "부서 담당자"
-            head = (f"## 🛠️ 봇 만들기\n{user.display_name} 님 ({role}) · [홈](/) · [로그아웃](/logout)")
+            head = f"## 🛠️ 봇 만들기\n{md(user.display_name)} 님 ({role}) · [홈](/) · [로그아웃](/logout)"
             return [head, gr.update(visible=True), gr.update(choices=bots, value=None),
                     gr.update(choices=mine), gr.update(choices=mine, value=mine[0] if mine else None),
                     gr.update(choices=bots, value=None)]
 
         page.load(load, outputs=[header, tabs, picker, departments, doc_department, insight_bot]).then(
             show_documents, inputs=[doc_department], outputs=[listing, doc_file, chunk_table])
-        shown = [*form, *share, versions, status, preview_chat, preview_sources]
+        shown = [*form, *share, versions, status, preview_chat, preview_sources, preview_state]
         picker.input(show_bot, inputs=[picker], outputs=shown)
         icon_upload.upload(upload_icon, inputs=[icon_upload], outputs=[icon, status])
         departments.input(narrow_choices, inputs=[departments, narrow], outputs=[narrow])
@@ -633,14 +672,14 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
             return bot_view(slug, request)[0]
 
         def show_other(slug: str, request: gr.Request) -> list[Any]:
-            return [*bot_view(slug, request)[0], [], ""]
+            return [*bot_view(slug, request)[0], [], "", {}]
 
         saved = [*form, *share, versions]
-        other = [*form, *share, versions, preview_chat, preview_sources]
+        other = [*form, *share, versions, preview_chat, preview_sources, preview_state]
         save_button.click(save, inputs=[picker, *form], outputs=[picker, status, slug, versions]).then(
             show_saved, inputs=[picker], outputs=saved)
         for trigger in (preview_box.submit, preview_send.click):
-            trigger(preview, inputs=[preview_box, preview_chat, *form],
+            trigger(preview, inputs=[preview_box, preview_state, *form],
                     outputs=[preview_chat, preview_box, preview_sources])
         publish.click(publish_bot, inputs=[picker], outputs=[*share, status])
         unpublish.click(unpublish_bot, inputs=[picker], outputs=[*share, status])
@@ -661,11 +700,14 @@ def build_builder(services: Services, secret: str) -> gr.Blocks:
         doc_file.input(chunks, inputs=[doc_department, doc_file], outputs=[chunk_table])
 
         def bot_choices(current: str | None, request: gr.Request) -> Any:
-            user = _lead(services, request, secret)
+            user = _lead(sessions, request)
             bots = _my_bots(services, user) if user else []
             return gr.update(choices=bots, value=current if current in {b[1] for b in bots} else None)
 
         insights_tab.select(bot_choices, inputs=[insight_bot], outputs=[insight_bot])
         for trigger in (insight_bot.input, refresh.click):
             trigger(insights, inputs=[insight_bot], outputs=[summary, per_day, cited, low, csv_file])
+    # Gradio runs one call of each event at a time by default: one lead's long upload would hold every other
+    # department's (the per-department locks above keep one department's changes in order).
+    page.queue(default_concurrency_limit=_CONCURRENT)
     return page

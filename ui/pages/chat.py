@@ -20,13 +20,15 @@ from bots.generators import Turn
 from builder.access import can_use
 from builder.registry import BotRecord, RegistryError
 from connectors.errors import ConnectorError
-from ui.api import LIMITED, QUESTION_CHARS, Answerers, AskLimits, Rating, rate_answer, session_user
+from ui.api import LIMITED, QUESTION_CHARS, Answerers, AskLimits, Rating, rate_answer
 from ui.files import file_link, icon_html
+from ui.sessions import Sessions
 from ui.wiring import Services
 
 MAX_STARTERS = 6
-NOT_FOUND = ("### 봇을 찾을 수 없습니다\n"
-             "링크가 바뀌었거나 게시가 중지되었을 수 있습니다. 로그인이 필요한 봇이면 먼저 로그인해 주세요.")
+_CONCURRENT = 32  # questions of the chat page answered at once per server
+NOT_FOUND = ("<h3>봇을 찾을 수 없습니다</h3>"
+             "<p>링크가 바뀌었거나 게시가 중지되었을 수 있습니다. 로그인이 필요한 봇이면 먼저 로그인해 주세요.</p>")
 CSS = """
 .source-card {border: 1px solid #d0d7de; border-radius: 8px; padding: 8px 12px; margin: 6px 0;}
 .source-card .label {font-weight: 600;}
@@ -61,8 +63,23 @@ def document_link(services: Services, bot: str, key: str | None) -> Callable[[Ci
     return link
 
 
+def as_text(text: str) -> str:
+    """Text from documents, bot fields or the asker, for a chat bubble: shown as the characters it is.
+
+    Chat bubbles render HTML (even with Markdown off), so a `<form>` quoted from an uploaded file would be a live
+    form; the bubbles are made with `render_markdown=False` and everything in them is escaped here.
+    """
+    return html.escape(clean(text), quote=False)
+
+
+def clean(text: str) -> str:
+    """Text without lone surrogates (a JSON "\\ud800" in a question would fail far from here)."""
+    return text.encode("utf-8", "replace").decode("utf-8")
+
+
 def replies(answerer: Answerer, question: str, history: list[Turn]) -> Iterator[tuple[str, Answer | None]]:
-    """The answer's text as it grows (a fallback notice first), then the finished answer with its final text."""
+    """The answer's text as it grows (a fallback notice first), then the finished answer with its final text,
+    escaped for a chat bubble."""
     text, notice = "", ""
     for event in answerer.stream(question, history):
         if isinstance(event, Delta):
@@ -72,47 +89,55 @@ def replies(answerer: Answerer, question: str, history: list[Turn]) -> Iterator[
         elif isinstance(event, Notice):
             notice = f"⚠️ {event.text}\n\n"
         elif isinstance(event, Done):
-            yield notice + event.answer.text, event.answer
+            yield as_text(notice + event.answer.text), event.answer
             return
-        yield notice + text, None
+        yield as_text(notice + text), None
 
 
-def build_chat(services: Services, answerers: Answerers, secret: str, limits: AskLimits) -> gr.Blocks:
+def bot_header(bot: BotRecord) -> str:
+    """The chat page's header: the bot's icon, name and description, as text."""
+    definition = bot.definition
+    return (f'<h2 class="bot-name">{icon_html(definition.icon, 40)} {html.escape(definition.name)}</h2>'
+            f'<p class="bot-description">{html.escape(definition.description)}</p>')
+
+
+def build_chat(services: Services, answerers: Answerers, sessions: Sessions, limits: AskLimits) -> gr.Blocks:
     """The chat page."""
+
+    def user_of(request: gr.Request) -> Any:
+        return sessions.user(dict(request.cookies), dict(request.headers))
 
     def allowed(state: dict[str, Any], request: gr.Request) -> BotRecord | None:
         try:
             bot = services.registry.bot(str(state.get("bot", "")))
         except RegistryError:
             return None
-        user = session_user(services, dict(request.cookies), secret, dict(request.headers))
-        return bot if can_use(bot, user, state.get("key")) else None
+        return bot if can_use(bot, user_of(request), state.get("key")) else None
 
     def load(request: gr.Request) -> tuple[Any, ...]:
         params = dict(request.query_params)
-        state = {"bot": params.get("bot", ""), "key": params.get("key")}
+        state = {"bot": params.get("bot", ""), "key": params.get("key"), "messages": []}
         bot = allowed(state, request)
         if bot is None:
             hidden = [gr.update(visible=False)] * MAX_STARTERS
             return (state, NOT_FOUND, gr.update(visible=False), *hidden)
-        definition = bot.definition
-        header = (f"## {icon_html(definition.icon, 40)} {html.escape(definition.name)}\n"
-                  f"{html.escape(definition.description)}")
-        starters = [gr.update(value=s, visible=True) for s in definition.starters[:MAX_STARTERS]]
+        starters = [gr.update(value=s, visible=True) for s in bot.definition.starters[:MAX_STARTERS]]
         starters += [gr.update(visible=False)] * (MAX_STARTERS - len(starters))
-        return (state, header, gr.update(visible=True), *starters)
+        return (state, bot_header(bot), gr.update(visible=True), *starters)
 
-    def respond(question: str, messages: list[dict[str, Any]], state: dict[str, Any],
-                request: gr.Request) -> Iterator[tuple[Any, ...]]:
-        question = (question or "").strip()[:QUESTION_CHARS]
+    def respond(question: str, state: dict[str, Any], request: gr.Request) -> Iterator[tuple[Any, ...]]:
+        # The conversation is kept in the server-side state, never taken back from the browser: a chat value
+        # sent by a client could name files for Gradio to copy, and would let it rewrite what was said.
+        question = clean((question or "").strip()[:QUESTION_CHARS])
         bot = allowed(state, request)
+        messages = list(state.get("messages", []))
         if not question or bot is None:
             yield messages, "", gr.update()
             return
         history = [Turn(q, a) for q, a in state.get("turns", [])]
-        messages = [*messages, {"role": "user", "content": question}, {"role": "assistant", "content": ""}]
-        user = session_user(services, dict(request.cookies), secret, dict(request.headers))
-        if not limits.allow(user, request.client.host if request.client else ""):
+        messages += [{"role": "user", "content": as_text(question)}, {"role": "assistant", "content": ""}]
+        state["messages"] = messages
+        if not limits.allow(user_of(request), request.client.host if request.client else ""):
             messages[-1]["content"] = f"⚠️ {LIMITED}"
             yield messages, question, gr.update()
             return
@@ -128,7 +153,8 @@ def build_chat(services: Services, answerers: Answerers, secret: str, limits: As
                 link = document_link(services, bot.slug, state.get("key"))
                 yield messages, "", source_cards(answer.citations, link)
         except ConnectorError as exc:  # e.g. the Chroma server is down: say so, keep the question for a retry
-            messages[-1] = {"role": "assistant", "content": f"⚠️ 지금은 답할 수 없습니다. {exc.problem} — {exc.action}"}
+            messages[-1] = {"role": "assistant",
+                            "content": as_text(f"⚠️ 지금은 답할 수 없습니다. {exc.problem} — {exc.action}")}
             yield messages, question, ""
 
     def like(data: gr.LikeData, state: dict[str, Any], request: gr.Request) -> tuple[Any, ...]:
@@ -137,9 +163,8 @@ def build_chat(services: Services, answerers: Answerers, secret: str, limits: As
         trace_id = state.get("traces", {}).get(str(index))
         if bot is None or not trace_id or data.liked is None:
             return state, gr.update(visible=False), ""
-        user = session_user(services, dict(request.cookies), secret, dict(request.headers))
         rating = 1 if data.liked else -1
-        rate_answer(services, bot, user, Rating(trace_id=trace_id, rating=rating))
+        rate_answer(services, bot, user_of(request), Rating(trace_id=trace_id, rating=rating))
         state["rated"] = {"trace_id": trace_id, "rating": rating}
         return state, gr.update(visible=True), "평가가 기록되었습니다. 더 하실 말씀이 있으면 남겨 주세요."
 
@@ -147,22 +172,21 @@ def build_chat(services: Services, answerers: Answerers, secret: str, limits: As
         bot, rated = allowed(state, request), state.get("rated")
         if bot is None or not rated:
             return "", gr.update(visible=False), ""
-        user = session_user(services, dict(request.cookies), secret, dict(request.headers))
-        rate_answer(services, bot, user, Rating(trace_id=rated["trace_id"], rating=rated["rating"],
-                                                comment=(text or "")[:2000]))
+        rate_answer(services, bot, user_of(request), Rating(trace_id=rated["trace_id"], rating=rated["rating"],
+                                                            comment=clean(text or "")[:2000]))
         return "", gr.update(visible=False), "의견이 기록되었습니다. 고맙습니다."
 
     def new_conversation(state: dict[str, Any]) -> tuple[list[dict[str, Any]], str, dict[str, Any]]:
-        state = {"bot": state.get("bot", ""), "key": state.get("key")}
+        state = {"bot": state.get("bot", ""), "key": state.get("key"), "messages": []}
         return [], "", state
 
     with gr.Blocks(title="deptbot", analytics_enabled=False) as page:
         state = gr.State({})
-        header = gr.Markdown("불러오는 중…", elem_id="bot-header")
+        header = gr.HTML("불러오는 중…", elem_id="bot-header")
         with gr.Column(visible=False) as body:
             with gr.Row():
                 starters = [gr.Button(visible=False, size="sm", elem_classes=["starter"]) for _ in range(MAX_STARTERS)]
-            chat = gr.Chatbot(label="대화", height=420, elem_id="chat", line_breaks=True)
+            chat = gr.Chatbot(label="대화", height=420, elem_id="chat", line_breaks=True, render_markdown=False)
             sources = gr.HTML(elem_id="sources")
             with gr.Row():
                 box = gr.Textbox(placeholder="질문을 입력하세요", show_label=False, scale=5, elem_id="question",
@@ -176,11 +200,14 @@ def build_chat(services: Services, answerers: Answerers, secret: str, limits: As
             reset = gr.Button("새 대화", size="sm", elem_id="new-conversation")
         page.load(load, outputs=[state, header, body, *starters])
         for trigger in (box.submit, send.click):
-            trigger(respond, inputs=[box, chat, state], outputs=[chat, box, sources])
+            trigger(respond, inputs=[box, state], outputs=[chat, box, sources])
         for button in starters:
-            button.click(respond, inputs=[button, chat, state], outputs=[chat, box, sources])
+            button.click(respond, inputs=[button, state], outputs=[chat, box, sources])
         reset.click(new_conversation, inputs=[state], outputs=[chat, sources, state])
         chat.like(like, inputs=[state], outputs=[state, feedback, thanks])
         for trigger in (remark.submit, remark_send.click):
             trigger(comment, inputs=[remark, state], outputs=[remark, feedback, thanks])
+    # Gradio answers one call of each event at a time by default: every visitor's question would wait for the
+    # one before it. Many run at once (the answer slots of the API are for its own route).
+    page.queue(default_concurrency_limit=_CONCURRENT)
     return page

@@ -11,6 +11,7 @@ import secrets
 from urllib.parse import quote
 
 from fastapi import FastAPI, Form, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from builder.access import can_use
@@ -48,8 +49,10 @@ def add_pages(app: FastAPI, services: Services, setup_token: str = "") -> None:
     holds it (the person who started the server) creates the first administrator at /setup?token=…; there is
     never a default password, and the page is gone once an administrator exists.
     """
-    from ui.api import SignInLocked, client_address, current_user, locked_message, sign_in
     from ui.files import icon_html
+    from ui.sessions import BUSY, SignInBusy, SignInLocked, client_address, current_user
+
+    sessions, gate = app.state.sessions, app.state.sign_in
 
     def setup_open(token: str) -> bool:
         return bool(setup_token) and secrets.compare_digest(token.encode(), setup_token.encode()) \
@@ -84,13 +87,13 @@ def add_pages(app: FastAPI, services: Services, setup_token: str = "") -> None:
             user = services.registry.add_user(username.strip(), password, "admin", display_name=display_name.strip())
         except RegistryError as exc:
             return setup_form(token, exc.message)
-        request.session.clear()
-        request.session["user"] = user.username
-        return RedirectResponse("/builder/", status_code=303)
+        response = RedirectResponse("/builder/", status_code=303)
+        sessions.open(request, response, user)
+        return response
 
     @app.get("/login", include_in_schema=False)
     def login_form(request: Request, next: str = "/", failed: int = 0) -> HTMLResponse:
-        reason = locked_message(services) if failed == 2 else "사용자 이름이나 비밀번호가 맞지 않습니다."
+        reason = {2: gate.locked_message(), 3: BUSY}.get(failed, "사용자 이름이나 비밀번호가 맞지 않습니다.")
         error = f'<p class="error" role="alert">{html.escape(reason)}</p>' if failed else ""
         return _page("로그인", f"""<h1>로그인</h1>{error}
 <form method="post" action="/login">
@@ -100,23 +103,36 @@ def add_pages(app: FastAPI, services: Services, setup_token: str = "") -> None:
 <button type="submit">로그인</button></form>""")
 
     @app.post("/login", include_in_schema=False)
-    def login(request: Request, username: str = Form(...), password: str = Form(...),
-              next: str = Form("/")) -> Response:
+    async def login(request: Request, username: str = Form(..., max_length=64),
+                    password: str = Form(..., max_length=256), next: str = Form("/")) -> Response:
         target = safe_next(next)
         try:
-            user = sign_in(services, username, password, client_address(request))
+            user = await gate.sign_in(username, password, client_address(request))
         except SignInLocked:
             return RedirectResponse(f"/login?failed=2&next={quote(target)}", status_code=303)
+        except SignInBusy:
+            return RedirectResponse(f"/login?failed=3&next={quote(target)}", status_code=303)
         if user is None:
             return RedirectResponse(f"/login?failed=1&next={quote(target)}", status_code=303)
-        request.session.clear()
-        request.session["user"] = user.username
-        return RedirectResponse(target, status_code=303)
+        response = RedirectResponse(target, status_code=303)
+        await run_in_threadpool(sessions.open, request, response, user)
+        return response
 
     @app.get("/logout", include_in_schema=False)
-    def logout(request: Request) -> RedirectResponse:
-        request.session.clear()
-        return RedirectResponse("/login", status_code=303)
+    def logout_link(request: Request) -> Response:
+        if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+            # A link on another site must not sign people out: they confirm here (the form posts from our page).
+            return _page("로그아웃", '<h1>로그아웃</h1><form method="post" action="/logout">'
+                                     '<button type="submit">로그아웃</button></form>')
+        return logout(request)
+
+    @app.post("/logout", include_in_schema=False)
+    def logout(request: Request) -> Response:
+        response = RedirectResponse("/login", status_code=303)
+        app.state.uploads.drop(sessions.close(request, response))
+        # Nothing of the signed-in user stays in this browser (Chromium honours this on https and localhost).
+        response.headers["Clear-Site-Data"] = '"cache", "storage"'
+        return response
 
     @app.get("/", include_in_schema=False)
     def home(request: Request) -> Response:
