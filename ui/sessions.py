@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import time
 from collections.abc import Mapping
 
 import anyio
@@ -29,6 +30,7 @@ from ui.wiring import Services
 log = logging.getLogger(__name__)
 SESSION_COOKIE = "deptbot_session"
 _TOKEN_PREFIX = "dbs_"
+_PURGE_SECONDS = 3600  # how often a server deletes dead sessions (at a sign-in)
 _HASHING_QUEUE = 8  # sign-ins waiting for the password hasher; more are told to try again at once
 
 
@@ -73,6 +75,7 @@ class Sessions:
         settings = services.settings
         self.idle_minutes = settings.session_idle_minutes
         self.max_hours = settings.session_hours
+        self._purged = 0.0
 
     @staticmethod
     def token(cookies: Mapping[str, str]) -> str:
@@ -110,8 +113,12 @@ class Sessions:
         old = self.token(request.cookies)
         if old:
             self.services.registry.close_session(old)
-        token = self.services.registry.open_session(user.username, client_address(request),
-                                                    request.headers.get("user-agent", "")[:200])
+        registry = self.services.registry
+        if time.monotonic() - self._purged > _PURGE_SECONDS:  # dead sessions nobody presents again
+            self._purged = time.monotonic()
+            registry.purge_sessions(self.idle_minutes, self.max_hours)
+        token = registry.open_session(user.username, client_address(request),
+                                      request.headers.get("user-agent", "")[:200])
         response.set_cookie(SESSION_COOKIE, token, max_age=int(self.max_hours * 3600), path="/", httponly=True,
                             samesite="lax", secure=self.services.settings.https)
 

@@ -17,6 +17,7 @@ from typing import Any
 
 import httpx
 
+from tests.conftest import ROOT
 from tests.security.conftest import Site
 from tests.support.hostile import big_docx, inflating_hwpx
 
@@ -118,3 +119,8 @@ def test_a_pathological_upload_stalls_neither_answers_nor_other_departments(site
     assert outcome["other_done"] < outcome["lead_done"]  # another department did not wait for the lock
     assert len(timings) >= 5 and max(timings) < 1.0, timings  # another user's questions kept being answered
     assert peak - before < 200, (before, peak)
+    artifacts = ROOT / "artifacts"
+    artifacts.mkdir(exist_ok=True)
+    (artifacts / "pathological-upload.json").write_text(json.dumps({
+        "answers_during_upload": len(timings), "answer_seconds_max": round(max(timings), 3),
+        "server_rss_growth_mb": round(peak - before, 1)}), encoding="utf-8")

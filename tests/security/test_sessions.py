@@ -102,6 +102,13 @@ def test_a_flood_of_sign_ins_is_queued_briefly_and_questions_are_still_answered(
         flood.append(_sign_in(site, f"user{n}", "not-the-password", f"10.2.{n // 250}.{n % 250 + 1}"))
 
     key = site.registry().bot("dangjik").link_key
+    httpx.post(f"{site.base}/api/bots/dangjik/ask", json={**QUESTION, "key": key}, timeout=120)  # built, warm
+    quiet = []
+    for n in range(5):
+        began = time.perf_counter()
+        httpx.post(f"{site.base}/api/bots/dangjik/ask", json={**QUESTION, "key": key},
+                   headers={"X-Forwarded-For": f"10.4.0.{n + 1}"}, timeout=120)
+        quiet.append(time.perf_counter() - began)
     timings: list[float] = []
 
     def ask() -> None:
@@ -124,4 +131,6 @@ def test_a_flood_of_sign_ins_is_queued_briefly_and_questions_are_still_answered(
     artifacts.mkdir(exist_ok=True)
     (artifacts / "sign-in-flood.json").write_text(json.dumps({
         "sign_ins": len(flood), "refused_busy": flood.count(503), "answers_during_flood": len(timings),
-        "answer_seconds_max": round(max(timings), 3)}), encoding="utf-8")
+        "answer_seconds_max": round(max(timings), 3),
+        "answer_seconds_median": round(sorted(timings)[len(timings) // 2], 3),
+        "quiet_answer_seconds_median": round(sorted(quiet)[2], 3)}), encoding="utf-8")
