@@ -83,7 +83,7 @@ def _ask(site: Site, key: str) -> float:
 def test_a_pathological_upload_stalls_neither_answers_nor_other_departments(site: Site, tmp_path: Path) -> None:
     from gradio_client import handle_file
 
-    slow = big_docx(tmp_path / "100MB XML 문서.docx", 300000)  # passes the zip-bomb checks; parses for minutes
+    slow = big_docx(tmp_path / "31MB XML 문서.docx", 300000)  # passes the zip-bomb checks; parses for minutes
     bomb = tmp_path / "부풀리는 문서.hwpx"
     bomb.write_bytes(inflating_hwpx())
     note = tmp_path / "민원 창구 안내.txt"
