@@ -175,9 +175,9 @@ def create_api(services: Services) -> FastAPI:
     # A CORS middleware of our own with no allowed origin: Gradio then adds none of its own (which echoes any
     # origin with credentials), and no other site's page may make credentialed calls.
     app.add_middleware(CORSMiddleware, allow_origins=[])
-    sessions, gate = Sessions(services), SignInGate(services)
     app.state.upload_folder = private_upload_folder(services.settings.data_dir)
     app.state.uploads = UploadLedger(app.state.upload_folder)
+    sessions, gate = Sessions(services, app.state.uploads), SignInGate(services)
     answerers = Answerers(services)
     limits = AskLimits(services)
     slots = AnswerSlots()
@@ -215,7 +215,7 @@ def create_api(services: Services) -> FastAPI:
 
     @app.delete("/api/session", summary="로그아웃")
     def sign_out(request: Request, response: Response) -> dict[str, bool]:
-        app.state.uploads.drop(sessions.close(request, response))
+        sessions.close(request, response)
         return {"signed_out": True}
 
     @app.get("/api/bots", summary="내가 쓸 수 있는 봇 목록")

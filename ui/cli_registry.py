@@ -5,7 +5,6 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
-import shutil
 import sys
 from pathlib import Path
 from typing import Any
@@ -114,8 +113,7 @@ def users_passwd(services: Services, username: str, password_stdin: bool) -> Non
 @with_services
 def users_signout(services: Services, username: str) -> None:
     """사용자의 모든 로그인을 끝냅니다 (모든 기기에서 로그아웃; 분실한 기기나 퇴직자에게)."""
-    services.registry.user(username)
-    closed = services.registry.close_sessions(username)
+    closed = services.registry.close_sessions(username)  # an unknown name is a clear error
     audit(services, "user_signed_out", username, f"sessions {closed}")
     click.echo(f"로그아웃: {username} (끝낸 로그인 {closed}개)")
 
@@ -235,14 +233,10 @@ def serve(services: Services, host: str, port: int) -> None:
                    "또는 다른 터미널에서 'deptbot users add 이름 --role admin'.", err=True)
     app = create_app(services, setup_token)
     click.echo(f"deptbot: http://{host}:{port}/  (봇 만들기: /builder/, API 문서: /docs)", err=True)
-    try:
-        # SIGTERM and SIGINT alike end uvicorn's loop (its handlers); open streams get a few seconds to finish.
-        uvicorn.run(app, host=host, port=port, log_level=services.settings.log_level.lower(), access_log=False,
-                    proxy_headers=True, forwarded_allow_ips=services.settings.trusted_proxies,
-                    timeout_graceful_shutdown=5)
-    finally:
-        services.reindexer.close()  # the parsing processes the builder's uploads started
-        shutil.rmtree(app.state.upload_folder, ignore_errors=True)  # uploads nobody used
+    # SIGTERM and SIGINT alike end uvicorn's loop; open streams get a few seconds to finish. The app's shutdown
+    # stops the parse workers and deletes the uploads nobody used (ui/app.py).
+    uvicorn.run(app, host=host, port=port, log_level=services.settings.log_level.lower(), access_log=False,
+                proxy_headers=True, forwarded_allow_ips=services.settings.trusted_proxies, timeout_graceful_shutdown=5)
 
 
 @bots.command("rotate")

@@ -15,6 +15,7 @@ from fastapi.responses import Response
 from bots.insights import question_log_csv
 from builder.access import can_manage
 from builder.registry import BotRecord, RegistryError
+from ui.guard import started_elsewhere
 from ui.sessions import client_address, current_user
 from ui.wiring import Services
 
@@ -31,7 +32,7 @@ def add_export_routes(app: FastAPI, services: Services) -> None:
 
     def managed(slug: str, request: Request, action: str) -> BotRecord:
         # A download is a read, but one another site's page must not start in the lead's name.
-        if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        if started_elsewhere(request.headers):
             raise HTTPException(status_code=403, detail="다른 사이트에서 시작한 내려받기는 받지 않습니다")
         user = current_user(request)
         try:

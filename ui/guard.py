@@ -20,14 +20,14 @@ from __future__ import annotations
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from http.cookies import SimpleCookie
 from typing import Any
 from urllib.parse import quote, urlsplit
 
 from fastapi.concurrency import run_in_threadpool
 from starlette.datastructures import Headers, MutableHeaders
+from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from builder.privacy import printable
@@ -114,9 +114,8 @@ class Guard:
     def foreign(self, headers: Headers) -> bool:
         """Whether a request comes from a page of another origin (another host, port or scheme's site)."""
         origin = headers.get("origin")
-        if origin is None:
-            # No Origin: not a browser's cross-origin request, unless its fetch metadata says so.
-            return headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")
+        if origin is None:  # not a browser's cross-origin request, unless its fetch metadata says so
+            return started_elsewhere(headers)
         netloc = urlsplit(origin).netloc.lower() if origin != "null" else "null"
         return netloc not in {headers.get("host", "").lower(), *self.origins}
 
@@ -127,7 +126,7 @@ class Guard:
         if pattern is None or not pattern.fullmatch(sub) or (sub == _UPLOAD and not mount.uploads):
             await _deny(send, 404, "Not Found")
             return
-        cookies = _cookies(headers)
+        cookies = cookie_parser(headers.get("cookie", ""))
         if mount.leads_only and not _ASSETS.fullmatch(sub):
             user = await run_in_threadpool(self.sessions.user, cookies, headers)
             if user is None or user.role not in ("admin", "lead"):
@@ -197,6 +196,12 @@ class Guard:
             self.uploads.record(key, [p for p in stored if isinstance(p, str)])
         await send(start)
         await send({"type": "http.response.body", "body": body})
+
+
+def started_elsewhere(headers: Mapping[str, str]) -> bool:
+    """Whether the browser says the request was started by a page of another origin (Sec-Fetch-Site); requests
+    without it (other programs, old browsers) are taken as our own."""
+    return headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none")
 
 
 def _file_references(value: Any, depth: int = 0) -> Iterator[Any]:
@@ -289,15 +294,6 @@ def _counted(receive: Receive, limit: int) -> Receive:
         return message
 
     return counted
-
-
-def _cookies(headers: Headers) -> dict[str, str]:
-    jar: SimpleCookie = SimpleCookie()
-    try:
-        jar.load(headers.get("cookie", ""))
-    except Exception:  # a malformed Cookie header is as good as none
-        return {}
-    return {name: morsel.value for name, morsel in jar.items()}
 
 
 async def _deny(send: Send, status: int, detail: str) -> None:

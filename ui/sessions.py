@@ -24,12 +24,12 @@ from fastapi.concurrency import run_in_threadpool
 from starlette.responses import Response
 
 from builder.privacy import printable
-from builder.registry import RegistryError, User
+from builder.registry import SESSION_PREFIX, SIGN_IN_FAILED, RegistryError, User
+from ui.uploads import UploadLedger
 from ui.wiring import Services
 
 log = logging.getLogger(__name__)
 SESSION_COOKIE = "deptbot_session"
-_TOKEN_PREFIX = "dbs_"
 _PURGE_SECONDS = 3600  # how often a server deletes dead sessions (at a sign-in)
 _HASHING_QUEUE = 8  # sign-ins waiting for the password hasher; more are told to try again at once
 
@@ -70,8 +70,9 @@ def header_user(services: Services, headers: Mapping[str, str]) -> User | None:
 class Sessions:
     """Sessions of one server: open, look up, close; and the users of requests."""
 
-    def __init__(self, services: Services) -> None:
+    def __init__(self, services: Services, uploads: UploadLedger) -> None:
         self.services = services
+        self.uploads = uploads
         settings = services.settings
         self.idle_minutes = settings.session_idle_minutes
         self.max_hours = settings.session_hours
@@ -81,7 +82,7 @@ class Sessions:
     def token(cookies: Mapping[str, str]) -> str:
         """The session token a request's cookies carry ("" when none, or not one of ours)."""
         value = cookies.get(SESSION_COOKIE, "")
-        return value if value.startswith(_TOKEN_PREFIX) and len(value) < 100 else ""
+        return value if value.startswith(SESSION_PREFIX) and len(value) < 100 else ""
 
     def user(self, cookies: Mapping[str, str], headers: Mapping[str, str]) -> User | None:
         """The signed-in user: the single-sign-on header when set up, else the cookie's live session."""
@@ -122,15 +123,14 @@ class Sessions:
         response.set_cookie(SESSION_COOKIE, token, max_age=int(self.max_hours * 3600), path="/", httponly=True,
                             samesite="lax", secure=self.services.settings.https)
 
-    def close(self, request: Request, response: Response) -> str:
-        """End the request's session (if any) and clear its cookie; returns its upload key."""
-        key = self.key(request.cookies, {})
+    def close(self, request: Request, response: Response) -> None:
+        """End the request's session (if any), delete what it uploaded and did not use, and clear its cookie."""
         token = self.token(request.cookies)
         if token:
+            self.uploads.drop(self.key(request.cookies, {}))
             self.services.registry.close_session(token)
         response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="lax",
                                secure=self.services.settings.https)
-        return key
 
 
 class SignInGate:
@@ -154,7 +154,7 @@ class SignInGate:
         finally:
             self._waiting -= 1
         if user is None:
-            await run_in_threadpool(self.services.registry.audit, "", "sign_in_failed", username, "", address)
+            await run_in_threadpool(self.services.registry.audit, "", SIGN_IN_FAILED, username, "", address)
             log.warning("sign-in failed user=%s address=%s", printable(username), printable(address))
         return user
 

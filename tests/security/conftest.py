@@ -62,16 +62,19 @@ class Site:
 
         return Client(f"{self.base}/{mount}/", headers={"Cookie": self.cookie(role)}, verbose=False)
 
-    def event(self, api_name: str, data: list[Any], cookie: str, *, mount: str = "builder",
-              headers: dict[str, str] | None = None) -> httpx.Response:
-        """A Gradio event posted the way the page posts it (POST …/gradio_api/queue/join), answer not awaited."""
+    def event_body(self, api_name: str, data: list[Any], mount: str = "builder") -> dict[str, Any]:
+        """The body the page posts to …/gradio_api/queue/join for an event (its number read from the config)."""
         if mount not in self._configs:
             self._configs[mount] = httpx.get(f"{self.base}/{mount}/config",
                                              headers={"Cookie": self.cookie("admin")}).json()
         fn_index = next(d["id"] for d in self._configs[mount]["dependencies"] if d.get("api_name") == api_name)
-        body = {"data": data, "fn_index": fn_index, "trigger_id": None, "event_data": None,
+        return {"data": data, "fn_index": fn_index, "trigger_id": None, "event_data": None,
                 "session_hash": secrets.token_hex(6)}
-        return httpx.post(f"{self.base}/{mount}/gradio_api/queue/join", json=body,
+
+    def event(self, api_name: str, data: list[Any], cookie: str, *, mount: str = "builder",
+              headers: dict[str, str] | None = None) -> httpx.Response:
+        """A Gradio event posted the way the page posts it (POST …/gradio_api/queue/join), answer not awaited."""
+        return httpx.post(f"{self.base}/{mount}/gradio_api/queue/join", json=self.event_body(api_name, data, mount),
                           headers={"Cookie": cookie, **(headers or {})}, timeout=30)
 
     def upload_folder(self) -> Path:

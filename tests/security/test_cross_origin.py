@@ -36,16 +36,9 @@ async function attempt(name, url, init) {
 </script><iframe id="framed" src="BASE/builder/"></iframe></body></html>"""
 
 
-def _rotate_event(site: Site) -> dict[str, Any]:
-    config = httpx.get(f"{site.base}/builder/config", headers={"Cookie": site.cookie("admin")}).json()
-    fn_index = next(d["id"] for d in config["dependencies"] if d.get("api_name") == "rotate")
-    return {"data": ["dangjik"], "fn_index": fn_index, "trigger_id": None, "event_data": None,
-            "session_hash": "attackerhash1"}
-
-
 def test_requests_from_another_origin_are_refused_and_get_no_cors_headers(site: Site) -> None:
     lead = site.cookie("lead")
-    event = _rotate_event(site)
+    event = site.event_body("rotate", ["dangjik"])
     key = site.registry().bot("dangjik").link_key
     elsewhere = "http://127.0.0.1:1"
     for origin in (elsewhere, "null", "http://localhost:" + site.base.rsplit(":", 1)[1]):
@@ -89,7 +82,8 @@ def test_pages_may_be_framed_only_by_our_own_pages(site: Site) -> None:
 
 def test_a_signed_in_lead_visiting_another_origin_s_page_is_not_driven_by_it(site: Site, browser: Any) -> None:
     key = site.registry().bot("dangjik").link_key
-    page_text = ATTACK.replace("EVENT", json.dumps(_rotate_event(site))).replace("TARGET", json.dumps(site.base))
+    event = json.dumps(site.event_body("rotate", ["dangjik"]))
+    page_text = ATTACK.replace("EVENT", event).replace("TARGET", json.dumps(site.base))
     page_text = page_text.replace("BASE", site.base)
     page_text = page_text.replace('"PASSWORD"', json.dumps(PASSWORD))
     context = browser.new_context()

@@ -50,6 +50,7 @@ def add_pages(app: FastAPI, services: Services, setup_token: str = "") -> None:
     never a default password, and the page is gone once an administrator exists.
     """
     from ui.files import icon_html
+    from ui.guard import started_elsewhere
     from ui.sessions import BUSY, SignInBusy, SignInLocked, client_address, current_user
 
     sessions, gate = app.state.sessions, app.state.sign_in
@@ -120,7 +121,7 @@ def add_pages(app: FastAPI, services: Services, setup_token: str = "") -> None:
 
     @app.get("/logout", include_in_schema=False)
     def logout_link(request: Request) -> Response:
-        if request.headers.get("sec-fetch-site", "same-origin") not in ("same-origin", "none"):
+        if started_elsewhere(request.headers):
             # A link on another site must not sign people out: they confirm here (the form posts from our page).
             return _page("로그아웃", '<h1>로그아웃</h1><form method="post" action="/logout">'
                                      '<button type="submit">로그아웃</button></form>')
@@ -129,7 +130,7 @@ def add_pages(app: FastAPI, services: Services, setup_token: str = "") -> None:
     @app.post("/logout", include_in_schema=False)
     def logout(request: Request) -> Response:
         response = RedirectResponse("/login", status_code=303)
-        app.state.uploads.drop(sessions.close(request, response))
+        sessions.close(request, response)
         # Nothing of the signed-in user stays in this browser (Chromium honours this on https and localhost).
         response.headers["Clear-Site-Data"] = '"cache", "storage"'
         return response
