@@ -8,6 +8,7 @@ article is that article; for a page gold (no article), its pages hold that page.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import time
 from collections.abc import Callable, Iterable, Sequence
@@ -21,6 +22,18 @@ if TYPE_CHECKING:
     from bots.answer import Answer, Answerer
 
 CUTOFFS = (1, 5, 10)
+HALVES = ("A", "B")  # A: where constants are chosen; B: where they are checked (never tuned on)
+
+
+def half(question_id: str) -> str:
+    """The fixed half of the questions an id falls in, by a hash of the id.
+
+    Constants, thresholds, word lists and weights are chosen on half A and kept only if they help half B too.
+    The hash is salted: the shared set was itself split into DEV and HIDDEN by `sha256(id) % 10`, so the unsalted
+    hash's parity is not balanced within DEV (its ids all have remainders 0, 1 or 2).
+    """
+    digest = hashlib.sha256(f"deptbot-half:{question_id}".encode()).digest()
+    return HALVES[digest[0] % 2]
 
 
 class EvaluationFileError(ConnectorError):
@@ -58,6 +71,7 @@ class Unit:
     page_start: int = 0
     page_end: int = 0
     score: float = 0.0
+    cited_page: int = 0  # a citation's own page (the page of its quote)
 
     def matches(self, gold: Gold) -> bool:
         """Same file, and the gold's article (or, for a page gold, a page range holding its page)."""
@@ -94,6 +108,21 @@ class QuestionResult:
     def cites_gold(self) -> bool:
         """Whether the answer cites a gold unit."""
         return any(unit.matches(gold) for unit in self.cited for gold in self.question.gold)
+
+    @property
+    def cites_gold_page(self) -> bool:
+        """Whether the answer cites a gold unit at the right page: for a page gold (a manual page), the cited page
+        is that page; for an article gold with a page, the cited page is one of the article's pages (from its
+        heading's page to the last page of the unit retrieved); a gold without a page needs the unit only."""
+        for unit in self.cited:
+            for gold in self.question.gold:
+                if not unit.matches(gold):
+                    continue
+                if not gold.page or unit.cited_page == gold.page:
+                    return True
+                if gold.article and gold.page <= unit.cited_page <= max(unit.page_end, gold.page):
+                    return True
+        return False
 
 
 def load_questions(path: Path) -> list[EvalQuestion]:
@@ -135,6 +164,8 @@ def _retrieval_metrics(results: Sequence[QuestionResult]) -> dict[str, Any]:
             metrics[f"hit@{cutoff}"] = sum(0 < r.first_hit <= cutoff for r in answerable) / len(answerable)
         metrics["mrr"] = sum(1 / r.first_hit for r in answerable if r.first_hit) / len(answerable)
         metrics["citation_accuracy"] = sum(r.cites_gold for r in answerable) / len(answerable)
+        metrics["citation_page_accuracy"] = sum(r.cites_gold_page for r in answerable) / len(answerable)
+        metrics["false_refusals"] = sum(r.refused for r in answerable) / len(answerable)
     seconds = [r.seconds for r in results]
     metrics["latency_p50_ms"] = round(_percentile(seconds, 0.5) * 1000, 1)
     metrics["latency_p95_ms"] = round(_percentile(seconds, 0.95) * 1000, 1)
@@ -155,16 +186,20 @@ def refusal_metrics(results: Iterable[QuestionResult]) -> dict[str, float]:
     }
 
 
-def report(results: Sequence[QuestionResult]) -> dict[str, Any]:
-    """Metrics per dataset and overall."""
+def report(results: Sequence[QuestionResult], *, halves: bool = True) -> dict[str, Any]:
+    """Metrics per dataset and overall, and the same for each fixed half of the questions (see `half`)."""
     datasets: dict[str, list[QuestionResult]] = {}
     for result in results:
         datasets.setdefault(result.question.dataset, []).append(result)
-    return {
+    metrics: dict[str, Any] = {
         "datasets": {name: _retrieval_metrics(group) for name, group in sorted(datasets.items())},
         "overall": _retrieval_metrics(results),
         "refusal": refusal_metrics(results),
     }
+    if halves:
+        metrics["halves"] = {name: report([r for r in results if half(r.question.id) == name], halves=False)
+                             for name in HALVES}
+    return metrics
 
 
 def ask_all(answerer: Answerer, questions: Sequence[EvalQuestion],
@@ -184,23 +219,32 @@ def result_of(question: EvalQuestion, answer: Answer, seconds: float) -> Questio
     """Score units of an answer: files as `department/file`, relative to the corpus root."""
     retrieved = [Unit(f"{r['department']}/{r['file']}", r["article"], r["paragraph"], r["page"] or 0,
                       r["page_end"] or 0, r["score"]) for r in answer.trace.retrieved]
-    cited = [Unit(f"{c.department}/{c.file}", c.article, c.paragraph, c.page or 0, _page_end(answer, c.source))
-             for c in answer.citations]
+    cited = [Unit(f"{c.department}/{c.file}", c.article, c.paragraph, _page_start(answer, c.source) or c.page or 0,
+                  _page_end(answer, c.source), cited_page=c.page or 0) for c in answer.citations]
     return QuestionResult(question, retrieved, cited, answer.refused, seconds, answer.text,
                           [c.to_dict() for c in answer.citations])
 
 
+def _record(answer: Answer, source: int) -> dict[str, Any]:
+    return answer.trace.retrieved[source - 1] if 0 < source <= len(answer.trace.retrieved) else {}
+
+
+def _page_start(answer: Answer, source: int) -> int:
+    return int(_record(answer, source).get("page") or 0)
+
+
 def _page_end(answer: Answer, source: int) -> int:
-    record = answer.trace.retrieved[source - 1] if 0 < source <= len(answer.trace.retrieved) else {}
-    return int(record.get("page_end") or 0)
+    return int(_record(answer, source).get("page_end") or 0)
 
 
 def output_line(result: QuestionResult) -> dict[str, Any]:
     """One line of `deptbot eval --output`."""
     return {
         "id": result.question.id,
+        "half": half(result.question.id),
         "retrieved": [{"file": u.file, "article": u.article or None, "paragraph": u.paragraph or None,
-                       "page": u.page_start or None, "score": u.score} for u in result.retrieved],
+                       "page": u.page_start or None, "page_end": u.page_end or u.page_start or None,
+                       "score": u.score} for u in result.retrieved],
         "answer": result.answer,
         "citations": [{**c, "file": f"{c['department']}/{c['file']}"} for c in result.citations],
         "refused": result.refused,

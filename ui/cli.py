@@ -307,18 +307,44 @@ def _print_metrics(metrics: dict[str, Any]) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    console = Console(width=max(Console().width, 150))  # wide enough for every column when piped to a file
     table = Table(title="평가 결과")
-    columns = ["questions", "hit@1", "hit@5", "hit@10", "mrr", "citation_accuracy", "latency_p50_ms",
-               "latency_p95_ms"]
+    columns = ["questions", "hit@1", "hit@5", "hit@10", "mrr", "citation_accuracy", "citation_page_accuracy",
+               "false_refusals", "latency_p50_ms", "latency_p95_ms"]
     table.add_column("dataset")
     for column in columns:
         table.add_column(column, justify="right")
     rows = [*metrics["datasets"].items(), ("전체", metrics["overall"])]
     for name, values in rows:
         table.add_row(name, *(_cell(values.get(column)) for column in columns))
-    Console().print(table)
-    refusal = metrics["refusal"]
-    click.echo(f"거절: 정밀도 {refusal['precision']:.3f}, 재현율 {refusal['recall']:.3f} "
+    console.print(table)
+    _print_refusal("거절", metrics["refusal"])
+    halves = metrics.get("halves") or {}
+    if not halves:
+        return
+    # Constants are chosen on half A and kept only when half B gains too: both are always shown side by side.
+    table = Table(title="절반별 (A: 상수를 고르는 절반, B: 확인하는 절반)")
+    table.add_column("dataset")
+    shown = {"questions": "질문", "hit@5": "hit@5", "citation_accuracy": "인용", "citation_page_accuracy": "인용 쪽",
+             "false_refusals": "잘못 거절"}
+    for label in shown.values():
+        for name in halves:
+            table.add_column(f"{name} {label}", justify="right")
+    names = sorted({d for part in halves.values() for d in part["datasets"]})
+    for dataset in [*names, "전체"]:
+        cells = []
+        for column in shown:
+            for part in halves.values():
+                values = part["overall"] if dataset == "전체" else part["datasets"].get(dataset, {})
+                cells.append(_cell(values.get(column)))
+        table.add_row(dataset, *cells)
+    console.print(table)
+    for name, part in halves.items():
+        _print_refusal(f"거절 ({name})", part["refusal"])
+
+
+def _print_refusal(label: str, refusal: dict[str, Any]) -> None:
+    click.echo(f"{label}: 정밀도 {refusal['precision']:.3f}, 재현율 {refusal['recall']:.3f} "
                f"(거절 {refusal['refused']}건, 답이 없는 질문 {refusal['unanswerable']}건)")
 
 

@@ -96,7 +96,17 @@ def test_eval_on_dev_beats_the_bm25_reference_everywhere(corpus_services: Servic
     lines = [json.loads(line) for line in output.read_text(encoding="utf-8").splitlines()]
     assert len(lines) == metrics["overall"]["questions"] == 172
     first = lines[0]
-    assert set(first) == {"id", "retrieved", "answer", "citations", "refused"}
+    assert set(first) == {"id", "half", "retrieved", "answer", "citations", "refused"}
     assert len(first["retrieved"]) == 10 and (corpus / first["retrieved"][0]["file"]).is_file()
+    # A scorer outside the project checks page ranges: every PDF unit has its last page too, never before its first.
+    paged = [u for line in lines for u in line["retrieved"] if u["page"]]
+    assert paged and all(u["page_end"] >= u["page"] for u in paged)
+    # Both fixed halves are reported, each with its own questions, and each half is a real share of DEV.
+    halves = metrics["halves"]
+    assert sorted(halves) == ["A", "B"]
+    counts = {name: part["overall"]["questions"] for name, part in halves.items()}
+    assert sum(counts.values()) == 172 and min(counts.values()) > 172 * 0.4, counts
+    assert {line["half"] for line in lines} == {"A", "B"}
+    assert all(part["refusal"]["unanswerable"] > 0 for part in halves.values())
     cited = [c for line in lines for c in line["citations"]]
     assert cited and all((corpus / c["file"]).is_file() and c["label"] for c in cited)

@@ -109,6 +109,11 @@ def test_eval_reports_metrics_and_writes_one_line_per_question(indexed: tuple[Pa
     assert len(first["retrieved"]) == 5 and (root / first["retrieved"][0]["file"]).is_file()
     table = run("eval", str(questions), "--corpus", str(root), "--data-dir", data)
     assert "hit@5" in table.stdout and "거절: 정밀도" in table.stdout
+    # Both fixed halves, side by side: what a constant was chosen on (A) and what checks it (B).
+    assert "절반별" in table.stdout and "거절 (A)" in table.stdout and "거절 (B)" in table.stdout
+    halves = metrics["halves"]
+    assert halves["A"]["overall"]["questions"] + halves["B"]["overall"]["questions"] == len(mine)
+    assert {line["half"] for line in lines} <= {"A", "B"}
 
 
 def test_the_openai_generator_without_a_server_is_a_clear_settings_error(indexed: tuple[Path, str],
