@@ -22,6 +22,7 @@ log = logging.getLogger(__name__)
 
 DEFAULT_REFUSAL = "제공된 문서에서는 이 질문에 대한 답을 찾지 못했습니다. 정확한 내용은 {contact}에 문의해 주세요."
 FALLBACK_NOTICE = "언어 모델 서버가 응답하지 않아, 문서에서 찾은 문장으로 대신 답합니다."
+CAUTION_NOTICE = "문서에서 정확히 일치하는 조항을 찾지 못해 가장 가까운 조항을 보여 드립니다. 출처를 확인해 주세요."
 _SOURCE_CHARS = 3000  # most text of one source shown to the generator
 
 
@@ -53,11 +54,12 @@ class Answer:
     refused: bool
     trace: AnswerTrace
     notice: str = ""
+    cautious: bool = False  # answered on thin evidence: the reader is told to check the sources
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form for the command line and the API."""
         return {"answer": self.text, "citations": [c.to_dict() for c in self.citations], "refused": self.refused,
-                "notice": self.notice, "trace_id": self.trace.id}
+                "notice": self.notice, "cautious": self.cautious, "trace_id": self.trace.id}
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +103,10 @@ class Answerer:
     retrieve_k: int = 0  # units retrieved and traced (0: k); the evaluation asks for more than it shows
     min_evidence: float = 0.0  # refuse below this support (Retrieval.evidence)
     min_evidence_unknown: float = 0.0  # ... or below this one when the question has words no document has
+    # ... unless one of the best units holds at least this share of the question (Retrieval.coverage): then it is
+    # answered with a caution. Support adds up over the question's words, so a short question ("공익신고는 어디에
+    # 할 수 있나요?", three terms) has little of it even when a unit holds every word of it.
+    min_coverage: float = 2.0
     traces: TraceLog | None = None
     _timings: dict[str, float] = field(default_factory=dict)
 
@@ -125,17 +131,23 @@ class Answerer:
         trace.evidence = round(retrieval.evidence, 4)
         trace.unknown_terms = retrieval.unknown
         hits = retrieval.hits[: self.k]
-        if not hits or retrieval.evidence < self.min_evidence or (
-                retrieval.unknown and retrieval.evidence < self.min_evidence_unknown):
+        thin = retrieval.evidence < self.min_evidence or (
+            bool(retrieval.unknown) and retrieval.evidence < self.min_evidence_unknown)
+        trace.coverage = round(retrieval.coverage, 4)
+        if not hits or (thin and retrieval.coverage < self.min_coverage):
             yield from self._refuse(trace, "evidence", start)
             return
+        notice = ""
+        if thin:
+            trace.cautious = True
+            notice = CAUTION_NOTICE
+            yield Notice(notice)
         sources = number_sources([(hit.chunk, source_text(hit), hit.score, hit.context or [hit.chunk])
                                   for hit in hits])
         request = GenerationRequest(question=question, sources=sources, history=list(history),
                                     instructions=self.profile.instructions, bot_name=self.profile.name)
         shown = ""  # text passed on so far, held back or not
         displayed = False  # whether any of it reached the reader
-        notice = ""
         generator = self.generator
         while True:
             trace.generator = generator.name
@@ -159,11 +171,11 @@ class Answerer:
                     raise
                 log.warning("generator failed, falling back to extractive: %s", exc)
                 trace.fallback = str(exc)[:500]
-                notice = FALLBACK_NOTICE
+                notice = " ".join(filter(None, (notice, FALLBACK_NOTICE)))
                 if displayed:
                     yield Reset()
                 shown, displayed = "", False
-                yield Notice(notice)
+                yield Notice(FALLBACK_NOTICE)
                 generator = self.fallback
         trace.prompt = request.prompt
         trace.dropped_markers = markers.dropped
@@ -174,7 +186,7 @@ class Answerer:
             yield from self._refuse(trace, "generator", start, notice)
             return
         resolved = resolve(markers.text, sources)
-        answer = Answer(resolved.text, resolved.citations, False, trace, notice)
+        answer = Answer(resolved.text, resolved.citations, False, trace, notice, cautious=trace.cautious)
         self._finish(trace, answer, start)
         yield Done(answer)
 

@@ -77,6 +77,11 @@ class Retrieval:
         """How much of the question the best units hold: refusal is decided on it (see _hits)."""
         return max((hit.support for hit in self.hits[:3]), default=0.0)
 
+    @property
+    def coverage(self) -> float:
+        """The largest share of the question's term weight one of the best units holds (see _hits)."""
+        return max((hit.coverage for hit in self.hits[:3]), default=0.0)
+
 
 class HybridRetriever:
     """Asks every department index both ways, ranks each method across departments, fuses and groups by unit."""

@@ -37,6 +37,8 @@ class AnswerTrace:
     named: dict[str, list[str]] = field(default_factory=dict)  # articles, paragraphs and laws the question names
     retrieved: list[dict[str, Any]] = field(default_factory=list)
     evidence: float = 0.0
+    coverage: float = 0.0  # the largest share of the question one of the best units holds
+    cautious: bool = False  # answered on thin evidence because a unit holds most of the question
     unknown_terms: list[str] = field(default_factory=list)  # question words no document has
     prompt: list[dict[str, str]] = field(default_factory=list)
     generator: str = ""

@@ -48,6 +48,10 @@ class AnswerSettings(BaseModel):
                                 ge=0)
     min_evidence_unknown: float = Field(2.0, description="The same threshold for a question with words that no "
                                         "document has (e.g. a facility the documents never mention)", ge=0)
+    min_coverage: float = Field(0.75, description="A question below the evidence thresholds is still answered, with "
+                                "a caution to check the sources, when one of the best sources holds at least this "
+                                "share of its words (by weight): a short question has little evidence even when a "
+                                "source holds all of it (2: always refuse below the thresholds)", ge=0)
     refusal_text: str = Field("", description="The refusal sentence; '{contact}' becomes the departments to ask "
                               "(empty: the built-in Korean sentence)")
     dense_weight: float = Field(-1.0, description="Weight of the vector search in the fusion (-1: automatic, 0 for "

@@ -195,6 +195,7 @@ def build_answerer(services: Services, profile: BotProfile, *, generator: Genera
                     fallback=extractive, profile=profile, k=settings.answer.top_k, retrieve_k=retrieve_k,
                     min_evidence=settings.answer.min_evidence,
                     min_evidence_unknown=settings.answer.min_evidence_unknown,
+                    min_coverage=settings.answer.min_coverage,
                     traces=services.traces if keep_traces else None)
 
 

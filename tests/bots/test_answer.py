@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bots.answer import Answer, Answerer, BotProfile, Delta, Done
+from bots.answer import Answer, Answerer, BotProfile, Delta, Done, Notice
 from bots.generators import Turn
 from ui.wiring import Services, build_answerer
 
@@ -195,3 +195,21 @@ def test_chosen_documents_must_belong_to_the_bots_departments() -> None:
     BotDefinition(slug="ok", name="봇", departments=["총무과"], documents=["총무과/당직근무 운영지침.txt"])
     with pytest.raises(ValidationError, match="고른 부서의 문서"):
         BotDefinition(slug="bad", name="봇", departments=["총무과"], documents=["회계과/규칙.docx"])
+
+
+def test_a_short_question_a_source_holds_whole_is_answered_with_a_caution_not_refused(sample_index: Services) -> None:
+    """Evidence adds up over a question's words, so a two-word question is below the threshold even when a source
+    holds every word of it: it is answered, citing its source, with the caution to check it; a short question on
+    something no document covers is still refused."""
+    answerer = _answerer(sample_index)
+    answer = answerer.ask("여권 재발급은?")
+    assert answer.trace.evidence < answerer.min_evidence  # it would have been refused on evidence alone
+    assert not answer.refused and answer.cautious and answer.citations
+    assert "재발급" in answer.text and "가장 가까운 조항" in answer.notice
+    assert answer.to_dict()["cautious"] is True
+    streamed = list(answerer.stream("여권 재발급은?"))
+    assert any(isinstance(event, Notice) and "가장 가까운 조항" in event.text for event in streamed)
+    refused = answerer.ask("청사 체력단련실 이용료는?")
+    assert refused.refused and not refused.cautious and refused.citations == []
+    confident = answerer.ask("무인민원발급기는 어디에 있나요?")
+    assert not confident.refused and not confident.cautious and confident.notice == ""

@@ -87,7 +87,7 @@ def replies(answerer: Answerer, question: str, history: list[Turn]) -> Iterator[
         elif isinstance(event, Reset):
             text = ""
         elif isinstance(event, Notice):
-            notice = f"⚠️ {event.text}\n\n"
+            notice += f"⚠️ {event.text}\n\n"
         elif isinstance(event, Done):
             yield as_text(notice + event.answer.text), event.answer
             return
