@@ -14,7 +14,8 @@ from typing import Any
 
 from bots.citations import Citation, MarkerFilter, Source, number_sources, resolve
 from bots.generators.base import NO_ANSWER, GenerationRequest, Generator, GeneratorError, Turn
-from bots.retrieval import Hit, HybridRetriever
+from bots.query import is_follow_up, points_back
+from bots.retrieval import Hit, HybridRetriever, Retrieval
 from bots.trace import AnswerTrace, TraceLog
 from connectors.chunk import Chunk
 
@@ -55,6 +56,10 @@ class Answer:
     trace: AnswerTrace
     notice: str = ""
     cautious: bool = False  # answered on thin evidence: the reader is told to check the sources
+
+    def turn(self, question: str) -> Turn:
+        """This exchange as a turn of the conversation, with the laws and articles it cited."""
+        return Turn(question, self.text, tuple((c.title, c.article) for c in self.citations))
 
     def to_dict(self) -> dict[str, Any]:
         """JSON form for the command line and the API."""
@@ -122,7 +127,7 @@ class Answerer:
         start = time.perf_counter()
         trace = AnswerTrace(bot=self.profile.slug, departments=list(self.profile.departments), question=question,
                             history=[turn.question for turn in history])
-        retrieval = self.retriever.search(question, max(self.k, self.retrieve_k), trace.history)
+        retrieval = self._search(question, history, trace)
         trace.timings_ms["retrieve"] = _ms(start)
         trace.search_text = retrieval.search_text
         trace.named = {"articles": retrieval.analysis.articles, "paragraphs": retrieval.analysis.paragraphs,
@@ -131,8 +136,7 @@ class Answerer:
         trace.evidence = round(retrieval.evidence, 4)
         trace.unknown_terms = retrieval.unknown
         hits = retrieval.hits[: self.k]
-        thin = retrieval.evidence < self.min_evidence or (
-            bool(retrieval.unknown) and retrieval.evidence < self.min_evidence_unknown)
+        thin = self._thin(retrieval)
         trace.coverage = round(retrieval.coverage, 4)
         if not hits or (thin and retrieval.coverage < self.min_coverage):
             yield from self._refuse(trace, "evidence", start)
@@ -189,6 +193,41 @@ class Answerer:
         answer = Answer(resolved.text, resolved.citations, False, trace, notice, cautious=trace.cautious)
         self._finish(trace, answer, start)
         yield Done(answer)
+
+    def _search(self, question: str, history: Sequence[Turn], trace: AnswerTrace) -> Retrieval:
+        """Search for a question in its conversation.
+
+        A question that points back ("그 신청은 언제까지 …") is searched with the turn before it. A short one that
+        does not may continue the topic ("보관기간은요?") or start another ("여권 재발급은?"): when the documents
+        the previous answer cited hold its words it continues their topic; when they do not, or the previous
+        answer cited nothing (refused, or a client sent no citations), it is searched alone unless the previous
+        turn's context makes it answerable where alone it is not. A new topic does not inherit the last law.
+        """
+        k = max(self.k, self.retrieve_k)
+        cited = history[-1].cited if history else ()
+        if not history or not is_follow_up(question) or points_back(question):
+            return self.retriever.search(question, k, trace.history, cited)
+        titles = [title for title, _ in cited]
+        if titles and self.retriever.holds(question, titles):
+            return self.retriever.search(question, k, trace.history, cited)
+        alone = self.retriever.search(question, k)
+        if titles or self._level(alone) == 2:
+            return alone
+        joined = self.retriever.search(question, k, trace.history, cited)
+        return joined if self._level(joined) > self._level(alone) else alone
+
+    def _level(self, retrieval: Retrieval) -> int:
+        """2: enough evidence; 1: thin, but a unit holds most of the question (answered with caution); 0: refused."""
+        if not retrieval.hits:
+            return 0
+        if not self._thin(retrieval):
+            return 2
+        return 1 if retrieval.coverage >= self.min_coverage else 0
+
+    def _thin(self, retrieval: Retrieval) -> bool:
+        """Whether the best units hold too little of the question's rare vocabulary to answer without caution."""
+        return retrieval.evidence < self.min_evidence or (
+            bool(retrieval.unknown) and retrieval.evidence < self.min_evidence_unknown)
 
     def _refuse(self, trace: AnswerTrace, reason: str, start: float, notice: str = "") -> Iterator[Event]:
         trace.refused = True

@@ -178,17 +178,26 @@ def search_terms(tokens: Sequence[str]) -> list[str]:
     return content or distinct
 
 
+def points_back(question: str) -> bool:
+    """Whether a question points back at the turn before ("그 신청은 …", "이 경우 …", "해당 기한은?")."""
+    return bool(_FOLLOW_UP.search(question.strip()))
+
+
 def is_follow_up(question: str) -> bool:
-    """Whether a question needs the previous turn to be understood."""
+    """Whether a question may need the previous turn to be understood: it points back, or it is short."""
     stripped = question.strip()
-    return bool(_FOLLOW_UP.search(stripped)) or len(re.sub(r"\s", "", stripped)) <= _SHORT_FOLLOW_UP
+    return points_back(stripped) or len(re.sub(r"\s", "", stripped)) <= _SHORT_FOLLOW_UP
 
 
-def contextualise(question: str, history: Sequence[str], titles: Iterable[str]) -> tuple[str, QueryAnalysis]:
+def contextualise(question: str, history: Sequence[str], titles: Iterable[str],
+                  cited: Sequence[tuple[str, str]] = ()) -> tuple[str, QueryAnalysis]:
     """The search text and analysis of a question in its conversation.
 
     A follow-up ("그 기한은요?", "제2항은?") is searched together with the previous question, and inherits the
-    law and article that turn named when it names none itself. A question that stands alone is searched alone.
+    law and article that turn named when it names none itself. When that turn named none, the previous answer's
+    sources stand in for it (`cited`: its cited laws and articles, in order): a follow-up is about the law the
+    answer came from, and one that points back ("그 신청은 언제까지 …") about its first cited article. A question
+    that stands alone is searched alone.
     """
     titles = list(titles)
     analysis = analyse(question, titles)
@@ -196,8 +205,17 @@ def contextualise(question: str, history: Sequence[str], titles: Iterable[str]) 
         return question, analysis
     previous = history[-1]
     before = analyse(previous, titles)
-    if not analysis.laws:
-        analysis.laws = before.laws
-    if (not analysis.articles and not analysis.laws) or (not analysis.articles and analysis.paragraphs):
-        analysis.articles = before.articles
+    known = {squash(title): title for title in titles}
+    # Only when the answer came first from a law: its laws are then put first. An answer led by a manual is
+    # followed up by searching with the previous question, ranking manuals and laws as usual.
+    lead_by_law = bool(cited) and squash(cited[0][0]) in known
+    sources = [(known[squash(title)], article) for title, article in cited if lead_by_law and squash(title) in known]
+    named_law = bool(analysis.laws or analysis.short_names)
+    if not named_law:
+        analysis.laws = before.laws or list(dict.fromkeys(title for title, _ in sources))
+    if not analysis.articles:
+        if before.articles and (not named_law or analysis.paragraphs):
+            analysis.articles = before.articles
+        elif not named_law and sources and sources[0][1] and (points_back(question) or analysis.paragraphs):
+            analysis.articles = [sources[0][1]]
     return f"{previous}\n{question}", analysis

@@ -128,11 +128,13 @@ class HybridRetriever:
         """The k best units for a question."""
         return self.search(question, k, history).hits
 
-    def search(self, question: str, k: int = 5, history: Sequence[str] = ()) -> Retrieval:
-        """The k best units for a question (in the context of earlier questions), with the analysis."""
+    def search(self, question: str, k: int = 5, history: Sequence[str] = (),
+               cited: Sequence[tuple[str, str]] = ()) -> Retrieval:
+        """The k best units for a question (in the context of earlier questions and the laws and articles the
+        previous answer cited), with the analysis."""
         keywords = [index.keyword_index(max_age=self.freshness) for index in self.indexes]
         titles = {title for ki in keywords for title in ki.titles}
-        search_text, analysis = contextualise(question, history, titles)
+        search_text, analysis = contextualise(question, history, titles, cited)
         if not self.indexes:
             return Retrieval([], analysis, search_text, [])
         tokens = search_terms(self.tokenizer.tokenize(search_text))
@@ -146,6 +148,25 @@ class HybridRetriever:
         unknown = [t for t in tokens if len(t) >= 2 and not t.isdigit()
                    and not any(ki.document_frequency(t) for ki in keywords)]
         return Retrieval(hits, analysis, search_text, tokens, unknown)
+
+    def holds(self, question: str, titles: Sequence[str]) -> bool:
+        """Whether the documents with these titles (laws or manuals) hold every search term of the question, each
+        in some chunk: then a short question asked after an answer from them continues its topic."""
+        wanted = {squash(title) for title in titles if title}
+        terms = search_terms(self.tokenizer.tokenize(question))
+        if not wanted or not terms:
+            return bool(wanted)
+        missing = set(terms)
+        for index in self.indexes:
+            ki = index.keyword_index(max_age=self.freshness)
+            rows = np.array([i for i, row in enumerate(ki.rows) if squash(row.title) in wanted], dtype=int)
+            if not len(rows):
+                continue
+            for term in list(missing):
+                scores = ki.term_scores([term])
+                if scores is not None and np.any(scores[rows] > 0):
+                    missing.discard(term)
+        return not missing
 
     # --- the two rankings -------------------------------------------------------------------------------
     def _fuse(self, text: str, tokens: list[str], keywords: list[KeywordIndex],

@@ -54,11 +54,20 @@ class SignIn(BaseModel):
     password: Text = Field(max_length=256)
 
 
+class CitedUnit(BaseModel):
+    """A source an earlier answer cited, as its `citations` gave it (a follow-up is searched there first)."""
+
+    title: Text = Field("", max_length=200)
+    article: Text = Field("", max_length=20)
+
+
 class HistoryTurn(BaseModel):
     """An earlier exchange of the conversation."""
 
     question: Text = Field(max_length=QUESTION_CHARS)
     answer: Text = Field("", max_length=20000)
+    citations: list[CitedUnit] = Field(default_factory=list, max_length=20,
+                                       description="the earlier answer's citations (title and article are used)")
 
 
 class AskRequest(BaseModel):
@@ -234,7 +243,8 @@ def create_api(services: Services) -> FastAPI:
         bot = await run_in_threadpool(visible_bot, slug, user, body.key)
         if not limits.allow(user, client_address(request)):
             raise HTTPException(status_code=429, detail=LIMITED)
-        history = [Turn(turn.question, turn.answer) for turn in body.history]
+        history = [Turn(turn.question, turn.answer, tuple((c.title, c.article) for c in turn.citations))
+                   for turn in body.history]
         try:
             answerer = await run_in_threadpool(answerers.get, bot)
             async with slots.for_(answerer):

@@ -19,6 +19,9 @@ class Turn:
 
     question: str
     answer: str = ""
+    # The laws and articles the answer cited, in order ((title, "제17조"); ("", "") for a manual source): a
+    # follow-up is searched in them first (bots.query.contextualise).
+    cited: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(slots=True)

@@ -119,13 +119,41 @@ def test_a_named_article_brings_its_other_paragraphs_as_context(sample_index: Se
 
 
 def test_a_follow_up_is_understood_in_the_context_of_the_previous_turn(sample_index: Services) -> None:
-    answerer = _answerer(sample_index, min_evidence=0.0)
+    answerer = _answerer(sample_index)
     first_question = "한빛시 개인정보 보호 조례 제16조는 무엇을 정하나요?"
     first = answerer.ask(first_question)
-    follow = answerer.ask("보관기간은 며칠인가요?", [Turn(first_question, first.text)])
+    follow = answerer.ask("보관기간은 며칠인가요?", [first.turn(first_question)])
     assert first_question in follow.trace.search_text
     assert "30일" in follow.text
     assert (follow.citations[0].title, follow.citations[0].article) == ("한빛시 개인정보 보호 조례", "제16조")
+
+
+def test_a_follow_up_from_a_client_that_sends_no_citations_still_gets_the_previous_question(
+        sample_index: Services) -> None:
+    answerer = _answerer(sample_index)
+    first_question = "한빛시 개인정보 보호 조례 제16조는 무엇을 정하나요?"
+    follow = answerer.ask("보관기간은 며칠인가요?", [Turn(first_question, answerer.ask(first_question).text)])
+    assert "30일" in follow.text
+    assert (follow.citations[0].title, follow.citations[0].article) == ("한빛시 개인정보 보호 조례", "제16조")
+
+
+def test_a_three_turn_conversation_follows_the_cited_article_and_drops_it_for_a_new_topic(
+        sample_index: Services) -> None:
+    answerer = _answerer(sample_index)
+    first = answerer.ask("고정형 영상정보처리기기의 관리책임자는 누구인가요?")
+    assert (first.citations[0].title, first.citations[0].article) == ("한빛시 개인정보 보호 조례", "제16조")
+    history = [first.turn("고정형 영상정보처리기기의 관리책임자는 누구인가요?")]
+    # "그 영상은" points back: searched in the article the answer cited, though neither question named it.
+    second = answerer.ask("그 영상은 며칠 동안 보관하나요?", history)
+    assert second.trace.named["articles"] == ["제16조"] and second.trace.named["laws"] == ["한빛시 개인정보 보호 조례"]
+    assert (second.citations[0].title, second.citations[0].article) == ("한빛시 개인정보 보호 조례", "제16조")
+    assert "30일" in second.text
+    history.append(second.turn("그 영상은 며칠 동안 보관하나요?"))
+    # A short question on another topic is not pulled into the ordinance.
+    third = answerer.ask("여권 재발급은?", history)
+    assert third.trace.named["laws"] == [] and third.trace.search_text == "여권 재발급은?"
+    assert not third.refused and "재발급" in third.text
+    assert all(c.title != "한빛시 개인정보 보호 조례" for c in third.citations)
 
 
 def test_streamed_pieces_make_the_final_answer(sample_index: Services) -> None:

@@ -40,3 +40,24 @@ def test_a_question_that_stands_alone_is_searched_alone() -> None:
     text, analysis = contextualise(question, ["개인정보 보호법 제39조의2는?"], TITLES)
     assert text == question and analysis.laws == ["건축법"]
     assert not is_follow_up(question) and is_follow_up("그 기한은요?")
+
+
+def test_a_follow_up_that_points_back_is_searched_in_the_article_the_answer_came_from() -> None:
+    """The previous question named no law; its answer cited 개인정보 보호법 제39조의2: "그 신청은 …" is about it."""
+    cited = (("개인정보 보호법", "제39조의2"), ("개인정보 보호법 시행령", "제5조"))
+    text, analysis = contextualise("그 신청은 언제까지 해야 하나요?", ["손해배상은 어떻게 청구하나요?"], TITLES, cited)
+    assert analysis.laws == ["개인정보 보호법", "개인정보 보호법 시행령"] and analysis.articles == ["제39조의2"]
+    assert text.startswith("손해배상은 어떻게 청구하나요?")
+    # A short question without a pointing word continues in the laws, not forced onto the article.
+    _, short = contextualise("기한은요?", ["손해배상은 어떻게 청구하나요?"], TITLES, cited)
+    assert short.laws == ["개인정보 보호법", "개인정보 보호법 시행령"] and short.articles == []
+
+
+def test_a_follow_up_naming_another_law_or_after_a_manual_answer_inherits_nothing() -> None:
+    cited = (("개인정보 보호법", "제39조의2"),)
+    _, other = contextualise("그럼 건축법은요?", ["손해배상은 어떻게 청구하나요?"], TITLES, cited)
+    assert other.laws == ["건축법"] and other.articles == []
+    # The answer came first from a manual (not a law the bot holds): its laws are not put first.
+    manual_first = (("당직근무 운영 지침", ""), ("개인정보 보호법", "제39조의2"))
+    _, after_manual = contextualise("그럼 휴일은?", ["당직 근무비는 얼마인가요?"], TITLES, manual_first)
+    assert after_manual.laws == [] and after_manual.articles == []

@@ -126,6 +126,13 @@ def test_follow_ups_and_limits(api: tuple[Services, TestClient]) -> None:
     history = [{"question": "당직 근무비는 얼마인가요?", "answer": first["answer"]}]
     follow = client.post("/api/bots/for-dept/ask", json={"question": "언제 지급하나요?", "history": history})
     assert follow.status_code == 200 and "다음 달 급여" in follow.json()["answer"]
+    # A client may send back the citations the answer gave; titles the bot does not hold change nothing.
+    history[0]["citations"] = [*first["citations"], {"title": "없는 법률", "article": "제1조"}]
+    cited = client.post("/api/bots/for-dept/ask", json={"question": "언제 지급하나요?", "history": history})
+    assert cited.status_code == 200 and "다음 달 급여" in cited.json()["answer"]
+    history[0]["citations"] = [{"title": "x", "article": "제1조"}] * 21
+    assert client.post("/api/bots/for-dept/ask", json={"question": "언제 지급하나요?",
+                                                       "history": history}).status_code == 422
     too_long = client.post("/api/bots/for-dept/ask", json={"question": "가" * 2001})
     assert too_long.status_code == 422
 

@@ -306,14 +306,14 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
             messages[-1]["content"] = as_text(f"⚠️ {exc.message}")
             yield [messages, "", ""]
             return
-        history = [Turn(q, a) for q, a in chat.get("turns", [])]
+        history = [turn for turn in chat.get("turns", []) if isinstance(turn, Turn)]
         yield [messages, "", ""]
         link = document_link(services, bot="", key=None)  # a lead opens their departments' documents directly
         try:
             for shown, answer in replies(answerer, question, history):
                 messages[-1] = {"role": "assistant", "content": shown}
                 if answer is not None:
-                    chat.setdefault("turns", []).append((question, answer.text))
+                    chat.setdefault("turns", []).append(answer.turn(question))
                 yield [messages, "", gr.update() if answer is None else source_cards(answer.citations, link)]
         except ConnectorError as exc:
             messages[-1] = {"role": "assistant", "content": as_text(f"⚠️ {exc.message}")}

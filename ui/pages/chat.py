@@ -134,7 +134,7 @@ def build_chat(services: Services, answerers: Answerers, sessions: Sessions, lim
         if not question or bot is None:
             yield messages, "", gr.update()
             return
-        history = [Turn(q, a) for q, a in state.get("turns", [])]
+        history = [turn for turn in state.get("turns", []) if isinstance(turn, Turn)]
         messages += [{"role": "user", "content": as_text(question)}, {"role": "assistant", "content": ""}]
         state["messages"] = messages
         if not limits.allow(user_of(request), request.client.host if request.client else ""):
@@ -148,7 +148,7 @@ def build_chat(services: Services, answerers: Answerers, sessions: Sessions, lim
                 if answer is None:
                     yield messages, "", gr.update()
                     continue
-                state.setdefault("turns", []).append((question, answer.text))
+                state.setdefault("turns", []).append(answer.turn(question))
                 state.setdefault("traces", {})[str(len(messages) - 1)] = answer.trace.id
                 link = document_link(services, bot.slug, state.get("key"))
                 yield messages, "", source_cards(answer.citations, link)

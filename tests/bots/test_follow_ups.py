@@ -1,0 +1,49 @@
+"""Conversations of three turns on real statutes (공익신고자 보호법 and its 시행령, as a department holds them)."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from bots.answer import Answerer, BotProfile
+from tests.conftest import make_services, shared_path
+from ui.wiring import build_answerer
+
+
+@pytest.fixture(scope="module")
+def whistleblower(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
+    corpus = shared_path("eval", "corpus", "법무담당관")
+    folder = tmp_path_factory.mktemp("docs") / "법무담당관"
+    folder.mkdir()
+    for path in corpus.iterdir():
+        if path.name.startswith("공익신고자 보호법"):
+            shutil.copy(path, folder / path.name)
+    assert len(list(folder.iterdir())) == 2
+    services = make_services(tmp_path_factory.mktemp("data"))
+    with services.reindexer:
+        services.reindexer.reindex_many([(folder, "법무담당관")])
+    return build_answerer(services, BotProfile(departments=["법무담당관"]), keep_traces=False)
+
+
+def test_a_pointing_follow_up_is_answered_from_the_article_the_answer_cited(whistleblower: Answerer) -> None:
+    question = "공익신고자가 불이익조치를 받으면 보호조치를 신청할 수 있나요?"
+    first = whistleblower.ask(question)
+    assert not first.refused and first.citations[0].article == "제17조"
+    second = whistleblower.ask("그 신청은 언제까지 해야 하나요?", [first.turn(question)])
+    assert (second.citations[0].title, second.citations[0].article) == ("공익신고자 보호법", "제17조")
+    assert "1년 이내" in second.text
+    # Third turn, on another subject of the same law, stated in full: not pulled back to 제17조.
+    third = whistleblower.ask("비실명 대리신고는 누구에게 해야 하나요?",
+                              [first.turn(question), second.turn("그 신청은 언제까지 해야 하나요?")])
+    assert third.trace.named["articles"] == [] and third.citations[0].article == "제8조의2"
+
+
+def test_a_short_question_on_a_subject_the_cited_law_does_not_hold_starts_afresh(whistleblower: Answerer) -> None:
+    question = "공익신고자가 불이익조치를 받으면 보호조치를 신청할 수 있나요?"
+    first = whistleblower.ask(question)
+    second = whistleblower.ask("보상금은?", [first.turn(question)])  # the law holds 보상금: the topic continues
+    assert second.trace.named["laws"] and not second.refused
+    third = whistleblower.ask("여권 재발급은?", [first.turn(question), second.turn("보상금은?")])
+    assert third.trace.named["laws"] == [] and third.trace.search_text == "여권 재발급은?"
+    assert third.refused  # nothing on passports in these two files
