@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -272,13 +273,17 @@ def ask(services: Services, question: str, departments: tuple[str, ...], bot: st
               help="부서별 하위 폴더가 있는 문서 폴더 (필요하면 먼저 색인)")
 @click.option("--k", "k", default=10, show_default=True, type=click.IntRange(1, 100), help="검색해 채점할 단위 수")
 @click.option("--output", type=click.Path(dir_okay=False, path_type=Path), help="질문마다 한 줄씩 결과를 쓸 JSONL")
+@click.option("--dense-weights", "dense_weights", metavar="W,W,...",
+              help="벡터 검색 가중치 후보 (예: 0,0.5,1,2): 각각으로 모두 묻고 절반 A에서 고른 값을 B로 확인")
 @click.option("--json", "as_json", is_flag=True, help="지표를 JSON으로 출력")
 @with_services
 def evaluate(services: Services, questions_file: Path, root: Path, k: int, output: Path | None,
-             as_json: bool) -> None:
+             dense_weights: str | None, as_json: bool) -> None:
     """평가 질문을 모두 묻고 hit@1/5/10, MRR, 인용 정확도, 거절 정밀도·재현율, 지연 시간을 보고합니다."""
     from bots.evaluation import ask_all, load_questions, output_line, report
     from ui.wiring import build_answerer
+
+    weights = _weights(dense_weights) if dense_weights else []
 
     questions = load_questions(questions_file)
     jobs = _jobs(None, None, root)
@@ -289,6 +294,13 @@ def evaluate(services: Services, questions_file: Path, root: Path, k: int, outpu
     if failed:
         click.echo(f"주의: 파일 {failed}개를 색인하지 못했습니다 ('deptbot documents list'로 확인)", err=True)
     profile = BotProfile(departments=[name for _, name, _ in jobs])
+    if weights:
+        sweep = _sweep(services, profile, questions, weights, k, interactive)
+        if as_json:
+            emit(sweep)
+        else:
+            _print_sweep(sweep)
+        return
     answerer = build_answerer(services, profile, retrieve_k=k, keep_traces=False)
     with _progress(enabled=interactive) as bar:
         results = ask_all(answerer, questions, None if bar is None else lambda d, t: bar(d, t, "질문"))
@@ -301,6 +313,56 @@ def evaluate(services: Services, questions_file: Path, root: Path, k: int, outpu
         emit(metrics)
     else:
         _print_metrics(metrics)
+
+
+def _weights(text: str) -> list[float]:
+    try:
+        weights = [float(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        raise click.BadParameter(f"숫자를 쉼표로 구분해 주세요 (예: 0,0.5,1,2): {text}",
+                                 param_hint="--dense-weights") from None
+    if not weights or any(w < 0 for w in weights):
+        raise click.BadParameter("0 이상의 숫자가 하나 이상 필요합니다", param_hint="--dense-weights")
+    return sorted(set(weights))
+
+
+def _sweep(services: Services, profile: BotProfile, questions: Sequence[Any], weights: list[float], k: int,
+           interactive: bool) -> dict[str, Any]:
+    """Every question asked with each dense weight; the weight is chosen on half A alone (the smallest of the
+    best, so that a model that adds nothing gets no vote) and half B says whether it holds."""
+    from bots.evaluation import ask_all, report
+    from ui.wiring import build_answerer
+
+    rows: list[dict[str, Any]] = []
+    for weight in weights:
+        answerer = build_answerer(services, profile, retrieve_k=k, keep_traces=False, dense_weight=weight)
+        with _progress(enabled=interactive) as bar:
+            progress = None if bar is None else partial(_labelled, bar, f"가중치 {weight:g}")
+            results = ask_all(answerer, questions, progress)
+        metrics = report(results)
+        rows.append({"weight": weight, "overall": metrics["overall"],
+                     **{name: part["overall"] for name, part in metrics["halves"].items()}})
+    best = max(rows, key=lambda row: (row["A"].get("hit@5", 0.0), -row["weight"]))
+    return {"embedder": services.embedder.id, "weights": rows, "chosen": best["weight"],
+            "setting": f"DEPTBOT_ANSWER__DENSE_WEIGHT={best['weight']:g}"}
+
+
+def _labelled(bar: Progress, label: str, done: int, total: int) -> None:
+    bar(done, total, label)
+
+
+def _print_sweep(sweep: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(title=f"벡터 검색 가중치별 결과 ({sweep['embedder']})")
+    for column in ("가중치", "A hit@5", "B hit@5", "A mrr", "B mrr", "전체 hit@5"):
+        table.add_column(column, justify="right")
+    for row in sweep["weights"]:
+        table.add_row(f"{row['weight']:g}", *(_cell(row[half].get(key)) for key in ("hit@5", "mrr")
+                                              for half in ("A", "B")), _cell(row["overall"].get("hit@5")))
+    Console(width=max(Console().width, 100)).print(table)
+    click.echo(f"절반 A에서 고른 가중치: {sweep['chosen']:g} — 설정: {sweep['setting']} (절반 B의 값으로 확인하세요)")
 
 
 def _print_metrics(metrics: dict[str, Any]) -> None:

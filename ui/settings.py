@@ -28,6 +28,10 @@ class EmbedderSettings(BaseModel):
     timeout: float = Field(60.0, description="openai: seconds before a request is abandoned", gt=0)
     max_retries: int = Field(3, description="openai: retries of a failed request", ge=0)
     model_path: str = Field("", description="sentence-transformers: path of the local model folder")
+    query_prefix: str = Field("", description="openai and sentence-transformers: text put before every question, "
+                              "as the model was trained ('query: ' for e5 models; bge models take an instruction)")
+    passage_prefix: str = Field("", description="openai and sentence-transformers: text put before every indexed "
+                                "chunk ('passage: ' for e5 models; nothing for bge)")
 
 
 class ChunkingSettings(BaseModel):
@@ -55,7 +59,8 @@ class AnswerSettings(BaseModel):
     refusal_text: str = Field("", description="The refusal sentence; '{contact}' becomes the departments to ask "
                               "(empty: the built-in Korean sentence)")
     dense_weight: float = Field(-1.0, description="Weight of the vector search in the fusion (-1: automatic, 0 for "
-                                "the offline hashing embedder and 1 for a real embedding model)", ge=-1)
+                                "the offline hashing embedder and 1 for a real embedding model; measure a real "
+                                "model's with `deptbot eval --dense-weights`)", ge=-1)
 
 
 class LLMSettings(BaseModel):

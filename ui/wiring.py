@@ -63,9 +63,11 @@ def build_embedder(settings: Settings) -> Embedder:
     elif cfg.kind == "openai":
         options = {"base_url": cfg.base_url, "model": cfg.model, "api_key": cfg.api_key.get_secret_value(),
                    "batch_size": cfg.batch_size, "timeout": cfg.timeout, "max_retries": cfg.max_retries,
-                   "dimension": cfg.dimension if "dimension" in cfg.model_fields_set else None}
+                   "dimension": cfg.dimension if "dimension" in cfg.model_fields_set else None,
+                   "query_prefix": cfg.query_prefix, "passage_prefix": cfg.passage_prefix}
     else:
-        options = {"model_path": cfg.model_path, "batch_size": cfg.batch_size}
+        options = {"model_path": cfg.model_path, "batch_size": cfg.batch_size, "query_prefix": cfg.query_prefix,
+                   "passage_prefix": cfg.passage_prefix}
     return make_embedder(cfg.kind, **options)
 
 
@@ -177,12 +179,13 @@ def bot_answerer(services: Services, definition: BotDefinition, *, keep_traces: 
 
 
 def build_answerer(services: Services, profile: BotProfile, *, generator: Generator | None = None,
-                   retrieve_k: int = 0, keep_traces: bool = True) -> Answerer:
+                   retrieve_k: int = 0, keep_traces: bool = True, dense_weight: float | None = None) -> Answerer:
     """An answerer over the profile's departments (each must be indexed)."""
     settings = services.settings
     indexes = [services.index(name) for name in profile.departments]
     others = [services.index(name) for name in services.store.departments() if name not in profile.departments]
-    dense_weight = settings.answer.dense_weight
+    if dense_weight is None:
+        dense_weight = settings.answer.dense_weight
     if dense_weight < 0:
         # The offline hashing embedder matches spelling, not meaning; on the Korean DEV questions it lowers
         # hit@5 when fused with BM25, so it only breaks ties there. A real embedding model gets a full vote.

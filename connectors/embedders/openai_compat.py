@@ -12,17 +12,24 @@ class OpenAICompatibleEmbedder:
     """Batched embeddings with retries and a timeout, via llama-index's OpenAILikeEmbedding."""
 
     def __init__(self, *, base_url: str, model: str, api_key: str = "not-needed", dimension: int | None = None,
-                 batch_size: int = 64, timeout: float = 60.0, max_retries: int = 3) -> None:
+                 batch_size: int = 64, timeout: float = 60.0, max_retries: int = 3, query_prefix: str = "",
+                 passage_prefix: str = "") -> None:
         self.base_url = base_url.rstrip("/")
         self.model = model
+        # e5-style models are trained with "query: " before a question and "passage: " before a text, bge-style
+        # ones with an instruction before the question only; sent without them their vectors lose much of their
+        # retrieval quality, and llama-index's OpenAI-like client has no place for them, so they are added here.
+        self.query_prefix, self.passage_prefix = query_prefix, passage_prefix
         self._dimension = dimension
         self._client: Any = None
         self.api_key, self.batch_size, self.timeout, self.max_retries = api_key, batch_size, timeout, max_retries
 
     @property
     def id(self) -> str:
-        """The server and model: vectors of another model are not comparable."""
-        return f"openai:{self.model}@{self.base_url}"
+        """The server, model and prefixes: vectors of another model (or made with other prefixes) are not
+        comparable."""
+        prefixes = f"|{self.query_prefix!r}|{self.passage_prefix!r}" if self.query_prefix or self.passage_prefix else ""
+        return f"openai:{self.model}@{self.base_url}{prefixes}"
 
     @property
     def dimension(self) -> int:
@@ -46,7 +53,8 @@ class OpenAICompatibleEmbedder:
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         """Vectors for many texts, sent in batches."""
         try:
-            vectors: list[list[float]] = self.client.get_text_embedding_batch(list(texts))
+            vectors: list[list[float]] = self.client.get_text_embedding_batch(
+                [self.passage_prefix + text for text in texts])
         except Exception as exc:  # the openai client raises many types; all mean the server failed us
             raise self._error(exc) from exc
         return vectors
@@ -54,7 +62,7 @@ class OpenAICompatibleEmbedder:
     def embed_query(self, text: str) -> list[float]:
         """The vector of a question."""
         try:
-            vector: list[float] = self.client.get_query_embedding(text)
+            vector: list[float] = self.client.get_query_embedding(self.query_prefix + text)
         except Exception as exc:
             raise self._error(exc) from exc
         return vector

@@ -12,16 +12,19 @@ from connectors.errors import KnowledgeIndexError
 class SentenceTransformerEmbedder:
     """Embeds with a model folder already on disk (e.g. a multilingual model copied in by the operator)."""
 
-    def __init__(self, *, model_path: str, batch_size: int = 32, device: str = "cpu") -> None:
+    def __init__(self, *, model_path: str, batch_size: int = 32, device: str = "cpu", query_prefix: str = "",
+                 passage_prefix: str = "") -> None:
         self.model_path = model_path
+        self.query_prefix, self.passage_prefix = query_prefix, passage_prefix  # as for OpenAICompatibleEmbedder
         self.batch_size = batch_size
         self.device = device
         self._model: Any = None
 
     @property
     def id(self) -> str:
-        """The model folder's name."""
-        return f"sentence-transformers:{Path(self.model_path).name}"
+        """The model folder's name (and the prefixes, when set)."""
+        prefixes = f"|{self.query_prefix!r}|{self.passage_prefix!r}" if self.query_prefix or self.passage_prefix else ""
+        return f"sentence-transformers:{Path(self.model_path).name}{prefixes}"
 
     @property
     def model(self) -> Any:
@@ -45,9 +48,12 @@ class SentenceTransformerEmbedder:
 
     def embed_documents(self, texts: Sequence[str]) -> list[list[float]]:
         """Normalised vectors for many texts."""
-        vectors = self.model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True)
-        return [list(map(float, v)) for v in vectors]
+        return self._encode([self.passage_prefix + text for text in texts])
 
     def embed_query(self, text: str) -> list[float]:
         """The normalised vector of a question."""
-        return self.embed_documents([text])[0]
+        return self._encode([self.query_prefix + text])[0]
+
+    def _encode(self, texts: list[str]) -> list[list[float]]:
+        vectors = self.model.encode(texts, batch_size=self.batch_size, normalize_embeddings=True)
+        return [list(map(float, v)) for v in vectors]

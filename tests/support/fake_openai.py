@@ -2,7 +2,7 @@
 
 It speaks the OpenAI wire format closely enough for the real `openai` client:
 
-- `POST /v1/embeddings`: deterministic vectors (`fake_vector`);
+- `POST /v1/embeddings`: deterministic vectors (`fake_vector`, or the behaviour's own `embed`);
 - `POST /v1/chat/completions`: a `chat.completion` object, or with `"stream": true` a `text/event-stream` of
   `data: {chat.completion.chunk}` lines ending with `data: [DONE]`.
 
@@ -35,6 +35,7 @@ class Behaviour:
     fail_first: int = 0  # the first N requests (any path) fail with `fail_status`
     delay: float = 0.0  # seconds to wait before answering (cut short when the server stops)
     dimension: int = 8
+    embed: Callable[[str], list[float]] | None = None  # the vector of a text (default: `fake_vector`)
     requests: list[dict[str, Any]] = field(default_factory=list)
     # Chat completions.
     reply: str | Callable[[Messages], str] = "답변입니다."  # the answer, or a function of the request's messages
@@ -103,8 +104,8 @@ def _handler(behaviour: Behaviour, stop: threading.Event) -> type[BaseHTTPReques
                 return  # the server is stopping: no answer
             if self.path.endswith("/embeddings"):
                 inputs = body["input"] if isinstance(body["input"], list) else [body["input"]]
-                data = [{"object": "embedding", "index": i, "embedding": fake_vector(t, behaviour.dimension)}
-                        for i, t in enumerate(inputs)]
+                embed = behaviour.embed or (lambda text: fake_vector(text, behaviour.dimension))
+                data = [{"object": "embedding", "index": i, "embedding": embed(t)} for i, t in enumerate(inputs)]
                 return self._send(200, {"object": "list", "data": data, "model": body["model"],
                                         "usage": {"prompt_tokens": 1, "total_tokens": 1}})
             if self.path.endswith("/chat/completions"):
