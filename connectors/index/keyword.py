@@ -22,8 +22,9 @@ import numpy as np
 from connectors.korean import TOKENIZER_VERSION, squash
 
 log = logging.getLogger(__name__)
-_FORMAT = 3
+_FORMAT = 4
 _ARTICLE_TERM = re.compile(r"^제\d+조(?:의\d+)?$")  # the whole-reference terms the Korean tokenizer keeps
+_ARTICLE_TITLE = re.compile(r"^\s*제\d+조(?:의\d+)?\s*\(([^()\n]{1,60})\)")  # "제26조(보상금)" -> "보상금"
 CATALOG_KEYS = ("file", "title", "article", "paragraph", "ordinal", "page_start", "page_end", "kind")
 
 
@@ -40,19 +41,21 @@ class CatalogRow:
     page_end: int = 0
     kind: str = ""
     cited: int = 0  # for an article: how many other chunks of its law refer to it ("제24조에 따른 …")
+    article_title: str = ""  # for an article: its title, "보상금" of "제26조(보상금)"
 
     @classmethod
-    def from_metadata(cls, meta: dict[str, Any]) -> CatalogRow:
-        """The row of a chunk's Chroma metadata."""
+    def from_metadata(cls, meta: dict[str, Any], document: str = "") -> CatalogRow:
+        """The row of a chunk's Chroma metadata (and its text, for an article's title)."""
         def text(key: str) -> str:
             return str(meta.get(key) or "")
 
         def number(key: str) -> int:
             return int(meta.get(key) or 0)
 
+        heading = _ARTICLE_TITLE.match(document) if meta.get("kind") == "statute" else None
         return cls(file=text("file"), title=text("title"), article=text("article"), paragraph=text("paragraph"),
                    ordinal=number("ordinal"), page_start=number("page_start"), page_end=number("page_end"),
-                   kind=text("kind"))
+                   kind=text("kind"), article_title=heading.group(1).strip() if heading else "")
 
 
 def _count_citations(rows: list[CatalogRow], tokens: list[list[str]]) -> None:
@@ -83,6 +86,7 @@ class KeywordIndex:
         self._titles: set[str] | None = None
         self._priors: dict[float, np.ndarray] = {}
         self._laws: dict[str, list[int]] | None = None
+        self.title_terms: dict[int, frozenset[str]] = {}  # an article's title as search terms (bots.retrieval)
 
     def warm(self, citation_weight: float) -> None:
         """Build now the lookups made lazily (document frequencies, articles, laws, the citation prior), so that

@@ -47,3 +47,15 @@ def test_a_short_question_on_a_subject_the_cited_law_does_not_hold_starts_afresh
     third = whistleblower.ask("여권 재발급은?", [first.turn(question), second.turn("보상금은?")])
     assert third.trace.named["laws"] == [] and third.trace.search_text == "여권 재발급은?"
     assert third.refused  # nothing on passports in these two files
+
+
+def test_the_article_titled_by_the_question_s_words_comes_first(whistleblower: Answerer) -> None:
+    """A starter of a whistleblower bot: 제6조(공익신고) says where to report; 제2조(정의) only defines the word."""
+    retriever = whistleblower.retriever
+    hits = retriever.retrieve("공익신고는 어디에 할 수 있나요?", 5)
+    assert (hits[0].chunk.title, hits[0].chunk.article) == ("공익신고자 보호법", "제6조")
+    retriever.title_weight = 0.0
+    try:
+        assert retriever.retrieve("공익신고는 어디에 할 수 있나요?", 5)[0].chunk.article == "제2조"
+    finally:
+        retriever.title_weight = 0.1
