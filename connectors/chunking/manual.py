@@ -12,7 +12,7 @@ from connectors.chunk import Chunk
 from connectors.chunking.options import ChunkOptions
 from connectors.chunking.packing import pack
 from connectors.chunking.patterns import BOX_MARK, BULLET_MARK, DOTTED_HEAD, LETTER_HEAD, NUMBER_HEAD, ROMAN_HEAD
-from connectors.chunking.units import Unit, page_range, units_of
+from connectors.chunking.units import Unit, page_offsets, page_range, units_of
 from connectors.document import Document
 
 # Textual heading patterns and the level each stands at; style-based headings (DOCX, HWPX) use their own level.
@@ -36,9 +36,10 @@ def chunk_manual(document: Document, title: str, options: ChunkOptions) -> list[
     for heading, units in _sections(units_of(document, _STARTS, closed=_heading_line)):
         for group in pack(units, options.max_chars, options.overlap_chars):
             start, end = page_range(group)
+            text = "\n".join(u.text for u in group)
             chunks.append(Chunk(
-                text="\n".join(u.text for u in group), file=document.file, kind="manual", title=title,
-                heading=heading, page_start=start, page_end=end, ordinal=len(chunks),
+                text=text, file=document.file, kind="manual", title=title, heading=heading, page_start=start,
+                page_end=end, ordinal=len(chunks), page_offsets=page_offsets(group, text),
             ))
     return chunks
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from connectors.document import Block, Document
 
@@ -18,6 +18,8 @@ class Unit:
     level: int
     page_start: int | None
     page_end: int | None
+    breaks: list[tuple[int, int]] = field(default_factory=list)  # (offset in text, page) where a later page starts
+    lines: int = 1  # PDF lines joined into this unit
 
     @property
     def size(self) -> int:
@@ -38,8 +40,11 @@ def units_of(document: Document, starts: re.Pattern[str],
     for block in document.blocks:
         if join and units and _continues(block, units[-1], starts) and not closed(units[-1].text):
             last = units[-1]
+            if block.page is not None and block.page != last.page_end:
+                last.breaks.append((len(last.text) + 1, block.page))
             last.text = f"{last.text} {block.text}"
             last.page_end = block.page if block.page is not None else last.page_end
+            last.lines += 1
             continue
         units.append(_unit(block))
     return units
@@ -57,3 +62,20 @@ def page_range(units: list[Unit]) -> tuple[int | None, int | None]:
     """First and last page of a run of units (None for formats without pages)."""
     pages = [p for u in units for p in (u.page_start, u.page_end) if p is not None]
     return (min(pages), max(pages)) if pages else (None, None)
+
+
+def page_offsets(units: list[Unit], text: str) -> list[tuple[int, int]]:
+    """(offset, page) where each page starts in `text`, the units joined by newlines after any prefix.
+
+    A prefix (a statute part repeats its article header) belongs to the first page.
+    """
+    starts: list[tuple[int, int]] = []
+    position = len(text) - len("\n".join(u.text for u in units))
+    for unit in units:
+        for offset, page in [(0, unit.page_start), *unit.breaks]:
+            if page is not None and (not starts or starts[-1][1] != page):
+                starts.append((position + offset, page))
+        position += unit.size + 1
+    if starts:
+        starts[0] = (0, starts[0][1])
+    return starts
