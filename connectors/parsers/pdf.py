@@ -20,6 +20,7 @@ from connectors.parsers.textnorm import normalize_line, split_lines
 log = logging.getLogger(__name__)
 
 _DIGITS = re.compile(r"\d+")
+_EDGE_NUMBER = re.compile(r"^[-–—\s]*#[-–—\s]*(?=\S)|(?<=\S)[-–—\s]*#[-–—\s]*$")
 # Page furniture sits in the first and last few lines of a page (law.go.kr exports: the law name on top,
 # "법제처 / N / 국가법령정보센터" at the bottom, which pypdf returns as three lines).
 _TOP_LINES = 2
@@ -73,7 +74,9 @@ def _empty_page_warnings(pages: list[list[str]]) -> list[str]:
 
 
 def _furniture_key(line: str) -> str:
-    return _DIGITS.sub("#", line)
+    # Page numbers vary, and books put them on the outer edge: "2 제414회-환경노동제1차" on even pages and
+    # "제414회-환경노동제1차 3" on odd ones are one running header.
+    return _EDGE_NUMBER.sub("", _DIGITS.sub("#", line)) or "#"
 
 
 def _strip_furniture(pages: list[list[str]]) -> list[list[str]]:
