@@ -193,3 +193,19 @@ def test_pdf_list_items_wrapped_lines_and_rules() -> None:
     assert [c.heading for c in chunks] == ["1. 신청 자격", "2. 신청 방법"]
     assert "주시기 바랍 다. 확인한 서류는 돌려준다." in chunks[0].text  # "다." ends the wrapped sentence
     assert "-----" not in "".join(c.text for c in chunks)
+
+
+@pytest.mark.parametrize("name", ["국회_의안원문_2125318.pdf", "제안요청서_수정_230524.pdf"])
+def test_every_page_start_recorded_in_a_chunk_opens_a_line_of_that_page(name: str) -> None:
+    path = shared_path("eval", "pdfs", "ko", name)
+    document = parse_bytes(path.read_bytes(), name)
+    lines: dict[int | None, list[str]] = {}
+    for block in document.blocks:
+        lines.setdefault(block.page, []).append(block.text)
+    spanning = [c for c in chunk_document(document) if c.page_start != c.page_end]
+    assert spanning
+    for chunk in spanning:
+        assert chunk.page_offsets[0] == (0, chunk.page_start) and chunk.page_offsets[-1][1] == chunk.page_end
+        for offset, page in chunk.page_offsets[1:]:
+            head = chunk.text[offset:offset + 15]
+            assert any(line.startswith(head) or head.startswith(line) for line in lines[page]), (offset, page)
