@@ -1,6 +1,6 @@
 """The citation contract: sources numbered by code, `[n]` markers parsed, invalid ones dropped and counted.
 
-A citation is `{n, file, page, article, paragraph, heading, quote}` and reads like
+A citation is `{n, file, page, article, paragraph, heading, quote}` (`page`: the page the quote is on) and reads like
 `「개인정보 보호법」 제39조의2제1항 — 개인정보보호법.pdf 12쪽`. Numbers are given to sources here, in the order the
 sources are shown to the generator; a model never invents them. After generation, the markers in the text are
 checked against the sources: a marker pointing at no source is removed from the text and counted, and the answer
@@ -175,15 +175,22 @@ class MarkerFilter:
 
 
 def citation_of(source: Source, n: int, claim: str = "") -> Citation:
-    """The citation of a source: its metadata, the paragraph holding the quote, and the quote itself."""
+    """The citation of a source: its metadata, the paragraph and page holding the quote, and the quote itself."""
     quote = best_quote(source.text, claim)
-    # The page and paragraph are those of the chunk the quote comes from: a source may hold several paragraphs
-    # of an article, each its own chunk with its own pages.
-    chunk = next((part for part in source.parts if quote and quote.rstrip("…")[:40] in part.text), source.chunk)
+    # The page and paragraph are those of the quote: a source may hold several paragraphs of an article, each its
+    # own chunk with its own pages, and a chunk may span pages.
+    key = quote.rstrip("…")[:40]
+    chunk = next((part for part in source.parts if key and key in part.text), source.chunk)
     paragraph = paragraph_at(chunk.text, quote) or chunk.paragraph
-    return Citation(n=n, file=chunk.file, page=chunk.page_start, article=chunk.article, paragraph=paragraph,
+    return Citation(n=n, file=chunk.file, page=page_of(chunk, quote), article=chunk.article, paragraph=paragraph,
                     heading=chunk.heading, quote=quote, title=chunk.title, department=chunk.department,
                     source=source.n)
+
+
+def page_of(chunk: Chunk, quote: str) -> int | None:
+    """The page the quote starts on in the chunk (the chunk's first page when the quote is not found in it)."""
+    at = chunk.text.find(quote.rstrip("…")[:40]) if quote else -1
+    return chunk.page_at(at) if at >= 0 else chunk.page_start
 
 
 def paragraph_at(text: str, quote: str) -> str:

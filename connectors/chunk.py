@@ -16,6 +16,9 @@ _TEXT_KEYS = ("department", "file", "file_sha256", "heading", "article", "paragr
               "effective_date", "format")
 _INT_KEYS = ("page_start", "page_end", "ordinal")
 TOKENS_KEY = "tokens"
+# Where each page starts inside a chunk's text, as "offset:page" pairs ("0:2,412:3"): Chroma metadata is flat.
+# Written only for chunks that span pages; a chunk without it (or from an older index) is on its page_start.
+PAGE_OFFSETS_KEY = "page_offsets"
 
 
 @dataclass(slots=True)
@@ -38,6 +41,16 @@ class Chunk:
     format: str = ""
     tokens: list[str] = field(default_factory=list)  # keyword-index tokens of index_text
     id: str = ""
+    page_offsets: list[tuple[int, int]] = field(default_factory=list)  # (offset in text, page) where a page starts
+
+    def page_at(self, offset: int) -> int | None:
+        """The page holding the character at `offset` of the text (page_start when page starts are unknown)."""
+        page = self.page_start
+        for start, number in self.page_offsets:
+            if start > offset:
+                break
+            page = number
+        return page
 
     @property
     def index_text(self) -> str:
@@ -55,6 +68,8 @@ class Chunk:
         meta: dict[str, Any] = {key: getattr(self, key) or "" for key in _TEXT_KEYS}
         meta.update({key: getattr(self, key) or 0 for key in _INT_KEYS})
         meta[TOKENS_KEY] = " ".join(self.tokens)
+        if len(self.page_offsets) > 1:
+            meta[PAGE_OFFSETS_KEY] = ",".join(f"{start}:{page}" for start, page in self.page_offsets)
         return meta
 
     @classmethod
@@ -66,4 +81,16 @@ class Chunk:
         values["ordinal"] = int(meta.get("ordinal") or 0)
         values["kind"] = "statute" if values["kind"] == "statute" else "manual"
         tokens = str(meta.get(TOKENS_KEY, "") or "").split()
-        return cls(text=text, tokens=tokens, id=chunk_id, **values)
+        offsets = _parse_offsets(str(meta.get(PAGE_OFFSETS_KEY, "") or ""))
+        return cls(text=text, tokens=tokens, id=chunk_id, page_offsets=offsets, **values)
+
+
+def _parse_offsets(value: str) -> list[tuple[int, int]]:
+    """"0:2,412:3" -> [(0, 2), (412, 3)]; a malformed value reads as none (the chunk is on its page_start)."""
+    pairs: list[tuple[int, int]] = []
+    for item in value.split(","):
+        start, _, page = item.partition(":")
+        if not (start.isdigit() and page.isdigit()):
+            return []
+        pairs.append((int(start), int(page)))
+    return pairs if value else []

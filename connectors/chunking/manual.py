@@ -11,8 +11,16 @@ import re
 from connectors.chunk import Chunk
 from connectors.chunking.options import ChunkOptions
 from connectors.chunking.packing import pack
-from connectors.chunking.patterns import BOX_MARK, BULLET_MARK, DOTTED_HEAD, LETTER_HEAD, NUMBER_HEAD, ROMAN_HEAD
-from connectors.chunking.units import Unit, page_range, units_of
+from connectors.chunking.patterns import (
+    BOX_MARK,
+    BULLET_MARK,
+    DOTTED_HEAD,
+    LETTER_HEAD,
+    LETTERS,
+    NUMBER_HEAD,
+    ROMAN_HEAD,
+)
+from connectors.chunking.units import Unit, has_words, page_offsets, page_range, units_of
 from connectors.document import Document
 
 # Textual heading patterns and the level each stands at; style-based headings (DOCX, HWPX) use their own level.
@@ -28,17 +36,24 @@ _PAGE_FLUSH_CHARS = 300
 _MIN_SECTION_CHARS = 80
 # A PDF heading line is shorter than a wrapped body line (about 45 Korean characters on A4).
 _PDF_HEADING_CHARS = 30
+# A table-of-contents line: "1. 개요 ········ 1" (a dot leader, then the page).
+_TOC_LINE = re.compile(r"[·.…ㆍ]{4,}\s*\d*$")
+_ITEM_WRAP_CHARS = 80
 
 
 def chunk_manual(document: Document, title: str, options: ChunkOptions) -> list[Chunk]:
     """Chunks of a manual, guideline or other non-statute document, each with its heading path."""
     chunks: list[Chunk] = []
-    for heading, units in _sections(units_of(document, _STARTS, closed=_heading_line)):
-        for group in pack(units, options.max_chars, options.overlap_chars):
+    units = units_of(document, _STARTS, closed=_heading_line)
+    for heading, section in _sections(units, pdf=document.format == "pdf"):
+        for group in pack(section, options.max_chars, options.overlap_chars):
             start, end = page_range(group)
+            text = "\n".join(u.text for u in group)
+            if not has_words(text):
+                continue
             chunks.append(Chunk(
-                text="\n".join(u.text for u in group), file=document.file, kind="manual", title=title,
-                heading=heading, page_start=start, page_end=end, ordinal=len(chunks),
+                text=text, file=document.file, kind="manual", title=title, heading=heading, page_start=start,
+                page_end=end, ordinal=len(chunks), page_offsets=page_offsets(group, text),
             ))
     return chunks
 
@@ -62,14 +77,15 @@ def _heading_line(text: str) -> bool:
     return short and any(pattern.match(text) for pattern, _ in _TEXT_HEADINGS)
 
 
-def _sections(units: list[Unit]) -> list[tuple[str, list[Unit]]]:
+def _sections(units: list[Unit], pdf: bool = False) -> list[tuple[str, list[Unit]]]:
     """(heading path, units) per section; heading lines stay in their section's text."""
     sections: list[tuple[str, list[Unit]]] = []
     path: dict[int, str] = {}
     current: list[Unit] = []
     body = 0  # characters of non-heading text in `current`
-    for unit in units:
-        level = heading_level(unit)
+    items = _list_items(units, pdf)
+    for index, unit in enumerate(units):
+        level = 0 if index in items else heading_level(unit)
         page_break = current and unit.page_start != current[-1].page_end and body >= _PAGE_FLUSH_CHARS
         if (level and body) or page_break:
             sections.append((_path(path), current))
@@ -82,6 +98,48 @@ def _sections(units: list[Unit]) -> list[tuple[str, list[Unit]]]:
     if current:
         sections.append((_path(path), current))
     return _merge_small(sections)
+
+
+def _list_items(units: list[Unit], pdf: bool) -> set[int]:
+    """Indexes of numbered units that are items of a list or a table of contents, not headings.
+
+    A heading is one line and has a body: numbered siblings ("1." then "2.") form a list when one of them wraps
+    onto the next line, or, in a PDF, when what separates them is one short line (an item's wrap kept apart
+    because its first line was short enough to be a heading).
+    """
+    items = {index for index, unit in enumerate(units) if _TOC_LINE.search(unit.text)}
+    runs: list[list[int]] = []
+    gaps: list[bool] = []  # whether each run had a line between siblings
+    last: tuple[int, re.Pattern[str], int] | None = None
+    for index, unit in enumerate(units):
+        found = _list_number(unit)
+        if found is None:
+            continue
+        pattern, number = found
+        gap = units[last[0] + 1:index] if last else []
+        sibling = last is not None and last[1] is pattern and last[2] + 1 == number
+        if sibling and (not gap or (pdf and len(gap) == 1 and gap[0].size <= _ITEM_WRAP_CHARS)):
+            runs[-1].append(index)
+            gaps[-1] = gaps[-1] or bool(gap)
+        else:
+            runs.append([index])
+            gaps.append(False)
+        last = (index, pattern, number)
+    for run, gapped in zip(runs, gaps, strict=True):
+        if gapped or any(units[i].lines > 1 for i in run):
+            items.update(run)
+    return items
+
+
+def _list_number(unit: Unit) -> tuple[re.Pattern[str], int] | None:
+    """The list pattern and the number (1, 2, ... or 가 = 0, 나 = 1, ...) of a numbered paragraph unit."""
+    if unit.kind != "paragraph":
+        return None
+    if NUMBER_HEAD.match(unit.text):
+        return NUMBER_HEAD, int(unit.text.split(".", 1)[0])
+    if LETTER_HEAD.match(unit.text):
+        return LETTER_HEAD, LETTERS.index(unit.text[0])
+    return None
 
 
 def _merge_small(sections: list[tuple[str, list[Unit]]]) -> list[tuple[str, list[Unit]]]:

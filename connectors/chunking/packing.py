@@ -23,7 +23,27 @@ def split_long(unit: Unit, max_chars: int) -> list[Unit]:
             current = f"{current} {sentence}".strip()
     if current:
         pieces.append(current)
-    return [Unit(p, unit.kind, unit.level, unit.page_start, unit.page_end) for p in pieces]
+    return _with_pages(unit, pieces)
+
+
+def _with_pages(unit: Unit, pieces: list[str]) -> list[Unit]:
+    """Pieces of a unit's text as units, each with the pages its text lies on."""
+    out: list[Unit] = []
+    cursor = 0
+    for piece in pieces:
+        found = unit.text.find(piece[:40], cursor)
+        start = found if found >= 0 else cursor
+        cursor = start + len(piece)
+        page = unit.page_start
+        breaks: list[tuple[int, int]] = []
+        for offset, number in unit.breaks:
+            if offset <= start:
+                page = number
+            elif offset < cursor:
+                breaks.append((offset - start, number))
+        end = breaks[-1][1] if breaks else page
+        out.append(Unit(piece, unit.kind, unit.level, page, end, breaks))
+    return out
 
 
 def _sentences(text: str, max_chars: int) -> list[str]:

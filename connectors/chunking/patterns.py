@@ -16,15 +16,21 @@ PART_LEVEL = {"편": 1, "장": 2, "절": 3, "관": 4}
 ADDENDA_HEAD = re.compile(r"^부\s*칙(?:\s*[<(\[].*)?$")
 # "[별표 1]" or a line that is only "별표 1 <개정 …>": never "별표 1에 따른 …" inside an article.
 ANNEX_HEAD = re.compile(r"^(?:\[\s*별\s*표[^\]]{0,12}\]|별\s*표\s*\d+(?:의\s*\d+)?(?:\s*[<(\[].*)?$)")
-ITEM_START = re.compile(r"^(\d+\.|\d+의\d+\.|[가-하]\.|\d+\)|[가-하]\))\s")
+# 목 letters are 가 나 다 … 하 in order: not the range 가-하, which holds every syllable ("다. " ending a wrapped
+# sentence, "요. ").
+LETTERS = "가나다라마바사아자차카타파하"
+ITEM_START = re.compile(rf"^(\d+\.|\d+의\d+\.|[{LETTERS}]\.|\d+\)|[{LETTERS}]\))\s")
 EFFECTIVE = re.compile(r"\[시행\s*(\d{4})\s*\.\s*(\d{1,2})\s*\.\s*(\d{1,2})\s*\.?\s*\]")
 # Manual headings: Ⅰ. / 1. / 1.1 / 가. and the □ ○ - markers of Korean administrative writing.
 ROMAN_HEAD = re.compile(r"^([ⅠⅡⅢⅣⅤⅥⅦⅧⅨⅩ]+|[IVX]+)\s*[.)]\s*\S")
 NUMBER_HEAD = re.compile(r"^\d{1,2}\.\s+\S")
 DOTTED_HEAD = re.compile(r"^\d{1,2}(\.\d{1,2}){1,3}\.?\s+\S")
-LETTER_HEAD = re.compile(r"^[가-하]\.\s+\S")
+LETTER_HEAD = re.compile(rf"^[{LETTERS}]\.\s+\S")
+LETTER_ITEM = re.compile(rf"^([{LETTERS}])[.)]\s")
 BOX_MARK = re.compile(r"^[□■◆◇▣]\s*")
-BULLET_MARK = re.compile(r"^([○◦●ㅇ\-–·※*]|\d+\))\s*")
+# A bullet is one mark ("- 내용", "1)"): not a rule of dashes ("-----", a table's unchanged text) nor the
+# "2125732)" a wrapped line can end with.
+BULLET_MARK = re.compile(r"^([○◦●ㅇ\-–·※*](?![-–])|\d{1,2}\))\s*")
 
 
 def article_label(match: re.Match[str]) -> str:

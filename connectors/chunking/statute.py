@@ -26,7 +26,7 @@ from connectors.chunking.patterns import (
     article_label,
     effective_date,
 )
-from connectors.chunking.units import Unit, page_range, units_of
+from connectors.chunking.units import Unit, has_words, page_offsets, page_range, units_of
 from connectors.document import Document
 
 SectionKind = Literal["preamble", "article", "addenda", "annex", "gap"]
@@ -103,11 +103,13 @@ def chunk_statute(document: Document, title: str, options: ChunkOptions) -> list
     chunks: list[Chunk] = []
     for section in _sections(units):
         for text, paragraph, part in _parts(section, options):
+            if not has_words(text):
+                continue
             start, end = page_range(part)
             chunks.append(Chunk(
                 text=text, file=document.file, kind="statute", title=title, heading=section.heading,
                 article=section.article, paragraph=paragraph, page_start=start, page_end=end,
-                effective_date=effective, ordinal=len(chunks),
+                effective_date=effective, ordinal=len(chunks), page_offsets=page_offsets(part, text),
             ))
     return chunks
 

@@ -6,6 +6,8 @@ import io
 import logging
 import re
 from collections import Counter
+from pathlib import PurePosixPath
+from typing import Any
 
 import pypdf
 from pypdf.errors import FileNotDecryptedError, PyPdfError
@@ -13,11 +15,12 @@ from pypdf.errors import FileNotDecryptedError, PyPdfError
 from connectors.document import Block, Document
 from connectors.errors import EncryptedDocumentError, ParseError
 from connectors.parsers.base import ParseLimits
-from connectors.parsers.textnorm import split_lines
+from connectors.parsers.textnorm import normalize_line, split_lines
 
 log = logging.getLogger(__name__)
 
 _DIGITS = re.compile(r"\d+")
+_EDGE_NUMBER = re.compile(r"^[-–—\s]*#[-–—\s]*(?=\S)|(?<=\S)[-–—\s]*#[-–—\s]*$")
 # Page furniture sits in the first and last few lines of a page (law.go.kr exports: the law name on top,
 # "법제처 / N / 국가법령정보센터" at the bottom, which pypdf returns as three lines).
 _TOP_LINES = 2
@@ -40,7 +43,7 @@ def parse_pdf(data: bytes, file: str, limits: ParseLimits) -> Document:
     warnings = _empty_page_warnings(pages)
     pages = _strip_furniture(pages)
     blocks = [Block(text=line, page=number) for number, lines in enumerate(pages, 1) for line in lines]
-    title = blocks[0].text if blocks else None
+    title = _title(reader, pages, file)
     return Document(file=file, format="pdf", blocks=blocks, pages=len(pages), title=title, warnings=warnings)
 
 
@@ -71,7 +74,9 @@ def _empty_page_warnings(pages: list[list[str]]) -> list[str]:
 
 
 def _furniture_key(line: str) -> str:
-    return _DIGITS.sub("#", line)
+    # Page numbers vary, and books put them on the outer edge: "2 제414회-환경노동제1차" on even pages and
+    # "제414회-환경노동제1차 3" on odd ones are one running header.
+    return _EDGE_NUMBER.sub("", _DIGITS.sub("#", line)) or "#"
 
 
 def _strip_furniture(pages: list[list[str]]) -> list[list[str]]:
@@ -102,3 +107,115 @@ def _strip_page(lines: list[str], furniture: set[str]) -> list[str]:
         used.add(key)
         end -= 1
     return lines[start:end]
+
+
+# Titles a converter or template writes when the author set none: file names, "untitled", HWP and Word defaults.
+_FILE_LIKE = re.compile(r"\.(pdf|hwpx?|hwt|docx?|dotx?|pptx?|xlsx?|txt)$|[\\/]", re.IGNORECASE)
+_PLACEHOLDER = re.compile(r"^(untitled|제목\s*없음|무제|제목|문서\s*\d*|새\s*문서|한글\s*문서|hwp\s*문서"
+                          r"|document\s*\d*)$|^microsoft\s+\w+\s*-|양식|서식|템플릿|template", re.IGNORECASE)
+# A cover line such as "별첨", "붙임", "첨부" or "Ⅱ": one short word, never the document's name.
+_COVER_WORD_CHARS = 4
+# A line set this much larger than the page's body text is its title (HWP exports carry no structure).
+_TITLE_TYPE_RATIO = 1.1
+_MAX_TITLE_CHARS = 120
+_SHORT_LINE = 20  # a title wrapped over two lines: both parts short
+_HANGUL = re.compile(r"[가-힣]")
+_LETTER_SPACED = re.compile(r"(?<!\S)[가-힣](?: [가-힣](?!\S)){2,}")  # "특 허 법 원" -> "특허법원"
+
+
+def _title(reader: pypdf.PdfReader, pages: list[list[str]], file: str) -> str | None:
+    """The document's title: its metadata title when real, else its largest type on the first page, else its
+    first line that is not a cover word."""
+    first = next((number for number, lines in enumerate(pages) if lines), None)
+    if first is None:
+        return _metadata_title(reader, file)
+    return (_metadata_title(reader, file) or _largest_type(reader.pages[first], pages[first])
+            or _first_line(pages[first]))
+
+
+def _metadata_title(reader: pypdf.PdfReader, file: str) -> str | None:
+    try:
+        title = normalize_line(str(reader.metadata.title or "")) if reader.metadata else ""
+    except _MALFORMED:
+        return None
+    name = PurePosixPath(file)
+    if (not title or len(title) > _MAX_TITLE_CHARS or _FILE_LIKE.search(title) or _PLACEHOLDER.search(title)
+            or title.casefold() in (name.stem.casefold(), name.name.casefold())
+            or not any(ch.isalpha() for ch in title)):
+        return None
+    return title
+
+
+def _largest_type(page: Any, lines: list[str]) -> str | None:
+    """The first-page lines set in its largest type, when that type stands out from the body text."""
+    runs: list[tuple[float, str]] = []
+
+    def visit(text: str, cm: list[float], tm: list[float], font: Any, size: float) -> None:
+        if compact := _compact(text):
+            runs.append((round(size * _scale(tm) * _scale(cm), 1), compact))
+
+    try:
+        page.extract_text(visitor_text=visit)
+    except _MALFORMED:
+        return None
+    chars: Counter[float] = Counter()
+    for size, text in runs:
+        chars[size] += len(text)
+    if not chars or max(chars) < _TITLE_TYPE_RATIO * chars.most_common(1)[0][0]:
+        return None
+    big = "".join(text for size, text in runs if size >= 0.95 * max(chars))
+    picked: list[str] = []
+    for line in lines:
+        compact = _compact(line)
+        if compact and compact in big:
+            picked.append(line)
+        elif compact and big in compact and not picked:
+            picked.append(_trimmed(line, big))
+            break
+        elif picked:
+            break
+    title = _untangled(" ".join(picked))
+    return title if 2 * len(_compact(title)) >= len(big) and len(title) <= _MAX_TITLE_CHARS else None
+
+
+def _first_line(lines: list[str]) -> str | None:
+    """The first line that is not a cover word, with its second line when a short Korean title wraps."""
+    rest = [line for line in lines[:8] if any(ch.isalpha() for ch in line)]
+    for _ in range(2):
+        if len(rest) > 1 and " " not in rest[0] and len(rest[0]) <= _COVER_WORD_CHARS:
+            rest.pop(0)
+    if not rest:
+        return None
+    rest = [_LETTER_SPACED.sub(lambda m: m.group(0).replace(" ", ""), line) for line in rest[:2]]
+    title = rest[0]
+    if (len(rest) > 1 and len(title) <= _SHORT_LINE and len(rest[1]) <= _SHORT_LINE and title[-1].isalnum()
+            and _HANGUL.search(title) and _HANGUL.match(rest[1])):
+        title = f"{title} {rest[1]}"
+    return title[:_MAX_TITLE_CHARS]
+
+
+def _compact(text: str) -> str:
+    return re.sub(r"\s+", "", text)
+
+
+def _scale(matrix: list[float]) -> float:
+    return abs(matrix[3]) or abs(matrix[0]) or 1.0
+
+
+def _trimmed(line: str, big: str) -> str:
+    """The line without its trailing words in smaller type: "환경노동위원회회의록 제 1 호" -> "환경노동위원회회의록"."""
+    words = line.split()
+    while len(words) > 1 and big in _compact(" ".join(words[:-1])):
+        words.pop()
+    return " ".join(words)
+
+
+def _untangled(title: str) -> str:
+    """Letter-spaced type joined ("제 안 요 청 서"), a title drawn twice (a shadow effect) said once."""
+    words = title.split()
+    if len(words) > 1 and all(len(word) == 1 for word in words):
+        return "".join(words)
+    half = len(words) // 2
+    if half and len(words) % 2 == 0 and words[:half] == words[half:]:
+        return " ".join(words[:half])
+    return title

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from bots.citations import Citation, MarkerFilter, markers, number_sources, render, resolve, split_sentences
 from connectors.chunk import Chunk
+from connectors.chunking import chunk_document
+from connectors.parsers import parse_bytes
+from tests.conftest import shared_path
+from tests.support.pdfs import korean_pdf
 
 
 def _statute(text: str, article: str, paragraph: str = "", page: int | None = 12) -> Chunk:
@@ -57,6 +61,52 @@ def test_the_quote_is_the_supporting_sentence_and_its_paragraph_and_page_are_tho
     assert citation.quote.startswith("② 법원은 300만원")
     assert (citation.paragraph, citation.page) == ("②", 13)
     assert citation.label == "「개인정보 보호법」 제39조의2제2항 — 개인정보보호법.pdf 13쪽"
+
+
+def _cite(chunk: Chunk, claim: str) -> Citation:
+    """The citation an answer making `claim` gets from a source made of this one chunk."""
+    return resolve(f"{claim} [1].", number_sources([(chunk, chunk.text, 1.0, [chunk])])).citations[0]
+
+
+def _holding(chunks: list[Chunk], words: str) -> Chunk:
+    return next(c for c in chunks if words in c.text)
+
+
+_GUIDE_PAGES = [
+    ["민원 처리 안내", "1. 접수", "민원실은 평일 오전 9시부터 오후 6시까지 민원을 접수한다.",
+     "접수한 민원은 담당 부서로 바로 넘긴다. 담당 부서는 민원을 받은 날"],
+    ["기록한다. 처리 결과는 7일 안에 민원인에게 문자로 알린다.", "2. 처리", "처리 부서는 결과를 기록한다."],
+]
+
+
+def test_a_quote_on_the_second_page_of_a_chunk_is_cited_at_that_page_and_links_there() -> None:
+    document = parse_bytes(korean_pdf(_GUIDE_PAGES), "민원 안내.pdf")
+    chunk = _holding(chunk_document(document), "7일 안에")
+    assert (chunk.page_start, chunk.page_end) == (1, 2)  # one chunk over the page break
+    late = _cite(chunk, "처리 결과는 7일 안에 문자로 알립니다")
+    assert late.quote.startswith("처리 결과는 7일 안에") and late.page == 2
+    assert late.label.endswith("민원 안내.pdf 2쪽") and late.to_dict()["page"] == 2
+    early = _cite(chunk, "민원실은 평일 오전 9시부터 오후 6시까지 접수합니다")
+    assert early.page == 1
+
+
+def test_the_quote_page_survives_the_index_and_an_older_index_cites_the_first_page() -> None:
+    chunk = _holding(chunk_document(parse_bytes(korean_pdf(_GUIDE_PAGES), "민원 안내.pdf")), "7일 안에")
+    stored = Chunk.from_record("id", chunk.text, chunk.to_metadata())
+    assert _cite(stored, "처리 결과는 7일 안에 문자로 알립니다").page == 2
+    older = {k: v for k, v in chunk.to_metadata().items() if k != "page_offsets"}
+    assert _cite(Chunk.from_record("id", chunk.text, older), "처리 결과는 7일 안에 문자로 알립니다").page == 1
+
+
+def test_the_national_assembly_bill_is_cited_at_the_page_of_the_sentence() -> None:
+    path = shared_path("eval", "pdfs", "ko", "국회_의안원문_2125318.pdf")
+    chunks = chunk_document(parse_bytes(path.read_bytes(), path.name))
+    table = _holding(chunks, "신ㆍ구조문대비표")  # the comparison table starts on p. 7, its chunk earlier
+    assert table.page_start is not None and table.page_start < 7
+    citation = _cite(table, "제4항제2호에 따라 위원을 위촉할 때에는 사회계층의 대표성이 반영될 수 있도록하여야 한다")
+    assert citation.quote.startswith("⑤ 제4항제2호에 따라 위원을") and citation.page == 7
+    addenda = _holding(chunks, "6개월이경과한날부터시행한다")
+    assert _cite(addenda, "이 법은 공포 후 6개월이 경과한 날부터 시행한다").page == 5
 
 
 def test_streamed_markers_split_across_pieces_are_checked_like_whole_ones() -> None:

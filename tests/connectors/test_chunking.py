@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -13,7 +14,8 @@ from connectors.chunk import Chunk
 from connectors.chunking import ChunkOptions, chunk_document, document_title
 from connectors.document import Block, Document
 from connectors.parsers import parse_bytes
-from tests.conftest import SAMPLES, sample
+from tests.conftest import SAMPLES, sample, shared_path
+from tests.support.pdfs import korean_pdf
 
 GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "chunks"
 
@@ -158,3 +160,52 @@ def test_paragraph_numbers_past_twenty_split_a_long_article() -> None:
     parts = [c for c in chunk_document(document) if c.article == "제3조"]
     assert [p.paragraph for p in parts] == circled
     assert parts[-1].text.startswith("제3조(위원회)\n㉕ ")
+
+
+def _real_pdf_chunks(name: str) -> list[Chunk]:
+    path = shared_path("eval", "pdfs", "ko", name)
+    return chunk_document(parse_bytes(path.read_bytes(), name))
+
+
+@pytest.mark.parametrize("name", ["국회_의안원문_2125318.pdf", "국회회의록_21대_414회_1차_환경노동위원회.pdf",
+                                  "제안요청서_수정_230524.pdf"])
+def test_real_pdf_chunks_hold_words_and_list_items_are_not_headings(name: str) -> None:
+    chunks = _real_pdf_chunks(name)
+    assert all(any(ch.isalnum() for ch in c.text) for c in chunks)
+    assert not [line for c in chunks for line in c.text.splitlines() if not any(ch.isalnum() for ch in line)]
+    # An agenda or amendment item ("1. 아동ㆍ청년ㆍ여성을 … 단체", "94. 최저임금법 …") is no section heading.
+    assert not [c.heading for c in chunks if re.match(r"\d+\. ", c.heading.split(" > ")[-1])]
+
+
+def test_the_minutes_lose_their_running_header_on_odd_and_even_pages() -> None:
+    chunks = _real_pdf_chunks("국회회의록_21대_414회_1차_환경노동위원회.pdf")
+    assert not [c.ordinal for c in chunks if "환경노동제1차(2024년5월7일)" in c.text]
+
+
+def test_pdf_list_items_wrapped_lines_and_rules() -> None:
+    lines = ["업무 안내", "1. 신청 자격",
+             "신청하는 사람은 다음 각 호의 요건을 모두 갖추어야 하며, 담당자는 이를 확인해 주시기 바랍",
+             "다. 확인한 서류는 돌려준다.",
+             "1. 관내에 주소를 둔 사람으로서 신청일 현재 만 19세 이상이고 소득 기준을",
+             "충족하는 사람", "2. 다른 지원을 받지 아니하는 사람", "-----------------", "2. 신청 방법",
+             "신청서는 주민센터에 낸다."]
+    chunks = chunk_document(parse_bytes(korean_pdf([lines]), "안내.pdf"))
+    assert [c.heading for c in chunks] == ["1. 신청 자격", "2. 신청 방법"]
+    assert "주시기 바랍 다. 확인한 서류는 돌려준다." in chunks[0].text  # "다." ends the wrapped sentence
+    assert "-----" not in "".join(c.text for c in chunks)
+
+
+@pytest.mark.parametrize("name", ["국회_의안원문_2125318.pdf", "제안요청서_수정_230524.pdf"])
+def test_every_page_start_recorded_in_a_chunk_opens_a_line_of_that_page(name: str) -> None:
+    path = shared_path("eval", "pdfs", "ko", name)
+    document = parse_bytes(path.read_bytes(), name)
+    lines: dict[int | None, list[str]] = {}
+    for block in document.blocks:
+        lines.setdefault(block.page, []).append(block.text)
+    spanning = [c for c in chunk_document(document) if c.page_start != c.page_end]
+    assert spanning
+    for chunk in spanning:
+        assert chunk.page_offsets[0] == (0, chunk.page_start) and chunk.page_offsets[-1][1] == chunk.page_end
+        for offset, page in chunk.page_offsets[1:]:
+            head = chunk.text[offset:offset + 15]
+            assert any(line.startswith(head) or head.startswith(line) for line in lines[page]), (offset, page)

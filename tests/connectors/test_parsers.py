@@ -12,6 +12,7 @@ from pathlib import Path
 import pypdf
 import pytest
 
+from connectors.chunking import chunk_document, document_title
 from connectors.errors import (
     EncryptedDocumentError,
     FileTooLargeError,
@@ -23,6 +24,7 @@ from connectors.parsers import ParseLimits, parse_bytes
 from connectors.parsers.detect import detect_format
 from tests.conftest import sample, shared_path
 from tests.support import hostile
+from tests.support.pdfs import korean_pdf
 
 
 def test_pdf_pages_kept_and_running_header_and_footer_removed() -> None:
@@ -232,3 +234,37 @@ def test_real_pdfs_parse_and_korean_ones_read_as_korean() -> None:
         if path.parent.name == "ko":
             hangul = sum("가" <= ch <= "힣" for ch in document.text)
             assert hangul > 500, path.name
+
+
+_COVER = ["별첨", "지방은행의 시중은행 전환시", "인가방식 및 절차", "2024. 1.", "금융위원회"]
+_BODY = ["1. 추진 배경", "지방은행이 시중은행으로 전환하려면 인가 내용의 변경 절차를 거친다."]
+
+
+def test_a_pdf_opening_with_a_cover_word_is_titled_by_its_real_title() -> None:
+    # The metadata holds only the file name (as converters write it): the title comes from the first page.
+    document = parse_bytes(korean_pdf([_COVER, _BODY], title="가이드.pdf"), "가이드.pdf")
+    assert document_title(document) == "지방은행의 시중은행 전환시 인가방식 및 절차"
+    assert {c.title for c in chunk_document(document)} == {"지방은행의 시중은행 전환시 인가방식 및 절차"}
+
+
+def test_a_pdf_title_is_its_largest_type_or_its_real_metadata_title() -> None:
+    lines = ["별첨", "민원 처리 지침", "개정안", "(민원여권과)", *_BODY]
+    pdf = korean_pdf([lines], sizes={"민원 처리 지침": 20.0, "개정안": 20.0})
+    assert parse_bytes(pdf, "지침.pdf").title == "민원 처리 지침 개정안"
+    titled = korean_pdf([lines], title="2025년 민원 처리 지침 개정안")
+    assert parse_bytes(titled, "지침.pdf").title == "2025년 민원 처리 지침 개정안"
+
+
+@pytest.mark.parametrize(("name", "title"), [
+    ("국회_의안원문_2125318.pdf", "기후위기 대응을 위한 탄소중립ㆍ녹색성장 기본법 일부개정법률안"),
+    ("국회회의록_21대_414회_1차_환경노동위원회.pdf", "환경노동위원회회의록"),
+    ("제안요청서_생성형AI_구축_및_학습_용역.pdf", "제안요청서"),
+])
+def test_real_hwp_exports_are_titled_by_their_cover_title(name: str, title: str) -> None:
+    path = shared_path("eval", "pdfs", "ko", name)
+    assert parse_bytes(path.read_bytes(), name).title == title
+
+
+def test_the_real_guide_opening_with_byeolcheom_is_titled_by_its_name() -> None:
+    path = shared_path("eval", "corpus", "경제정책과", "지방은행 시중은행 전환 가이드.pdf")
+    assert document_title(parse_bytes(path.read_bytes(), path.name)) == "지방은행의 시중은행 전환시 인가방식 및 절차"
