@@ -9,10 +9,9 @@ The best few are given source by source (the source of the first sentence first,
 others in document order), each followed by its source's marker; the answerer renumbers the markers 1, 2, 3 in
 the order they appear.
 
-Sentences are read as the documents are written: a table row with its column names (and its table's heading), a
+Sentences are read as the documents are written (bots.generators.reading): a table row with its column names, a
 sentence announcing a list ("다음의 경우에는 …") with its items, a proviso ("다만, …", "이 경우 …") only with the
-sentence it qualifies, a parenthesis ("(이하 "신고서"라 한다)") never cut at its inner full stop, and no rule line
-("-----") or repeated line at all.
+sentence it qualifies, no rule line ("-----"); and no line is said twice.
 """
 
 from __future__ import annotations
@@ -23,8 +22,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bots.citations import split_sentences
 from bots.generators.base import NO_ANSWER, GenerationRequest
+from bots.generators.reading import SENTENCE_END, items_after, read_lines
 from connectors.korean import KoreanTokenizer
 from connectors.lru import LRU
 
@@ -35,9 +34,6 @@ _QUESTION_WORDS = frozenset((
     "때", "좀", "문의", "질문", "내용", "방법", "무슨",
 ))
 _HEADING_ONLY = re.compile(r"^제\d+조(?:의\d+)?\s*\([^)]*\)$")
-# A short line without a sentence ending is a heading or caption ("Ⅱ. 여권 민원 처리기한"), not an answer.
-_SENTENCE_END = re.compile(r"(다|요|음|함|됨|임|것|[.?!)])\s*$")
-_TABLE_CELL = " | "
 # A question asking "how many / how much / when / how long" is answered by a sentence with a quantity in it; one
 # asking for money by an amount, one asking for a deadline or a period by a period, a date or a time limit.
 _ASKS_QUANTITY = re.compile(r"몇|얼마|며칠|언제|기한|기간|시간|금액|한도|"
@@ -74,30 +70,9 @@ _PARTICLE = re.compile(r"(?:은|는|이|가|을|를|의|에|에서|으로|로|�
 _PHRASE_BONUS = 1.3
 # "다음의 경우에는 …할 수 없다." announces a list; its items follow as lines of their own.
 _ANNOUNCES_LIST = re.compile(r"다음(?:의|과 같| 각)")
-_ITEM = re.compile(r"^(?:\d{1,2}[.)]|[가-하][.)]|[○◦·•\-–]|\(\d{1,2}\))\s*")
-_LIST_ITEMS = 6
 _MIN_CHARS = 12
 _ANALYSED = 40  # sentences analysed into morphemes, at most
 _CACHE: LRU[str, frozenset[str]] = LRU(20_000)  # analysed sentences (a few tens of MB)
-
-
-# A line of rule characters only ("-----", "=====", "───", "| --- | --- |"): the ruling of a table or of a
-# 신·구조문대비표, never something to quote.
-_RULE = re.compile(r"^[\s|:+]*(?:[-=─━═_~]{3,}[\s|:+]*)+$")
-# A proviso or a second sentence of a paragraph that only means something after the sentence before it.
-_QUALIFIER = re.compile(r"^(?:다만|단\s?,|이\s?경우|이\s?때|따라서)")
-_LONE_ITEM = re.compile(r"^(?:[가-하]|\d{1,2})[.)]$")  # "가." cut from its text at its full stop
-
-
-@dataclass(slots=True)
-class _Line:
-    """A line as quoted: a sentence with its provisos, or a table row read with its column names."""
-
-    text: str
-    main: int  # characters of the sentence itself (its provisos follow it)
-    row: bool = False  # a table row (header or body)
-    header: bool = False  # the header row: column names, said with every row, never alone
-    subject: str = ""  # what a table row is about: its table's heading and caption
 
 
 @dataclass(slots=True)
@@ -232,15 +207,15 @@ def _candidates(request: GenerationRequest) -> list[_Sentence]:
     sentences: list[_Sentence] = []
     for source in request.sources:
         headings = {part.strip() for part in source.chunk.heading.split(">")}
-        lines = _lines(source.text, source.chunk.heading.split(">")[-1].strip())
+        lines = read_lines(source.text, source.chunk.heading.split(">")[-1].strip())
         texts = [line.text for line in lines]
         for position, line in enumerate(lines):
             text = line.text
             if line.header or len(text) < _MIN_CHARS or _HEADING_ONLY.match(text) or text in headings:
                 continue
-            if not line.row and len(text) < 40 and not _SENTENCE_END.search(text):
+            if not line.row and len(text) < 40 and not SENTENCE_END.search(text):
                 continue
-            items = _items_after(texts, position) if _ANNOUNCES_LIST.search(text) else ()
+            items = items_after(texts, position) if _ANNOUNCES_LIST.search(text) else ()
             sentences.append(_Sentence(source.n, position, text, frozenset(), items=items, main=line.main,
                                        row=line.row, subject=line.subject))
     return sentences
@@ -310,59 +285,6 @@ def _meets(given: list[tuple[str, str]], text: str) -> bool | None:
     return verdict
 
 
-def _lines(text: str, heading: str) -> list[_Line]:
-    """The lines of a source as they are quoted: sentences with their provisos, table rows with column names.
-
-    Parsers write a table as one line per row with " | " between cells (Markdown adds outer bars), the first row
-    being the header; a row is read "구분: a, 처리기한: b" and is about its table's heading.
-    """
-    lines: list[_Line] = []
-    header: list[str] | None = None
-    subject = heading
-    for piece in _sentences(text):
-        if _RULE.match(piece):
-            continue  # the ruling under a table header belongs to the table: the header stays in force
-        if _TABLE_CELL in piece:
-            cells = [cell.strip() for cell in piece.strip().strip("|").split("|")]
-            if header is None:
-                header = cells
-                # A short line without a sentence end just before the table is its caption ("1. 관내 출장 여비").
-                caption = lines[-1].text if lines and not lines[-1].row and not _SENTENCE_END.search(
-                    lines[-1].text) else ""
-                subject = " ".join(dict.fromkeys(part for part in (heading, caption) if part))
-                lines.append(_Line(" | ".join(cells), len(piece), row=True, header=True))  # keeps positions
-            elif len(cells) == len(header):
-                row = ", ".join(f"{name}: {value}" for name, value in zip(header, cells, strict=True)
-                                if value and value != "-")
-                lines.append(_Line(row, len(row), row=True, subject=subject))
-            else:
-                lines.append(_Line(piece, len(piece), row=True, subject=subject))
-            continue
-        header = None
-        if _QUALIFIER.match(piece):
-            # "다만, …" and "이 경우 …" go with the sentence they qualify, the one before; alone, they are left out.
-            if lines:
-                lines[-1].text += " " + piece
-            continue
-        lines.append(_Line(piece, len(piece)))
-    return lines
-
-
-def _sentences(text: str) -> list[str]:
-    """Sentences line by line, rejoined where the split cut a parenthesis ("(… 포함한다. 이하 "신고서"라 한다)")
-    or an item number from its text ("가." alone)."""
-    out: list[str] = []
-    for line in text.splitlines():
-        joined: list[str] = []
-        for piece in split_sentences(line):
-            if joined and (_LONE_ITEM.match(joined[-1]) or joined[-1].count("(") > joined[-1].count(")")):
-                joined[-1] += " " + piece
-            else:
-                joined.append(piece)
-        out += joined
-    return out
-
-
 _HANGUL_WORD = re.compile(r"[가-힣]{2,}")
 _QUESTION_STEMS = ("며칠", "얼마", "어떻", "무엇", "언제", "어디", "누가", "몇")
 
@@ -375,19 +297,6 @@ def _content_words(text: str) -> str:
 def _pairs(text: str) -> frozenset[str]:
     """Hangul character pairs inside words, marked so they never collide with morpheme terms."""
     return frozenset("\u0001" + w[i:i + 2] for w in _HANGUL_WORD.findall(text) for i in range(len(w) - 1))
-
-
-def _items_after(lines: list[str], position: int) -> tuple[str, ...]:
-    """The item lines that follow a sentence announcing a list (the next sentence may come first)."""
-    items: list[str] = []
-    for line in lines[position + 1: position + 2 + 2 * _LIST_ITEMS]:
-        if _ITEM.match(line):
-            items.append(line)
-        elif items and line.startswith(("다만", "단,")):
-            items[-1] += " " + line  # the proviso of the item before
-        elif items:
-            break
-    return tuple(items[:_LIST_ITEMS])
 
 
 def _topics(question: str) -> set[str]:
