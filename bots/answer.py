@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from bots.citations import Citation, MarkerFilter, Source, number_sources, resolve
+from bots.citations import Citation, FirstCited, MarkerFilter, Source, number_sources, resolve
 from bots.generators.base import NO_ANSWER, GenerationRequest, Generator, GeneratorError, Turn
 from bots.query import is_follow_up, points_back
 from bots.retrieval import Hit, HybridRetriever, Retrieval
@@ -156,15 +156,16 @@ class Answerer:
         while True:
             trace.generator = generator.name
             markers = MarkerFilter([s.n for s in sources])
+            numbering = FirstCited()  # the reader sees [1], [2], ... in the order the text cites its sources
             try:
                 for piece in generator.stream(request):
                     trace.timings_ms.setdefault("first_token", _ms(start))
-                    text = markers.feed(piece)
+                    text = numbering.feed(markers.feed(piece))
                     shown, ready = _hold_sentinel(shown, text)
                     if ready:
                         displayed = True
                         yield Delta(ready)
-                tail = markers.flush()
+                tail = numbering.feed(markers.flush())
                 shown, ready = _hold_sentinel(shown, tail, final=True)
                 if ready:
                     displayed = True
@@ -189,7 +190,7 @@ class Answerer:
                 yield Reset()
             yield from self._refuse(trace, "generator", start, notice)
             return
-        resolved = resolve(markers.text, sources)
+        resolved = numbering.renumbered(resolve(markers.text, sources))
         answer = Answer(resolved.text, resolved.citations, False, trace, notice, cautious=trace.cautious)
         self._finish(trace, answer, start)
         yield Done(answer)

@@ -4,8 +4,9 @@ A citation is `{n, file, page, article, paragraph, heading, quote}` (`page`: the
 `「개인정보 보호법」 제39조의2제1항 — 개인정보보호법.pdf 12쪽`. Numbers are given to sources here, in the order the
 sources are shown to the generator; a model never invents them. After generation, the markers in the text are
 checked against the sources: a marker pointing at no source is removed from the text and counted, and the answer
-lists only the sources it cites. Numbers are not renumbered after generation: the text streamed to a user while
-it is generated must read the same as the final answer.
+lists only the sources it cites. The markers a reader sees are renumbered 1, 2, 3 in the order the text first
+cites them (`FirstCited`), as the text streams, so the text streamed to a user while it is generated reads the same
+as the final answer and its source list.
 """
 
 from __future__ import annotations
@@ -255,3 +256,30 @@ def _sentence_before(text: str, number: int) -> str:
 def _bigrams(text: str) -> set[str]:
     compact = re.sub(r"\s+", "", text)
     return {compact[i:i + 2] for i in range(len(compact) - 1)}
+
+
+class FirstCited:
+    """Renumbers checked markers 1, 2, 3 in the order the text first cites them, as the text streams.
+
+    Fed the output of `MarkerFilter` (whole markers only), so a marker is never split between pieces; the final
+    answer goes through `renumbered` with the same numbering, and the citations keep the generator's number as
+    `source`.
+    """
+
+    def __init__(self) -> None:
+        self.numbers: dict[int, int] = {}  # source number -> number shown
+
+    def feed(self, text: str) -> str:
+        """The text with its markers renumbered (new sources numbered as they first appear)."""
+        def renumber(match: re.Match[str]) -> str:
+            numbers = (int(n) for n in re.split(r"\s*[,，]\s*", match.group(1)))
+            return "".join(f"[{self.numbers.setdefault(n, len(self.numbers) + 1)}]" for n in numbers)
+
+        return MARKER.sub(renumber, text)
+
+    def renumbered(self, resolved: Resolved) -> Resolved:
+        """The resolved answer as the reader saw it stream: its text renumbered, its citations in that order."""
+        text = self.feed(resolved.text)
+        for citation in resolved.citations:
+            citation.n = self.numbers[citation.source]
+        return Resolved(text, sorted(resolved.citations, key=lambda c: c.n), resolved.dropped)

@@ -2,10 +2,16 @@
 
 No model and no download: sentences are scored by the question's content morphemes (and character pairs) they
 share, weighted by how rare each is among the candidate sentences (so "민원" in every sentence counts little),
-favouring better-ranked sources, short sentences that state the point, and, for a question asking how much or
-how long, sentences with a quantity. The best few are given source by source (the best source first, its best
-sentence first, then the others in document order), each followed by its source's marker; a table row is read
-with its column names, and a sentence announcing a list ("다음의 경우에는 …") brings its items.
+favouring better-ranked sources, short sentences that state the point, sentences whose subject or verb is the
+question's, and the table row whose condition the question's case meets ("4시간 미만" for "3시간"). A question
+asking how much, until when or to whom is answered first by a sentence stating an amount, a period or a recipient.
+The best few are given source by source (the source of the first sentence first, that sentence first, then the
+others in document order), each followed by its source's marker; the answerer renumbers the markers 1, 2, 3 in
+the order they appear.
+
+Sentences are read as the documents are written (bots.generators.reading): a table row with its column names, a
+sentence announcing a list ("다음의 경우에는 …") with its items, a proviso ("다만, …", "이 경우 …") only with the
+sentence it qualifies, no rule line ("-----"); and no line is said twice.
 """
 
 from __future__ import annotations
@@ -16,8 +22,8 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-from bots.citations import split_sentences
 from bots.generators.base import NO_ANSWER, GenerationRequest
+from bots.generators.reading import SENTENCE_END, items_after, read_lines
 from connectors.korean import KoreanTokenizer
 from connectors.lru import LRU
 
@@ -28,23 +34,43 @@ _QUESTION_WORDS = frozenset((
     "때", "좀", "문의", "질문", "내용", "방법", "무슨",
 ))
 _HEADING_ONLY = re.compile(r"^제\d+조(?:의\d+)?\s*\([^)]*\)$")
-# A short line without a sentence ending is a heading or caption ("Ⅱ. 여권 민원 처리기한"), not an answer.
-_SENTENCE_END = re.compile(r"(다|요|음|함|됨|임|것|[.?!)])\s*$")
-_TABLE_CELL = " | "
-# A question asking "how many / how much / when / how long" is answered by a sentence with a quantity in it.
+# A question asking "how many / how much / when / how long" is answered by a sentence with a quantity in it; one
+# asking for money by an amount, one asking for a deadline or a period by a period, a date or a time limit.
 _ASKS_QUANTITY = re.compile(r"몇|얼마|며칠|언제|기한|기간|시간|금액|한도|"
                             r"비율|상한|하한|이내|까지")
+_ASKS_AMOUNT = re.compile(r"얼마(?!\s?(?:나|동안|만에|간))|금액|비용|요금|수수료|액수|몇\s?원")
+_ASKS_PERIOD = re.compile(r"언제|며칠|몇\s?(?:일|개월|달|년|주|시)|기한|기간|얼마\s?(?:동안|만에|간)|이내|까지")
 _QUANTITY = re.compile(r"\d[\d,.]*\s*(?:근무일|근무시간|일|시간|시|분|원|만원|천원|억원|"
                        r"개월|달|년|주|명|회|퍼센트|%|배|층|㎡|m)|"
-                       r"[한두세네]\s?(?:달|시간|차례|번)|(?:천|만|억)분의")
-_QUANTITY_BONUS = 1.5
+                       r"(?<![가-힣])[한두세네]\s?(?:달|시간|차례|번)|(?:천|만|억)분의")
+_AMOUNT = re.compile(r"\d[\d,.]*\s*(?:원|만\s?원|천\s?원|억\s?원)|[천만억]원")
+_PERIOD = re.compile(r"\d[\d,.]*\s*(?:근무일|근무시간|일|시간|개월|달|년|주)|(?<![가-힣])[한두세네]\s?(?:달|시간)|"
+                     r"\d{1,2}\s?시|\d{1,2}\s?월\s?\d{1,2}\s?일|\d{4}\s?[.년]\s?\d{1,2}\s?[.월]|"
+                     r"(?:날|일|때|전|말)\s?까지|지체\s?없이|즉시|(?:오전|오후)\s?\d|[월화수목금토일]요일|매(?:일|주|월|년)|"
+                     r"다음\s?(?:날|달|주|해)|익(?:일|월|년)|당일")
+# One asking where or to whom ("어디에 할 수 있나요", "누구에게 해야") by a sentence naming a recipient.
+_ASKS_RECIPIENT = re.compile(r"어디[에로서]|누구[에한]|어느\s?(?:기관|곳|부서)")
+# The recipient of the act: "…자에게 공익신고를 할 수 있다", "위원회에 하여야 한다"; not "…에게 통지하여야" nor
+# "…음에도 불구하고 공익신고를": the act is the word right after the recipient.
+_ACT = r"(?:[가-힣]*(?:신고|신청|제출|요청|문의|보고|접수)|하여야|해야|할\s?수)"
+_RECIPIENT = re.compile(rf"[가-힣)](?:에게|에)\s+{_ACT}")
+# A statute's sentence states its subject first, marked 은/는 ("② 보호조치는 … 1년 이내에 신청하여야 한다"): the
+# sentence whose subject is what the question asks about, or its act, is about the question.
+_TOPIC = re.compile(r"([가-힣]{2,})(?<!에)(?<!에서)(?<![으로])(?:은|는)\s")  # not "목요일에는", "처리로는"
+# The question's own predicate after its question word ("어디에 할 수 있나요" -> "할 수 있"): a sentence saying it of
+# the question's subject ("… 자에게 공익신고를 할 수 있다") is the one that answers, in the question's words.
+_QUESTION_WORD = re.compile(r"(?:어디|누구|언제|얼마|며칠|몇|무엇|어떻게|어떤|어느)\S*\s+")
+_ENDING = re.compile(r"(?:나요|까요|습니까|니까|가요|요)?\s*[?？.]*$")
+_ACT_WORD = re.compile(r"(?<![가-힣])([가-힣]{2,}?)(?:하여야|해야|하려면|하나요|합니까|할|하면|한)(?![가-힣])")
+# A question stating its case ("3시간 다녀오면") is answered by the row or sentence whose condition that case meets
+# ("4시간 미만 | 10,000원"): as telling as a phrase of the question.
+_GIVEN = re.compile(r"(\d[\d,]*(?:\.\d+)?)\s*(시간|일|개월|년|주|분|세|명|회|km|원|만원)")
+_LIMIT = re.compile(_GIVEN.pattern + r"\s*(이상|이하|미만|초과|이내|까지|넘는)")
 # Two words of the question that stand together in a sentence ("보완 기간") say more than the same words apart.
 _PARTICLE = re.compile(r"(?:은|는|이|가|을|를|의|에|에서|으로|로|과|와|도|만|에게|께서|이나|나)$")
 _PHRASE_BONUS = 1.3
 # "다음의 경우에는 …할 수 없다." announces a list; its items follow as lines of their own.
 _ANNOUNCES_LIST = re.compile(r"다음(?:의|과 같| 각)")
-_ITEM = re.compile(r"^(?:\d{1,2}[.)]|[가-하][.)]|[○◦·•\-–]|\(\d{1,2}\))\s*")
-_LIST_ITEMS = 6
 _MIN_CHARS = 12
 _ANALYSED = 40  # sentences analysed into morphemes, at most
 _CACHE: LRU[str, frozenset[str]] = LRU(20_000)  # analysed sentences (a few tens of MB)
@@ -58,6 +84,17 @@ class _Sentence:
     terms: frozenset[str]
     score: float = 0.0
     items: tuple[str, ...] = ()  # the list the sentence announces, when it announces one
+    main: int = 0
+    row: bool = False
+    subject: str = ""
+    answers: int = 0  # 1: states what the question asks for (an amount, a period, a recipient); 2: and says it
+    # in the question's words
+
+    @property
+    def scored(self) -> str:
+        """The text the sentence is matched on: its heading when a table row, the sentence without its provisos
+        (they qualify the answer, they do not make it one), its list's items."""
+        return " ".join(part for part in (self.subject, self.text[: self.main], *self.items) if part)
 
 
 class ExtractiveGenerator:
@@ -95,7 +132,11 @@ class ExtractiveGenerator:
             return
         for i, sentence in enumerate(chosen):
             items = "".join(f"\n  {item}" for item in sentence.items)
-            yield ("\n" if i else "") + f"{sentence.text} [{sentence.source}]{items}"
+            marker = f" [{sentence.source}]"
+            # Each sentence ends with its marker, the proviso too: the citation quotes the sentence stating the rule.
+            provisos = sentence.text[sentence.main:]
+            said = sentence.text[: sentence.main] + marker + (provisos + marker if provisos else "")
+            yield ("\n" if i else "") + said + items
 
     def choose(self, request: GenerationRequest) -> list[_Sentence]:
         """The answering sentences, grouped by source: the best source first, its best sentence first."""
@@ -108,90 +149,141 @@ class ExtractiveGenerator:
         # Character pairs of the question's content words too: kiwi reads "재발급" as the prefix 재 + 발급, and the
         # pair "재발" is what tells the 재발급 row of a table from the 신규 발급 row.
         wanted |= _pairs(" ".join(t for t in wanted if len(t) > 1) + " " + _content_words(question))
-        sentences: list[_Sentence] = []
-        for source in request.sources:
-            headings = {part.strip() for part in source.chunk.heading.split(">")}
-            lines = _readable(split_sentences(source.text))
-            for position, text in enumerate(lines):
-                if len(text) < _MIN_CHARS or _HEADING_ONLY.match(text) or text in headings:
-                    continue
-                if _TABLE_CELL not in text and len(text) < 40 and not _SENTENCE_END.search(text):
-                    continue
-                items = _items_after(lines, position) if _ANNOUNCES_LIST.search(text) else ()
-                sentences.append(_Sentence(source.n, position, text, frozenset(), items=items))
+        sentences = _candidates(request)
         if not sentences:
             return []
+        self._score(sentences, wanted, request.question)
+        # The sentence that states what is asked (the amount, the deadline, the body to report to) comes first:
+        # a question asking "언제까지" is not answered by a sentence stating no time, however many words it shares.
+        ranked = sorted((s for s in sentences if s.score > 0), key=lambda s: (-s.answers, -s.score))
+        return _pick(ranked, self.max_sentences, self.per_source, self.floor)
+
+    def _score(self, sentences: list[_Sentence], wanted: set[str], question: str) -> None:
+        """Each sentence's score: the rarity-weighted question terms it shares, for its length and source rank."""
         # Morpheme analysis is the costly part (a long case story brings five long articles): only the sentences
         # sharing most character pairs with the question are analysed.
         wanted_pairs = {t for t in wanted if t.startswith("\u0001")}
         for sentence in sentences:
-            sentence.terms = _pairs(" ".join((sentence.text, *sentence.items)))
+            sentence.terms = _pairs(sentence.scored)
         if len(sentences) > _ANALYSED:
             sentences = sorted(sentences, key=lambda s: -len(wanted_pairs & s.terms))[:_ANALYSED]
-        texts = (" ".join((s.text, *s.items)) for s in sentences)  # a list's items answer for its sentence
-        for sentence, terms in zip(sentences, self._analyse(list(texts)), strict=True):
+        for sentence, terms in zip(sentences, self._analyse([s.scored for s in sentences]), strict=True):
             sentence.terms = terms | sentence.terms
         spread = {t: sum(t in s.terms for s in sentences) for t in wanted}
         # Pairs count half: they back up the morphemes, they do not outvote them.
         weights = {t: math.log(1 + len(sentences) / n) ** 2 * (0.5 if t.startswith("\u0001") else 1.0)
                    for t, n in spread.items() if n}
-        asks_quantity = bool(_ASKS_QUANTITY.search(request.question))
-        phrases = _phrases(request.question)
-        average = sum(len(s.text) for s in sentences) / len(sentences)
+        asked = _asked(question)
+        given = _GIVEN.findall(question)
+        phrases = _phrases(question)
+        topics = _topics(question)
+        # The question's act used as a verb ("운영하나요" -> "… 연장하여 운영하며"), not only as a noun ("운영일").
+        acts = [re.compile(re.escape(act) + r"(?:하|할|한|해|되|된|될)") for act in _ACT_WORD.findall(question)
+                if not act.startswith(_QUESTION_STEMS)]
+        predicate = _predicate(question)
+        average = sum(s.main for s in sentences) / len(sentences)
         for sentence in sentences:
             shared = sum(w for t, w in weights.items() if t in sentence.terms)
-            if asks_quantity and any(_QUANTITY.search(text) for text in (sentence.text, *sentence.items)):
-                shared *= _QUANTITY_BONUS
-            shared *= _PHRASE_BONUS ** sum(1 for phrase in phrases if phrase.search(sentence.text))
+            said = (sentence.text[: sentence.main], *sentence.items)
+            if asked and any(asked.search(text) for text in said):
+                sentence.answers = 2 if predicate and predicate.search(said[0]) else 1
+            meets = _meets(given, said[0]) if given else None
+            if meets is False and sentence.row:
+                continue  # a table row for another case than the one asked ("4시간 이상" for 3시간)
+            if meets:
+                shared *= _PHRASE_BONUS
+            shared *= _PHRASE_BONUS ** sum(1 for phrase in phrases if phrase.search(said[0]))
+            if topics and _topic_of(said[0]) and any(t in _topic_of(said[0]) for t in topics):
+                shared *= _PHRASE_BONUS
+            if any(act.search(said[0]) for act in acts):
+                shared *= _PHRASE_BONUS
             # Better-ranked sources first; as in BM25, a long sentence shares more words by its length alone, so
             # a short one that states the point ("보완 기간은 10일 이내로 정한다.") is not outvoted by it.
-            length = 0.5 + 0.5 * len(sentence.text) / average
+            length = 0.5 + 0.5 * sentence.main / average
             sentence.score = shared / (1 + 0.15 * (sentence.source - 1)) / length
-        ranked = sorted((s for s in sentences if s.score > 0), key=lambda s: -s.score)
-        if not ranked:
-            return []
-        floor = ranked[0].score * self.floor
-        chosen: list[_Sentence] = []
-        per_source: dict[int, int] = {}
-        for sentence in ranked:
-            if sentence.score < floor or len(chosen) == self.max_sentences:
-                break
-            if per_source.get(sentence.source, 0) == self.per_source:
+
+
+def _candidates(request: GenerationRequest) -> list[_Sentence]:
+    """The quotable lines of every source: not headings, captions or rules."""
+    sentences: list[_Sentence] = []
+    for source in request.sources:
+        headings = {part.strip() for part in source.chunk.heading.split(">")}
+        lines = read_lines(source.text, source.chunk.heading.split(">")[-1].strip())
+        texts = [line.text for line in lines]
+        for position, line in enumerate(lines):
+            text = line.text
+            if line.header or len(text) < _MIN_CHARS or _HEADING_ONLY.match(text) or text in headings:
                 continue
-            per_source[sentence.source] = per_source.get(sentence.source, 0) + 1
-            chosen.append(sentence)
-        # Source by source, the best source first; in a source, the best sentence first, so that it is the one
-        # the citation quotes (and whose paragraph it names), then the others in document order.
-        best: dict[int, _Sentence] = {}
-        for sentence in chosen:
-            if sentence.source not in best or sentence.score > best[sentence.source].score:
-                best[sentence.source] = sentence
-        return sorted(chosen, key=lambda s: (-best[s.source].score, s.source, s is not best[s.source], s.position))
+            if not line.row and len(text) < 40 and not SENTENCE_END.search(text):
+                continue
+            items = items_after(texts, position) if _ANNOUNCES_LIST.search(text) else ()
+            sentences.append(_Sentence(source.n, position, text, frozenset(), items=items, main=line.main,
+                                       row=line.row, subject=line.subject))
+    return sentences
 
 
-def _readable(sentences: list[str]) -> list[str]:
-    """Table rows ("a | b | c") read with their column names: "구분: a, 처리기한: b, 비고: c".
+def _pick(ranked: list[_Sentence], most: int, per_source: int, floor_share: float) -> list[_Sentence]:
+    """The first sentences above the floor, no source more than `per_source` times, no line said twice.
 
-    Parsers write a table as one line per row with " | " between cells, the first row being the header.
+    Given source by source, the best source first; in a source, the best sentence first, so that it is the one
+    the citation quotes (and whose paragraph it names), then the others in document order.
     """
-    out: list[str] = []
-    header: list[str] | None = None
-    for sentence in sentences:
-        if _TABLE_CELL not in sentence:
-            header = None
-            out.append(sentence)
+    if not ranked:
+        return []
+    # Sentences stating what is asked are measured against the best of them, the others against the best of all.
+    floor = {kind: max((s.score for s in ranked if s.answers or not kind), default=0.0) * floor_share
+             for kind in (True, False)}
+    chosen: list[_Sentence] = []
+    said: list[str] = []  # what the chosen lines say, spaces and punctuation aside
+    counts: dict[int, int] = {}
+    for sentence in ranked:
+        if len(chosen) == most:
+            break
+        if sentence.score < floor[bool(sentence.answers)] or counts.get(sentence.source, 0) == per_source:
             continue
-        cells = [cell.strip() for cell in sentence.split("|")]
-        if header is None:
-            header = cells
-            out.append(sentence)  # the header row itself, kept so positions stay in order (rarely chosen)
+        # The same sentence in two sources (a paragraph shown with its neighbours, a manual quoting the law) or
+        # inside a list already given is said once.
+        says = [_said(text) for text in (sentence.text, *sentence.items)]
+        if any(a in b or b in a for a in says for b in said):
             continue
-        if len(cells) == len(header):
-            out.append(", ".join(f"{name}: {value}" for name, value in zip(header, cells, strict=True)
-                                 if value and value != "-"))
-        else:
-            out.append(sentence)
-    return out
+        counts[sentence.source] = counts.get(sentence.source, 0) + 1
+        chosen.append(sentence)
+        said += says
+    first: dict[int, tuple[int, _Sentence]] = {}  # each source's first sentence in the ranking
+    for rank, sentence in enumerate(chosen):
+        first.setdefault(sentence.source, (rank, sentence))
+    return sorted(chosen, key=lambda s: (first[s.source][0], s is not first[s.source][1], s.position))
+
+
+def _said(text: str) -> str:
+    """What a line says, for telling repeats: without spaces and punctuation."""
+    return re.sub(r"[\s.,·ㆍ]+", "", text)
+
+
+def _asked(question: str) -> re.Pattern[str] | None:
+    """What a sentence answering the question states: an amount, a period or date, a recipient, any quantity."""
+    kinds = [pattern for asks, pattern in ((_ASKS_AMOUNT, _AMOUNT), (_ASKS_PERIOD, _PERIOD),
+                                          (_ASKS_RECIPIENT, _RECIPIENT)) if asks.search(question)]
+    if not kinds and _ASKS_QUANTITY.search(question):
+        kinds = [_QUANTITY]
+    return re.compile("|".join(f"(?:{k.pattern})" for k in kinds)) if kinds else None
+
+
+def _meets(given: list[tuple[str, str]], text: str) -> bool | None:
+    """Whether the text's conditions ("4시간 미만") hold for a quantity the question states ("3시간"); None when the
+    text states no condition on it."""
+    verdict: bool | None = None
+    for number, unit, bound in _LIMIT.findall(text):
+        limit = float(number.replace(",", ""))
+        for value, asked_unit in given:
+            if asked_unit != unit:
+                continue
+            case = float(value.replace(",", ""))
+            holds = {"이상": case >= limit, "초과": case > limit, "넘는": case > limit, "미만": case < limit}
+            if holds.get(bound, case <= limit):  # 이하, 이내, 까지
+                return True
+            verdict = False
+    return verdict
 
 
 _HANGUL_WORD = re.compile(r"[가-힣]{2,}")
@@ -208,17 +300,28 @@ def _pairs(text: str) -> frozenset[str]:
     return frozenset("\u0001" + w[i:i + 2] for w in _HANGUL_WORD.findall(text) for i in range(len(w) - 1))
 
 
-def _items_after(lines: list[str], position: int) -> tuple[str, ...]:
-    """The item lines that follow a sentence announcing a list (the next sentence may come first)."""
-    items: list[str] = []
-    for line in lines[position + 1: position + 2 + 2 * _LIST_ITEMS]:
-        if _ITEM.match(line):
-            items.append(line)
-        elif items and line.startswith(("다만", "단,")):
-            items[-1] += " " + line  # the proviso of the item before
-        elif items:
-            break
-    return tuple(items[:_LIST_ITEMS])
+def _topics(question: str) -> set[str]:
+    """What the question is about: its subject marked 은/는 ("보상금은") and its act ("신청해야" -> 신청)."""
+    found = {match.group(1) for match in (_TOPIC.search(question + " "),) if match}
+    found |= {word for word in _ACT_WORD.findall(question) if not word.startswith(_QUESTION_STEMS)}
+    return {word for word in found if len(word) >= 2}
+
+
+def _predicate(question: str) -> re.Pattern[str] | None:
+    """The question's subject followed by its predicate ("공익신고는 어디에 할 수 있나요" -> 공익신고… 할 수 있)."""
+    topic = _TOPIC.search(question + " ")
+    parts = _QUESTION_WORD.split(question)
+    words = _ENDING.sub("", parts[-1]).split() if len(parts) > 1 else []
+    if topic is None or not words:
+        return None
+    body = r"\s?".join(re.escape(word) for word in words).replace("해야", "(?:해야|하여야)")
+    return re.compile(re.escape(topic.group(1)) + r"[가-힣]{0,2}\s+" + body)
+
+
+def _topic_of(sentence: str) -> str:
+    """The subject of a sentence: its first word marked 은/는, within the sentence's first words."""
+    match = _TOPIC.search(" ".join(sentence.split()[:6]) + " ")
+    return match.group(1) if match else ""
 
 
 def _phrases(question: str) -> list[re.Pattern[str]]:

@@ -1,0 +1,103 @@
+"""How the extractive answerer reads a source: the lines it may quote, as statutes and manuals are written.
+
+A table row is read with its column names ("구분: a, 처리기한: b") and knows its table's heading and caption; a
+proviso ("다만, …", "이 경우 …") stays with the sentence it qualifies; a parenthesis ("(… 포함한다. 이하 "신고서"라
+한다)") is not cut at its inner full stop; a rule line ("-----", "| --- |") is no line at all.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bots.citations import split_sentences
+
+# A short line without a sentence ending is a heading or caption ("Ⅱ. 여권 민원 처리기한"), not an answer.
+SENTENCE_END = re.compile(r"(다|요|음|함|됨|임|것|[.?!)])\s*$")
+TABLE_CELL = " | "
+_ITEM = re.compile(r"^(?:\d{1,2}[.)]|[가-하][.)]|[○◦·•\-–]|\(\d{1,2}\))\s*")
+_LIST_ITEMS = 6
+
+# A line of rule characters only ("-----", "=====", "───", "| --- | --- |"): the ruling of a table or of a
+# 신·구조문대비표, never something to quote.
+_RULE = re.compile(r"^[\s|:+]*(?:[-=─━═_~]{3,}[\s|:+]*)+$")
+# A proviso or a second sentence of a paragraph that only means something after the sentence before it.
+_QUALIFIER = re.compile(r"^(?:다만|단\s?,|이\s?경우|이\s?때|따라서)")
+_LONE_ITEM = re.compile(r"^(?:[가-하]|\d{1,2})[.)]$")  # "가." cut from its text at its full stop
+
+
+@dataclass(slots=True)
+class Line:
+    """A line as quoted: a sentence with its provisos, or a table row read with its column names."""
+
+    text: str
+    main: int  # characters of the sentence itself (its provisos follow it)
+    row: bool = False  # a table row (header or body)
+    header: bool = False  # the header row: column names, said with every row, never alone
+    subject: str = ""  # what a table row is about: its table's heading and caption
+
+
+def read_lines(text: str, heading: str) -> list[Line]:
+    """The lines of a source as they are quoted: sentences with their provisos, table rows with column names.
+
+    Parsers write a table as one line per row with " | " between cells (Markdown adds outer bars), the first row
+    being the header; a row is read "구분: a, 처리기한: b" and is about its table's heading.
+    """
+    lines: list[Line] = []
+    header: list[str] | None = None
+    subject = heading
+    for piece in _sentences(text):
+        if _RULE.match(piece):
+            continue  # the ruling under a table header belongs to the table: the header stays in force
+        if TABLE_CELL in piece:
+            cells = [cell.strip() for cell in piece.strip().strip("|").split("|")]
+            if header is None:
+                header = cells
+                # A short line without a sentence end just before the table is its caption ("1. 관내 출장 여비").
+                caption = lines[-1].text if lines and not lines[-1].row and not SENTENCE_END.search(
+                    lines[-1].text) else ""
+                subject = " ".join(dict.fromkeys(part for part in (heading, caption) if part))
+                lines.append(Line(" | ".join(cells), len(piece), row=True, header=True))  # keeps positions
+            elif len(cells) == len(header):
+                row = ", ".join(f"{name}: {value}" for name, value in zip(header, cells, strict=True)
+                                if value and value != "-")
+                lines.append(Line(row, len(row), row=True, subject=subject))
+            else:
+                lines.append(Line(piece, len(piece), row=True, subject=subject))
+            continue
+        header = None
+        if _QUALIFIER.match(piece):
+            # "다만, …" and "이 경우 …" go with the sentence they qualify, the one before; alone, they are left out.
+            if lines:
+                lines[-1].text += " " + piece
+            continue
+        lines.append(Line(piece, len(piece)))
+    return lines
+
+
+def _sentences(text: str) -> list[str]:
+    """Sentences line by line, rejoined where the split cut a parenthesis ("(… 포함한다. 이하 "신고서"라 한다)")
+    or an item number from its text ("가." alone)."""
+    out: list[str] = []
+    for line in text.splitlines():
+        joined: list[str] = []
+        for piece in split_sentences(line):
+            if joined and (_LONE_ITEM.match(joined[-1]) or joined[-1].count("(") > joined[-1].count(")")):
+                joined[-1] += " " + piece
+            else:
+                joined.append(piece)
+        out += joined
+    return out
+
+
+def items_after(lines: list[str], position: int) -> tuple[str, ...]:
+    """The item lines that follow a sentence announcing a list (the next sentence may come first)."""
+    items: list[str] = []
+    for line in lines[position + 1: position + 2 + 2 * _LIST_ITEMS]:
+        if _ITEM.match(line):
+            items.append(line)
+        elif items and line.startswith(("다만", "단,")):
+            items[-1] += " " + line  # the proviso of the item before
+        elif items:
+            break
+    return tuple(items[:_LIST_ITEMS])

@@ -1,0 +1,183 @@
+"""The extractive answerer reads sources as statutes and manuals are written, and its answers read in order.
+
+Hand-made sources pin one rule each; golden answers pin whole answers on the real 공익신고자 보호법 and its 시행령
+(../shared, skipped when absent) and on the demo bot's 여비 question.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bots.answer import Answer, Answerer, BotProfile, Delta, Done
+from bots.citations import FirstCited, Resolved, citation_of, number_sources
+from bots.generators import ExtractiveGenerator, GenerationRequest
+from connectors.chunk import Chunk
+from connectors.korean import KoreanTokenizer
+from tests.conftest import make_services, shared_path
+from ui.wiring import Services, build_answerer
+
+GOLDEN = Path(__file__).resolve().parents[1] / "golden" / "answers"
+STATUTES = ("공익신고자 보호법(법률)(제21512호)(20270401).pdf",
+            "공익신고자 보호법 시행령(대통령령)(제34783호)(20240807).hwpx")
+# Golden questions on the statutes: the three starters of a 공익신고 bot, then deadlines, amounts and procedures.
+STATUTE_QUESTIONS = {
+    "p01": "공익신고는 어디에 할 수 있나요?",
+    "p02": "공익신고자 보상금은 언제까지 신청해야 하나요?",
+    "p03": "비실명 대리신고는 누구에게 해야 하나요?",
+    "p04": "보호조치는 언제까지 신청해야 하나요?",
+    "p05": "위원회는 공익신고를 받은 날부터 며칠 이내에 이첩해야 하나요?",
+    "p06": "보상금이 얼마 이하이면 지급하지 않나요?",
+    "p07": "공익신고자의 인적사항을 공개한 자는 몇 년 이하의 징역에 처하나요?",
+    "p08": "보호조치결정을 이행하지 않으면 이행강제금은 얼마인가요?",
+    "p09": "신고서를 제출할 수 없으면 어떻게 공익신고를 하나요?",
+    "p10": "보상금 지급결정을 통지받은 공공기관은 언제까지 보상금을 지급해야 하나요?",
+}
+DEMO_QUESTIONS = {"demo01": "관내 출장을 3시간 다녀오면 여비를 얼마 받나요?"}
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> KoreanTokenizer:
+    return KoreanTokenizer()
+
+
+def _answer(tokenizer: KoreanTokenizer, question: str, *texts: str) -> str:
+    """The extractive text for hand-made sources, markers renumbered as the answerer shows them."""
+    chunks = [Chunk(text=text, file=f"문서{i}.txt", kind="manual", title=f"문서{i}") for i, text in enumerate(texts, 1)]
+    sources = number_sources([(chunk, chunk.text, 1.0, [chunk]) for chunk in chunks])
+    numbering = FirstCited()
+    return numbering.feed("".join(ExtractiveGenerator(tokenizer).stream(GenerationRequest(question, sources))))
+
+
+def test_rule_lines_are_never_quoted(tokenizer: KoreanTokenizer) -> None:
+    text = ("신·구조문대비표\n현 행 | 개 정 안\n------------------------------ | ------------------------------\n"
+            "제5조(보관기간) 영상정보의 보관기간은 30일로 한다. | 제5조(보관기간) 영상정보의 보관기간은 60일로 한다.\n"
+            "==============================\n───────────\n")
+    answer = _answer(tokenizer, "영상정보 보관기간은 며칠인가요?", text)
+    assert "60일" in answer and not re.search(r"---|===|───", answer), answer
+
+
+def test_a_markdown_table_row_is_read_with_its_column_names(tokenizer: KoreanTokenizer) -> None:
+    text = "| 점검 항목 | 기준 |\n| --- | --- |\n| 비밀번호 | 9자리 이상, 90일마다 변경 |\n| 화면보호기 | 10분 |"
+    answer = _answer(tokenizer, "비밀번호는 며칠마다 바꿔야 하나요?", text)
+    assert answer.startswith("점검 항목: 비밀번호, 기준: 9자리 이상, 90일마다 변경 [1]"), answer
+
+
+def test_a_proviso_is_quoted_only_with_the_sentence_it_qualifies(tokenizer: KoreanTokenizer) -> None:
+    text = ("① 보상금은 신청일부터 90일 이내에 지급한다.\n② 보상금의 지급신청은 안 날부터 3년 이내에 하여야 한다. "
+            "다만, 천재지변으로 신청할 수 없었던 경우에는 그 사유가 해소된 날부터 6개월 이내에 신청할 수 있다.")
+    answer = _answer(tokenizer, "천재지변으로 신청하지 못하면 언제까지 신청할 수 있나요?", text)
+    lines = answer.splitlines()
+    assert all(not line.startswith("다만") for line in lines), answer
+    assert any(line.startswith("② 보상금의 지급신청은") and "6개월" in line for line in lines), answer
+
+
+def test_a_parenthesis_is_not_cut_at_its_full_stop(tokenizer: KoreanTokenizer) -> None:
+    text = "① 신고하려는 사람은 문서(전자문서를 포함한다. 이하 \"신고서\"라 한다)를 위원회에 제출하여야 한다."
+    answer = _answer(tokenizer, "신고서는 어디에 제출하나요?", text)
+    assert answer == f"{text} [1]", answer
+
+
+def test_a_line_in_two_sources_is_said_once_and_markers_count_from_one(tokenizer: KoreanTokenizer) -> None:
+    same = "□ 당직 근무비는 1회 60,000원이며, 다음 달 급여와 함께 지급합니다."
+    answer = _answer(tokenizer, "당직 근무비는 얼마인가요?", "□ 당직은 오후 6시에 시작합니다.",
+                     same, same.replace(" ", "  "), "당직 근무비 지급 기준은 총무과가 정합니다.")
+    assert answer.count("60,000원") == 1, answer
+    assert answer.startswith(same + " [1]"), answer
+    numbers = [int(n) for n in re.findall(r"\[(\d+)\]", answer)]
+    assert list(dict.fromkeys(numbers)) == list(range(1, len(set(numbers)) + 1)), answer
+
+
+def test_the_row_whose_condition_the_question_meets_answers_it(tokenizer: KoreanTokenizer) -> None:
+    text = "1. 관내 출장 여비\n출장 시간 | 지급액\n4시간 이상 | 20,000원\n4시간 미만 | 10,000원"
+    answer = _answer(tokenizer, "관내 출장을 3시간 다녀오면 여비를 얼마 받나요?", text)
+    assert answer.splitlines()[0] == "출장 시간: 4시간 미만, 지급액: 10,000원 [1]", answer
+    assert "20,000원" not in answer
+
+
+def test_first_cited_renumbers_as_the_text_streams_and_keeps_the_generators_number() -> None:
+    chunks = [Chunk(text=f"문장 {i}이다.", file=f"{i}.txt", kind="manual") for i in range(1, 6)]
+    sources = number_sources([(chunk, chunk.text, 1.0, [chunk]) for chunk in chunks])
+    numbering = FirstCited()
+    shown = "".join(numbering.feed(piece) for piece in ("문장 5이다. [5]\n", "문장 2이다. [2][5]\n", "[별표 1] [1]"))
+    assert shown == "문장 5이다. [1]\n문장 2이다. [2][1]\n[별표 1] [3]"
+    resolved = numbering.renumbered(Resolved("문장 5이다. [5]\n문장 2이다. [2][5]\n[별표 1] [1]",
+                                             [citation_of(sources[n - 1], n) for n in (1, 2, 5)]))
+    assert resolved.text == shown
+    assert [(c.n, c.source) for c in resolved.citations] == [(1, 5), (2, 2), (3, 1)]
+
+
+def test_the_answer_cites_one_two_three_in_order_and_streams_the_same_text(sample_index: Services) -> None:
+    departments = ["민원여권과", "정보보호담당관", "총무과", "회계과"]
+    answerer = build_answerer(sample_index, BotProfile(departments=departments))
+    events = list(answerer.stream("여권 재발급 처리기한은 며칠인가요?"))
+    done = events[-1]
+    assert isinstance(done, Done)
+    answer = done.answer
+    assert answer.text == "".join(e.text for e in events if isinstance(e, Delta)).strip()
+    numbers = list(dict.fromkeys(int(n) for n in re.findall(r"\[(\d+)\]", answer.text)))
+    assert numbers == list(range(1, len(numbers) + 1)) == [c.n for c in answer.citations]
+    # The citation keeps the number of the source the generator cited (the evaluation reads its pages by it).
+    assert all(c.file == answer.trace.retrieved[c.source - 1]["file"] for c in answer.citations)
+
+
+def _record(answer: Answer) -> dict[str, Any]:
+    return {"answer": answer.text, "refused": answer.refused,
+            "citations": [{"n": c.n, "label": c.label, "quote": c.quote} for c in answer.citations]}
+
+
+def _check_golden(name: str, question: str, answer: Answer) -> None:
+    """The whole answer as the golden file has it; UPDATE_GOLDEN=1 rewrites it and git diff shows the change."""
+    golden = GOLDEN / f"{name}.json"
+    record = {"question": question, **_record(answer)}
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_text(json.dumps(record, ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
+    assert golden.exists(), f"no golden answer for {name}: run UPDATE_GOLDEN=1 pytest {__file__}"
+    assert record == json.loads(golden.read_text(encoding="utf-8"))
+
+
+def _unrefused(answerer: Answerer) -> Answerer:
+    # These tests pin what the extractive answerer makes of the retrieved sources, not whether the evidence
+    # threshold lets the question through (that is the refusal's own test).
+    answerer.min_evidence = answerer.min_evidence_unknown = 0.0
+    return answerer
+
+
+@pytest.fixture(scope="module")
+def statutes(tmp_path_factory: pytest.TempPathFactory) -> Services:
+    """공익신고자 보호법 and its 시행령 from the evaluation corpus, indexed as 법무담당관's documents."""
+    corpus = shared_path("eval", "corpus", "법무담당관")
+    folder = tmp_path_factory.mktemp("statutes") / "법무담당관"
+    folder.mkdir()
+    for name in STATUTES:
+        shutil.copy(corpus / name, folder / name)
+    built = make_services(tmp_path_factory.mktemp("statutes-data") / "data")
+    with built.reindexer:
+        report = built.reindexer.reindex(folder, "법무담당관")
+        assert not report.failed, [r.error for r in report.files if r.error]
+    return built
+
+
+@pytest.mark.parametrize(("name", "question"), STATUTE_QUESTIONS.items(), ids=list(STATUTE_QUESTIONS))
+def test_golden_answers_on_the_statutes(statutes: Services, name: str, question: str) -> None:
+    answerer = _unrefused(build_answerer(statutes, BotProfile(departments=["법무담당관"]), keep_traces=False))
+    answer = answerer.ask(question)
+    assert not answer.refused
+    assert not any(line.startswith(("다만", "단,", "이 경우")) for line in answer.text.split("\n")), answer.text
+    _check_golden(name, question, answer)
+
+
+@pytest.mark.parametrize(("name", "question"), DEMO_QUESTIONS.items(), ids=list(DEMO_QUESTIONS))
+def test_golden_answers_of_the_demo_bot(sample_index: Services, name: str, question: str) -> None:
+    demo = json.loads((Path(__file__).resolve().parents[2] / "demo" / "bots" / "city-admin.json").read_text("utf-8"))
+    answerer = _unrefused(build_answerer(sample_index, BotProfile(departments=demo["departments"])))
+    answer = answerer.ask(question)
+    assert answer.text.startswith("출장 시간: 4시간 미만, 지급액: 10,000원 [1]"), answer.text
+    _check_golden(name, question, answer)
+
