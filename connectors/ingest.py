@@ -379,7 +379,7 @@ def store_files(index: DepartmentIndex, files: list[ParsedFile], vectors: list[l
     deleted, then their records. A run killed in between leaves the old records, so the next run redoes them."""
     index.add_chunks([chunk for parsed in files for chunk in parsed.chunks], vectors)
     for parsed in files:
-        index.delete_file_chunks(parsed.file, keep_sha256=parsed.sha256)
+        index.delete_file_chunks(parsed.file, keep={chunk.id for chunk in parsed.chunks})
     now = datetime.now(UTC).isoformat(timespec="seconds")
     index.put_file_records([FileRecord(
         file=p.file, sha256=p.sha256, format=p.format, pages=p.pages, chunks=len(p.chunks), warnings=p.warnings,

@@ -12,7 +12,7 @@ import hashlib
 import logging
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -187,16 +187,18 @@ class DepartmentIndex:
                 metadatas=[c.to_metadata() for c in part],
             )
 
-    def delete_file_chunks(self, file: str, keep_sha256: str | None = None) -> None:
-        """Delete a file's chunks, except those of the content `keep_sha256` (the version just written)."""
-        where: dict[str, Any] = {"file": file}
-        if keep_sha256 is not None:
-            where = {"$and": [{"file": file}, {"file_sha256": {"$ne": keep_sha256}}]}
-        found = self.chunks.get(where=where, include=[])
-        _CHUNKS.drop_many(found["ids"])
-        if found["ids"]:
-            for start in range(0, len(found["ids"]), _PAGE):
-                self.chunks.delete(ids=found["ids"][start:start + _PAGE])
+    def delete_file_chunks(self, file: str, keep: Collection[str] = ()) -> None:
+        """Delete a file's chunks, except the ids in `keep` (the version just written).
+
+        By id, not by the file's content hash: the same file chunked by a newer pipeline gives other chunks with
+        the same hash, and the older ones must go too.
+        """
+        found = self.chunks.get(where={"file": file}, include=[])
+        kept = set(keep)
+        ids = [chunk_id for chunk_id in found["ids"] if chunk_id not in kept]
+        _CHUNKS.drop_many(ids)
+        for start in range(0, len(ids), _PAGE):
+            self.chunks.delete(ids=ids[start:start + _PAGE])
 
     def chunks_of(self, file: str) -> list[Chunk]:
         """A file's chunks in document order."""

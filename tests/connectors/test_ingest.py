@@ -13,6 +13,7 @@ import zipfile
 from pathlib import Path
 
 import pypdf
+import pytest
 
 from connectors.ingest import ReindexReport
 from tests.conftest import SAMPLES, chroma_env, make_services, sample, shared_path
@@ -55,6 +56,25 @@ def test_changed_file_replaces_its_chunks_and_removed_file_loses_them(services: 
     assert manual.name not in index.file_records()
     ids = index.chunks.get(include=[])["ids"]
     assert len(ids) == sum(r.chunks for r in index.file_records().values()), "no orphan chunks"
+
+
+def test_a_newer_pipeline_replaces_every_chunk_of_an_unchanged_file(tmp_path: Path,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """After an upgrade that chunks differently, the same files are re-indexed once and only the new chunks stay
+    (the old ones, of the same file content, used to stay beside them and be found twice)."""
+    folder = copy_department(tmp_path, "총무과")
+    first = make_services(tmp_path / "data")
+    with first.reindexer:
+        first.reindexer.reindex(folder, "총무과")
+    monkeypatch.setattr("connectors.ingest.PIPELINE_VERSION", "chunks-test-upgrade")
+    upgraded = make_services(tmp_path / "data", chunking={"max_chars": 300, "overlap_chars": 0})
+    with upgraded.reindexer:
+        report = upgraded.reindexer.reindex(folder, "총무과")
+    assert set(statuses(report).values()) == {"indexed"}
+    index = upgraded.store.open("총무과", upgraded.embedder)
+    ids = index.chunks.get(include=[])["ids"]
+    assert len(ids) == report.totals()["chunks"] == sum(r.chunks for r in index.file_records().values())
+    assert len(index.keyword_index().ids) == len(ids)
 
 
 def test_dry_run_says_what_would_change_and_changes_nothing(services: Services, tmp_path: Path) -> None:
