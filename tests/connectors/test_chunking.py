@@ -173,8 +173,15 @@ def test_real_pdf_chunks_hold_words_and_list_items_are_not_headings(name: str) -
     chunks = _real_pdf_chunks(name)
     assert all(any(ch.isalnum() for ch in c.text) for c in chunks)
     assert not [line for c in chunks for line in c.text.splitlines() if not any(ch.isalnum() for ch in line)]
-    # An agenda or amendment item ("1. 아동ㆍ청년ㆍ여성을 … 단체", "94. 최저임금법 …") is no section heading.
-    assert not [c.heading for c in chunks if re.match(r"\d+\. ", c.heading.split(" > ")[-1])]
+    numbered = [c.heading for c in chunks if re.match(r"\d+\. ", c.heading.split(" > ")[-1])]
+    if name.startswith("제안요청서"):
+        # A request for proposals is a manual: its numbered sections are headings under its chapters (Ⅱ., Ⅴ.),
+        # short titles, never a sentence.
+        assert numbered and all(h.startswith(("Ⅰ", "Ⅱ", "Ⅲ", "Ⅳ", "Ⅴ")) and len(h.split(" > ")[-1]) <= 40
+                                for h in numbered), numbered
+    else:
+        # An agenda or amendment item ("1. 아동ㆍ청년ㆍ여성을 … 단체", "94. 최저임금법 …") is no section heading.
+        assert not numbered
 
 
 def test_the_minutes_lose_their_running_header_on_odd_and_even_pages() -> None:
@@ -209,3 +216,31 @@ def test_every_page_start_recorded_in_a_chunk_opens_a_line_of_that_page(name: st
         for offset, page in chunk.page_offsets[1:]:
             head = chunk.text[offset:offset + 15]
             assert any(line.startswith(head) or head.startswith(line) for line in lines[page]), (offset, page)
+
+
+CONTRACT = """[별지] 개인정보 처리업무 위탁 계약서
+제1조(목적) 이 계약은 갑이 개인정보 처리업무를 을에게 위탁하는 데 필요한 사항을 정한다.
+제2조(용어의 정의) 이 계약에서 정하지 아니한 용어는 개인정보 보호법에서 정한 바에 따른다.
+제3조(위탁업무의 범위) 을은 계약이 정하는 바에 따라 개인정보 처리업무를 수행한다.
+"""
+
+
+def test_a_proposal_request_with_a_contract_in_its_annex_is_a_manual_not_a_statute() -> None:
+    """Three articles of a contract template at the end of a long request for proposals do not make it a law:
+    it is chunked as a manual (sections within the size limit), while the contract alone reads as articles."""
+    body = "".join(f"{n}. 사업 개요\n이 사업은 온나라 문서 편집기를 새로 도입하여 보고서 작성을 돕는 사업이다. "
+                   f"제안사는 요구사항 {n}을 모두 충족하는 제품을 납품하여야 한다.\n" for n in range(1, 40))
+    proposal = parse_bytes(("제안요청서\n" + body + CONTRACT).encode("utf-8"), "제안요청서.txt")
+    chunks = chunk_document(proposal)
+    assert {c.kind for c in chunks} == {"manual"}
+    assert max(len(c.text) for c in chunks) <= ChunkOptions().max_chars
+    contract = chunk_document(parse_bytes(CONTRACT.encode("utf-8"), "위탁 계약서.txt"))
+    assert {c.kind for c in contract} == {"statute"}
+    assert [c.article for c in contract if c.article] == ["제1조", "제2조", "제3조"]
+
+
+def test_the_real_proposal_requests_are_manuals() -> None:
+    for name in ("제안요청서_수정_230524.pdf", "제안요청서_생성형AI_구축_및_학습_용역.pdf"):
+        path = shared_path("eval", "pdfs", "ko", name)
+        chunks = chunk_document(parse_bytes(path.read_bytes(), name))
+        assert {c.kind for c in chunks} == {"manual"}, name
