@@ -209,7 +209,8 @@ def contextualise(question: str, history: Sequence[str], titles: Iterable[str],
     # Only when the answer came first from a law: its laws are then put first. An answer led by a manual is
     # followed up by searching with the previous question, ranking manuals and laws as usual.
     lead_by_law = bool(cited) and squash(cited[0][0]) in known
-    sources = [(known[squash(title)], article) for title, article in cited if lead_by_law and squash(title) in known]
+    sources = [(known[squash(title)], article) for title, article in cited if squash(title) in known] if lead_by_law \
+        else []
     named_law = bool(analysis.laws or analysis.short_names)
     if not named_law:
         analysis.laws = before.laws or list(dict.fromkeys(title for title, _ in sources))

@@ -165,7 +165,7 @@ class HybridRetriever:
         missing = set(terms)
         for index in self.indexes:
             ki = index.keyword_index(max_age=self.freshness)
-            rows = np.array([i for i, row in enumerate(ki.rows) if squash(row.title) in wanted], dtype=int)
+            rows = np.array(ki.title_rows(wanted), dtype=int)
             if not len(rows):
                 continue
             for term in list(missing):

@@ -12,7 +12,7 @@ from typing import Any, Literal
 ChunkKind = Literal["statute", "manual"]
 
 # Chroma metadata cannot hold None: absent text is "" and absent pages are 0.
-_TEXT_KEYS = ("department", "file", "file_sha256", "heading", "article", "paragraph", "kind", "title",
+_TEXT_KEYS = ("department", "file", "file_sha256", "heading", "article", "article_title", "paragraph", "kind", "title",
               "effective_date", "format")
 _INT_KEYS = ("page_start", "page_end", "ordinal")
 TOKENS_KEY = "tokens"
@@ -31,6 +31,7 @@ class Chunk:
     title: str = ""
     heading: str = ""  # heading path, e.g. "제2장 민원의 처리 > 제1절 통칙"
     article: str = ""  # "제9조의2"; "" for manuals
+    article_title: str = ""  # the article's title, "정의" of "제2조(정의)"
     paragraph: str = ""  # "②" when the article was split by 항
     page_start: int | None = None
     page_end: int | None = None

@@ -47,6 +47,7 @@ class _Section:
     heading: str = ""
     article: str = ""
     header: str = ""  # "제9조(정의)", repeated on each part of a split article
+    title: str = ""  # "정의"
     units: list[Unit] = field(default_factory=list)
 
 
@@ -117,8 +118,8 @@ def chunk_statute(document: Document, title: str, options: ChunkOptions) -> list
             start, end = page_range(part)
             chunks.append(Chunk(
                 text=text, file=document.file, kind="statute", title=title, heading=section.heading,
-                article=section.article, paragraph=paragraph, page_start=start, page_end=end,
-                effective_date=effective, ordinal=len(chunks), page_offsets=page_offsets(part, text),
+                article=section.article, article_title=section.title, paragraph=paragraph, page_start=start,
+                page_end=end, effective_date=effective, ordinal=len(chunks), page_offsets=page_offsets(part, text),
             ))
     return chunks
 
@@ -148,7 +149,8 @@ def _sections(units: list[Unit]) -> list[_Section]:
         elif article and sections[-1].kind != "annex":
             heading = " > ".join(path[lvl] for lvl in sorted(path))
             sections.append(_Section("article", heading=heading, article=article_label(article),
-                                     header=article.group(0).strip(), units=[unit]))
+                                     header=article.group(0).strip(), title=(article.group(3) or "").strip(),
+                                     units=[unit]))
         else:
             sections[-1].units.append(unit)
     return [s for s in sections if s.units]

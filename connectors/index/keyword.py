@@ -24,7 +24,6 @@ from connectors.korean import TOKENIZER_VERSION, squash
 log = logging.getLogger(__name__)
 _FORMAT = 4
 _ARTICLE_TERM = re.compile(r"^제\d+조(?:의\d+)?$")  # the whole-reference terms the Korean tokenizer keeps
-_ARTICLE_TITLE = re.compile(r"^\s*제\d+조(?:의\d+)?\s*\(([^()\n]{1,60})\)")  # "제26조(보상금)" -> "보상금"
 CATALOG_KEYS = ("file", "title", "article", "paragraph", "ordinal", "page_start", "page_end", "kind")
 
 
@@ -44,18 +43,17 @@ class CatalogRow:
     article_title: str = ""  # for an article: its title, "보상금" of "제26조(보상금)"
 
     @classmethod
-    def from_metadata(cls, meta: dict[str, Any], document: str = "") -> CatalogRow:
-        """The row of a chunk's Chroma metadata (and its text, for an article's title)."""
+    def from_metadata(cls, meta: dict[str, Any]) -> CatalogRow:
+        """The row of a chunk's Chroma metadata."""
         def text(key: str) -> str:
             return str(meta.get(key) or "")
 
         def number(key: str) -> int:
             return int(meta.get(key) or 0)
 
-        heading = _ARTICLE_TITLE.match(document) if meta.get("kind") == "statute" else None
         return cls(file=text("file"), title=text("title"), article=text("article"), paragraph=text("paragraph"),
                    ordinal=number("ordinal"), page_start=number("page_start"), page_end=number("page_end"),
-                   kind=text("kind"), article_title=heading.group(1).strip() if heading else "")
+                   kind=text("kind"), article_title=text("article_title"))
 
 
 def _count_citations(rows: list[CatalogRow], tokens: list[list[str]]) -> None:
@@ -86,6 +84,7 @@ class KeywordIndex:
         self._titles: set[str] | None = None
         self._priors: dict[float, np.ndarray] = {}
         self._laws: dict[str, list[int]] | None = None
+        self._documents: dict[str, list[int]] | None = None
         self.title_terms: dict[int, frozenset[str]] = {}  # an article's title as search terms (bots.retrieval)
 
     def warm(self, citation_weight: float) -> None:
@@ -94,6 +93,7 @@ class KeywordIndex:
         self.document_frequency("")
         self.article_rows("", "")
         self.law_rows(set())
+        self.title_rows(set())
         _ = self.titles
         if citation_weight:
             self.citation_prior(citation_weight)
@@ -107,6 +107,16 @@ class KeywordIndex:
                     laws.setdefault(squash(row.title), []).append(i)
             self._laws = laws
         return [i for title in squashed_titles for i in self._laws.get(title, [])]
+
+    def title_rows(self, squashed_titles: set[str]) -> list[int]:
+        """Rows of the documents (laws and manuals) whose title, squashed like `law_rows`, is given."""
+        if self._documents is None:
+            documents: dict[str, list[int]] = {}
+            for i, row in enumerate(self.rows):
+                if row.title:
+                    documents.setdefault(squash(row.title), []).append(i)
+            self._documents = documents
+        return [i for title in squashed_titles for i in self._documents.get(title, [])]
 
     def citation_prior(self, weight: float) -> np.ndarray:
         """Per chunk: 1 + weight * log(1 + times its article is cited in its law), averaging 1 over each file.

@@ -231,11 +231,10 @@ class DepartmentIndex:
         terms: dict[str, str] = {}
         total = self.count()
         for offset in range(0, total, _PAGE):
-            page = self.chunks.get(include=["metadatas", "documents"], limit=_PAGE, offset=offset)
-            for chunk_id, meta, text in zip(page["ids"], page["metadatas"], page["documents"], strict=True):
+            page = self.chunks.get(include=["metadatas"], limit=_PAGE, offset=offset)
+            for chunk_id, meta in zip(page["ids"], page["metadatas"], strict=True):
                 tokens = [terms.setdefault(token, token) for token in str((meta or {}).get(TOKENS_KEY, "")).split()]
-                # Only the first line is read (an article's title); the text is not kept.
-                yield chunk_id, tokens, CatalogRow.from_metadata(meta or {}, (text or "")[:200])
+                yield chunk_id, tokens, CatalogRow.from_metadata(meta or {})
 
     # --- keyword index --------------------------------------------------------------------------------
     def keyword_index(self, max_age: float = 0.0) -> KeywordIndex:
