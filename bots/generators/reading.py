@@ -11,19 +11,18 @@ import re
 from dataclasses import dataclass
 
 from bots.citations import split_sentences
+from connectors.chunking.patterns import LETTERS
+from connectors.chunking.units import has_words
 
 # A short line without a sentence ending is a heading or caption ("Ⅱ. 여권 민원 처리기한"), not an answer.
 SENTENCE_END = re.compile(r"(다|요|음|함|됨|임|것|[.?!)])\s*$")
 TABLE_CELL = " | "
-_ITEM = re.compile(r"^(?:\d{1,2}[.)]|[가-하][.)]|[○◦·•\-–]|\(\d{1,2}\))\s*")
+_ITEM = re.compile(rf"^(?:\d{{1,2}}[.)]|[{LETTERS}][.)]|[○◦·•\-–]|\(\d{{1,2}}\))\s*")
 _LIST_ITEMS = 6
 
-# A line of rule characters only ("-----", "=====", "───", "| --- | --- |"): the ruling of a table or of a
-# 신·구조문대비표, never something to quote.
-_RULE = re.compile(r"^[\s|:+]*(?:[-=─━═_~]{3,}[\s|:+]*)+$")
 # A proviso or a second sentence of a paragraph that only means something after the sentence before it.
 _QUALIFIER = re.compile(r"^(?:다만|단\s?,|이\s?경우|이\s?때|따라서)")
-_LONE_ITEM = re.compile(r"^(?:[가-하]|\d{1,2})[.)]$")  # "가." cut from its text at its full stop
+_LONE_ITEM = re.compile(rf"^(?:[{LETTERS}]|\d{{1,2}})[.)]$")  # "가." cut from its text at its full stop
 
 
 @dataclass(slots=True)
@@ -47,8 +46,10 @@ def read_lines(text: str, heading: str) -> list[Line]:
     header: list[str] | None = None
     subject = heading
     for piece in _sentences(text):
-        if _RULE.match(piece):
-            continue  # the ruling under a table header belongs to the table: the header stays in force
+        if not has_words(piece):
+            # A rule ("-----", "───", "| --- | --- |"), the ruling of a table or of a 신·구조문대비표: never quoted,
+            # and the header above it stays in force.
+            continue
         if TABLE_CELL in piece:
             cells = [cell.strip() for cell in piece.strip().strip("|").split("|")]
             if header is None:
