@@ -306,7 +306,7 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
             messages[-1]["content"] = as_text(f"⚠️ {exc.message}")
             yield [messages, "", ""]
             return
-        history = [turn for turn in chat.get("turns", []) if isinstance(turn, Turn)]
+        history: list[Turn] = list(chat.get("turns", []))
         yield [messages, "", ""]
         link = document_link(services, bot="", key=None)  # a lead opens their departments' documents directly
         try:

@@ -134,7 +134,7 @@ def build_chat(services: Services, answerers: Answerers, sessions: Sessions, lim
         if not question or bot is None:
             yield messages, "", gr.update()
             return
-        history = [turn for turn in state.get("turns", []) if isinstance(turn, Turn)]
+        history: list[Turn] = list(state.get("turns", []))
         messages += [{"role": "user", "content": as_text(question)}, {"role": "assistant", "content": ""}]
         state["messages"] = messages
         if not limits.allow(user_of(request), request.client.host if request.client else ""):
