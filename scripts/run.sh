@@ -6,7 +6,22 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh .
-export DEPTBOT_DATA_DIR=${DEPTBOT_DATA_DIR:-$PWD/data}
+# The data folder: DEPTBOT_DATA_DIR when set, else the one the settings file names (an earlier run wrote it), else
+# ./data. The settings file (deptbot.env here, or DEPTBOT_SETTINGS_FILE) is then (re)written with it, so that any
+# `deptbot` command run later from this folder, in another terminal without this variable, works on the same
+# registry and indexes as this server; other settings a person wrote into the file are kept.
+settings_file=${DEPTBOT_SETTINGS_FILE-deptbot.env}
+if [ -z "${DEPTBOT_DATA_DIR:-}" ] && [ -n "$settings_file" ] && [ -f "$settings_file" ]; then
+    DEPTBOT_DATA_DIR=$(.venv/bin/python -c 'import sys; from dotenv import dotenv_values
+print(dotenv_values(sys.argv[1]).get("DEPTBOT_DATA_DIR") or "")' "$settings_file")
+fi
+DEPTBOT_DATA_DIR=$(realpath -m "${DEPTBOT_DATA_DIR:-$PWD/data}")
+export DEPTBOT_DATA_DIR
+if [ -n "$settings_file" ]; then
+    touch "$settings_file" && chmod 600 "$settings_file"
+    .venv/bin/python -c 'import sys; from dotenv import set_key
+set_key(sys.argv[1], "DEPTBOT_DATA_DIR", sys.argv[2])' "$settings_file" "$DEPTBOT_DATA_DIR"
+fi
 documents="$DEPTBOT_DATA_DIR/documents"
 if [ ! -d "$documents" ]; then
     mkdir -p "$DEPTBOT_DATA_DIR"

@@ -16,6 +16,10 @@ from tests.support.postgres import postgres_server  # noqa: F401  (the fixture, 
 from ui.settings import Settings
 from ui.wiring import Services, build_services
 
+# A deptbot.env that scripts/run.sh left in the project folder must not reach the tests' settings (the tests of
+# the settings file name theirs).
+os.environ["DEPTBOT_SETTINGS_FILE"] = ""
+
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "sample_manuals"
 SHARED = ROOT.parent / "shared"

@@ -14,6 +14,7 @@ import click
 
 from bots.answer import BotProfile
 from builder.privacy import printable
+from builder.registry import RegistryError
 from connectors.errors import ConnectorError
 from connectors.ingest import Progress, ReindexReport
 from ui.cli_registry import bots, departments, seed, serve, tokens, users
@@ -38,7 +39,7 @@ def main() -> None:
 def reindex(services: Services, path: Path | None, department: str | None, root: Path | None, dry_run: bool,
             as_json: bool, rebuild: bool) -> None:
     """폴더의 문서를 부서 색인에 반영합니다 (바뀐 파일만 다시 색인)."""
-    jobs = _jobs(path, department, root)
+    jobs = _jobs(services, path, department, root)
     with services.reindexer, _progress(enabled=not as_json and sys.stderr.isatty()) as progress:
         done = services.reindexer.reindex_many([(folder, name) for folder, name, _ in jobs], dry_run=dry_run,
                                                rebuild=rebuild, progress=progress)
@@ -56,7 +57,8 @@ def reindex(services: Services, path: Path | None, department: str | None, root:
     sys.exit(1 if any(r.failed for _, r in reports) else 0)
 
 
-def _jobs(path: Path | None, department: str | None, root: Path | None) -> list[tuple[Path, str, str]]:
+def _jobs(services: Services, path: Path | None, department: str | None,
+          root: Path | None) -> list[tuple[Path, str, str]]:
     """(folder, department, prefix for file names) for each department to re-index."""
     if root is not None:
         if path is not None or department is not None:
@@ -64,10 +66,33 @@ def _jobs(path: Path | None, department: str | None, root: Path | None) -> list[
         folders = sorted(p for p in root.iterdir() if p.is_dir() and not p.name.startswith("."))
         if not folders:
             raise click.UsageError(f"{root} 에 부서 폴더가 없습니다")
-        return [(folder, folder.name, f"{folder.name}/") for folder in folders]
+        return [(folder, _department_of(services, folder), f"{folder.name}/") for folder in folders]
     if path is None or not department:
         raise click.UsageError("PATH 와 --department NAME 을 주거나, --all ROOT 를 주세요")
     return [(path, department.strip(), "")]
+
+
+def _department_of(services: Services, folder: Path) -> str:
+    """The department a folder of `--all ROOT` holds the documents of.
+
+    The builder files a department's uploads under `documents/SLUG` (the ASCII slug, not the Korean name), and
+    the department's index remembers the folder it was last indexed from. So the folder belongs to the department
+    whose index was last built from it, else to the registered department of that slug (or name), and only
+    otherwise is it a new department named after the folder: restarting with `scripts/run.sh` must not index a
+    department's uploads a second time under its slug.
+    """
+    resolved = folder.resolve()
+    for name in services.store.departments():
+        try:
+            recorded = services.store.open(name, services.embedder).folder
+        except ConnectorError:  # indexed with another embedder: its re-index says so with the --rebuild advice
+            continue
+        if recorded and Path(recorded).resolve() == resolved:
+            return name
+    try:
+        return services.registry.department(folder.name).name
+    except RegistryError:
+        return folder.name
 
 
 def _report_json(reports: list[tuple[str, ReindexReport]], dry_run: bool) -> dict[str, Any]:
@@ -286,7 +311,7 @@ def evaluate(services: Services, questions_file: Path, root: Path, k: int, outpu
     weights = _weights(dense_weights) if dense_weights else []
 
     questions = load_questions(questions_file)
-    jobs = _jobs(None, None, root)
+    jobs = _jobs(services, None, None, root)
     interactive = not as_json and sys.stderr.isatty()
     with services.reindexer, _progress(enabled=interactive) as progress:
         done = services.reindexer.reindex_many([(folder, name) for folder, name, _ in jobs], progress=progress)

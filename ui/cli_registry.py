@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import secrets
+import shlex
 import sys
 from pathlib import Path
 from typing import Any
@@ -230,7 +231,8 @@ def serve(services: Services, host: str, port: int) -> None:
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         click.echo("관리자가 아직 없습니다. 이 한 번만 쓰는 주소에서 첫 관리자를 만드세요 (기본 비밀번호는 없습니다):\n"
                    f"  http://{shown}:{port}/setup?token={setup_token}\n"
-                   "또는 다른 터미널에서 'deptbot users add 이름 --role admin'.", err=True)
+                   "또는 다른 터미널에서: deptbot users add 이름 --role admin --data-dir "
+                   f"{shlex.quote(str(services.settings.data_dir))}", err=True)
     app = create_app(services, setup_token)
     click.echo(f"deptbot: http://{host}:{port}/  (봇 만들기: /builder/, API 문서: /docs)", err=True)
     # SIGTERM and SIGINT alike end uvicorn's loop; open streams get a few seconds to finish. The app's shutdown

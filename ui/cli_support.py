@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import click
 
 from connectors.errors import ConnectorError
-from ui.settings import Settings
+from ui.settings import Settings, data_dir_origin
 from ui.wiring import build_services
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -32,6 +32,8 @@ def with_services(func: F) -> F:
     @wraps(func)
     def wrapper(*args: Any, data_dir: Path | None, **kwargs: Any) -> Any:
         settings = Settings() if data_dir is None else Settings(data_dir=data_dir)
+        # Which registry and indexes a command changed must never be a surprise (stderr: --json output stays clean).
+        click.echo(f"데이터 폴더: {settings.data_dir} ({data_dir_origin(data_dir is not None)})", err=True)
         try:
             return func(build_services(settings), *args, **kwargs)
         except ConnectorError as exc:

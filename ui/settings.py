@@ -2,15 +2,47 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
+from dotenv import dotenv_values
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+SETTINGS_FILE = "deptbot.env"
 
 
 def _default_data_dir() -> Path:
     return Path.home() / ".local" / "share" / "deptbot"
+
+
+def settings_file() -> Path | None:
+    """The settings file every command reads under its environment variables: `DEPTBOT_SETTINGS_FILE` when set
+    (empty: none), else the first `deptbot.env` in the current folder or a folder above it. `scripts/run.sh` writes
+    one in the project folder naming the data folder it serves, so that a command run from there (in another
+    terminal, without the variables the script exported) works on the same registry and indexes as the server."""
+    named = os.environ.get("DEPTBOT_SETTINGS_FILE")
+    if named is not None:
+        return Path(named).expanduser() if named.strip() else None
+    here = Path.cwd()
+    for folder in (here, *here.parents):
+        candidate = folder / SETTINGS_FILE
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def data_dir_origin(explicit: bool = False) -> str:
+    """Where the data folder setting came from, for the line every command prints."""
+    if explicit:
+        return "--data-dir"
+    if os.environ.get("DEPTBOT_DATA_DIR"):
+        return "환경 변수 DEPTBOT_DATA_DIR"
+    found = settings_file()
+    if found is not None and found.is_file() and dotenv_values(found).get("DEPTBOT_DATA_DIR"):
+        return f"설정 파일 {found}"
+    return "기본값"
 
 
 class EmbedderSettings(BaseModel):
@@ -108,6 +140,11 @@ class Settings(BaseSettings):
     """deptbot settings; environment variables DEPTBOT_<NAME> (nested: DEPTBOT_EMBEDDER__KIND)."""
 
     model_config = SettingsConfigDict(env_prefix="DEPTBOT_", env_nested_delimiter="__", extra="ignore")
+
+    def __init__(self, **values: Any) -> None:
+        # Environment variables win over the settings file, and arguments over both.
+        values.setdefault("_env_file", settings_file())
+        super().__init__(**values)
 
     data_dir: Path = Field(default_factory=_default_data_dir,
                            description="Folder for the vector store, keyword caches and registry")

@@ -86,7 +86,7 @@ def test_a_meaningful_embedding_model_gets_its_weight_from_the_evidence_and_its_
                                            str(tmp_path / "data"), "--dense-weights", "0,0.5,1", "--json"],
                                     catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    sweep = json.loads(result.output)
+    sweep = json.loads(result.stdout)
     by_weight = {row["weight"]: row for row in sweep["weights"]}
     # Keyword search alone cannot find a paraphrase; with the model's vote it finds them, on both halves.
     assert by_weight[0.0]["A"]["hit@5"] < 0.5 and by_weight[0.0]["B"]["hit@5"] < 0.5

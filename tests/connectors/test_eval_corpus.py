@@ -88,7 +88,7 @@ def test_eval_on_dev_beats_the_bm25_reference_everywhere(corpus_services: Servic
                                        str(corpus_services.settings.data_dir), "--output", str(output), "--json"],
                                 catch_exceptions=False)
     assert result.exit_code == 0, result.output
-    metrics = json.loads(result.output)
+    metrics = json.loads(result.stdout)
     for dataset, reference in REFERENCE_HIT5.items():
         assert metrics["datasets"][dataset]["hit@5"] > reference, (dataset, metrics["datasets"][dataset])
     assert metrics["refusal"]["recall"] >= 0.6 and metrics["refusal"]["precision"] >= 0.6, metrics["refusal"]

@@ -27,7 +27,10 @@ def deptbot(*args: str, data: Path, stdin: str | None = None,
 
 
 def _env(settings: dict[str, str] | None = None) -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("DEPTBOT_")} | (settings or {})
+    # No settings file either (DEPTBOT_SETTINGS_FILE empty): a deptbot.env that scripts/run.sh left in the project
+    # folder must not reach the commands a test runs.
+    return ({k: v for k, v in os.environ.items() if not k.startswith("DEPTBOT_")} | {"DEPTBOT_SETTINGS_FILE": ""}
+            | (settings or {}))
 
 
 def free_port() -> int:
