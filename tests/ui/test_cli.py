@@ -108,5 +108,7 @@ def test_a_data_folder_that_cannot_be_used_is_one_clear_line(tmp_path: Path) -> 
     result = CliRunner().invoke(main, ["reindex", str(SAMPLES / "회계과"), "--department", "회계과",
                                        "--data-dir", str(blocker / "data")])
     assert result.exit_code == 1
-    assert result.stderr.startswith("오류: ") and "Traceback" not in result.output
+    said = result.stderr.splitlines()  # the data folder it tried, then the error in one line
+    assert len(said) == 2 and said[0] == f"데이터 폴더: {blocker / 'data'} (--data-dir)"
+    assert said[1].startswith("오류: ") and "Traceback" not in result.output
     assert "경로와 권한" in result.stderr
