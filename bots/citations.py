@@ -226,20 +226,48 @@ def best_quote(text: str, claim: str) -> str:
     return best if len(best) <= _QUOTE_CHARS else best[: _QUOTE_CHARS - 1] + "…"
 
 
+_SENTENCE_END = re.compile(r"(?<=[가-힣)][.?!])\s+|(?<=[.?!]\))\s+|\s+(?=[①-⑳])")
+_OPENING, _CLOSING = "(（「『[〔", ")）」』]〕"
+
+
 def split_sentences(text: str) -> list[str]:
-    """Sentences of Korean document text: split at line breaks, sentence ends and circled paragraph starts."""
+    """Sentences of Korean document text: split at line breaks, sentence ends and circled paragraph starts.
+
+    Never inside brackets: statutes put whole sentences in parentheses and quotes ("…한다(다만, 긴급한 때에는 그러하지
+    아니하다. 이 경우 …)."), and a cut there quoted half a proviso and left the rest dangling.
+    """
     parts: list[str] = []
     for line in text.splitlines():
         line = line.strip()
         if not line:
             continue
         # Split after a sentence end followed by a space (not inside "1. " item numbers), and before a circled
-        # paragraph number.
-        for piece in re.split(r"(?<=[가-힣)][.?!])\s+|(?<=[.?!]\))\s+|\s+(?=[①-⑳])", line):
-            piece = piece.strip()
+        # paragraph number, where no bracket is open.
+        start = 0
+        for match in _SENTENCE_END.finditer(line):
+            # Inside brackets: one opened before this point closes after it (one never closed on this line, as
+            # in the text layer of a scanned table, is no bracket to keep together).
+            if _open_brackets(line[start:]) < _open_brackets(line[start:match.start()]):
+                continue
+            piece = line[start:match.start()].strip()
             if piece:
                 parts.append(piece)
+            start = match.end()
+        piece = line[start:].strip()
+        if piece:
+            parts.append(piece)
     return parts
+
+
+def _open_brackets(text: str) -> int:
+    """How many brackets are still open at the end of the text (a stray closing one counts for nothing)."""
+    depth = 0
+    for char in text:
+        if char in _OPENING:
+            depth += 1
+        elif char in _CLOSING and depth:
+            depth -= 1
+    return depth
 
 
 def _sentence_before(text: str, number: int) -> str:

@@ -121,3 +121,16 @@ def test_sentences_split_at_ends_and_paragraph_numbers_but_not_inside_item_numbe
     text = "제16조(운영) ① 민원실은 9시부터 운영한다. 다만, 목요일은 20시까지 연장한다. ② 다음 각 호. 1. 가 2. 나"
     assert split_sentences(text) == ["제16조(운영)", "① 민원실은 9시부터 운영한다.",
                                      "다만, 목요일은 20시까지 연장한다.", "② 다음 각 호.", "1. 가 2. 나"]
+
+
+def test_a_sentence_in_brackets_stays_with_the_sentence_around_it() -> None:
+    # A statute's parenthesised proviso holds whole sentences: cut there, a quote began or ended mid-bracket.
+    text = ("① 누구든지 공익신고를 할 수 있다(다만, 익명 신고는 제외한다. 이 경우 기관이 판단한다). "
+            "② 신고는 「공익신고자 보호법 시행령」에 따른다. ③ 서면으로 한다.")
+    assert split_sentences(text) == [
+        "① 누구든지 공익신고를 할 수 있다(다만, 익명 신고는 제외한다. 이 경우 기관이 판단한다).",
+        "② 신고는 「공익신고자 보호법 시행령」에 따른다.", "③ 서면으로 한다."]
+    # A bracket closed without being opened (a line broken by the PDF) does not stop the splitting.
+    assert split_sentences("제외한다). 다음 문장이다. 끝이다.") == ["제외한다).", "다음 문장이다.", "끝이다."]
+    # Nor does one opened and never closed on its line (the text layer of a scanned table).
+    assert split_sentences("「상대기관 정보를 준다. 훈련을 한다.") == ["「상대기관 정보를 준다.", "훈련을 한다."]
