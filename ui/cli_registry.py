@@ -214,6 +214,13 @@ def bots_unpublish(services: Services, slug: str) -> None:
     click.echo(f"게시 중지: {slug}")
 
 
+def _program() -> str:
+    """How to run deptbot from another terminal: the virtual environment's program when that is where it runs (the
+    README's run command does not put .venv/bin on the PATH)."""
+    program = Path(sys.executable).with_name("deptbot")
+    return shlex.quote(str(program)) if program.exists() else "deptbot"
+
+
 @click.command()
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="들을 주소 (외부에 열려면 0.0.0.0; 보통은 역방향 프록시 뒤)")
@@ -231,7 +238,7 @@ def serve(services: Services, host: str, port: int) -> None:
         shown = "127.0.0.1" if host in ("0.0.0.0", "::") else host
         click.echo("관리자가 아직 없습니다. 이 한 번만 쓰는 주소에서 첫 관리자를 만드세요 (기본 비밀번호는 없습니다):\n"
                    f"  http://{shown}:{port}/setup?token={setup_token}\n"
-                   "또는 다른 터미널에서: deptbot users add 이름 --role admin --data-dir "
+                   f"또는 다른 터미널에서: {_program()} users add 이름 --role admin --data-dir "
                    f"{shlex.quote(str(services.settings.data_dir))}", err=True)
     app = create_app(services, setup_token)
     click.echo(f"deptbot: http://{host}:{port}/  (봇 만들기: /builder/, API 문서: /docs)", err=True)

@@ -73,8 +73,11 @@ def run_command(data: Path, settings: Path) -> Iterator[tuple[str, list[str]]]:
 
 def test_restarting_after_uploads_serves_and_indexes_each_department_once(tmp_path: Path) -> None:
     data, settings = tmp_path / "data", tmp_path / "deptbot.env"
-    with run_command(data, settings) as (base, _):
+    with run_command(data, settings) as (base, started):
         assert request(f"{base}/")[0] == 200
+    # The banner's command for another terminal names the data folder this server uses, and the program to run.
+    assert f"{ROOT / '.venv' / 'bin' / 'deptbot'} users add 이름 --role admin --data-dir {data}" in "".join(started)
+    assert f"DEPTBOT_DATA_DIR='{data}'" in settings.read_text(encoding="utf-8")
 
     # A department registered with an ASCII slug; the builder files its uploads in documents/SLUG and indexes
     # that folder as the department (ui.wiring.department_folder, connectors.library.add_documents).
