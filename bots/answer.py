@@ -17,6 +17,7 @@ from bots.generators.base import NO_ANSWER, GenerationRequest, Generator, Genera
 from bots.query import is_follow_up, points_back
 from bots.retrieval import Hit, HybridRetriever, Retrieval
 from bots.trace import AnswerTrace, TraceLog
+from bots.versions import version_warnings
 from connectors.chunk import Chunk
 
 log = logging.getLogger(__name__)
@@ -56,6 +57,9 @@ class Answer:
     trace: AnswerTrace
     notice: str = ""
     cautious: bool = False  # answered on thin evidence: the reader is told to check the sources
+    # What the reader must know of the versions of the laws cited: an article not yet in force, another version
+    # set aside (bots.versions). Shown above the answer like a notice.
+    warnings: list[str] = field(default_factory=list)
 
     def turn(self, question: str) -> Turn:
         """This exchange as a turn of the conversation, with the laws and articles it cited."""
@@ -64,7 +68,8 @@ class Answer:
     def to_dict(self) -> dict[str, Any]:
         """JSON form for the command line and the API."""
         return {"answer": self.text, "citations": [c.to_dict() for c in self.citations], "refused": self.refused,
-                "notice": self.notice, "cautious": self.cautious, "trace_id": self.trace.id}
+                "notice": self.notice, "cautious": self.cautious, "warnings": self.warnings,
+                "trace_id": self.trace.id}
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,7 +196,12 @@ class Answerer:
             yield from self._refuse(trace, "generator", start, notice)
             return
         resolved = numbering.renumbered(resolve(markers.text, sources))
-        answer = Answer(resolved.text, resolved.citations, False, trace, notice, cautious=trace.cautious)
+        warnings = version_warnings(resolved.citations, self.retriever.versions(), self.retriever.today())
+        for warning in warnings:
+            yield Notice(warning)
+        trace.warnings = warnings
+        answer = Answer(resolved.text, resolved.citations, False, trace, notice, cautious=trace.cautious,
+                        warnings=warnings)
         self._finish(trace, answer, start)
         yield Done(answer)
 

@@ -50,6 +50,8 @@ class Citation:
     title: str = ""
     department: str = ""
     source: int = 0  # the source number the generator used (before renumbering)
+    effective_date: str = ""  # a statute's version: "2026-09-11" ([시행 2026. 9. 11.])
+    promulgation: str = ""  # "법률 제21512호, 2026. 3. 31."
 
     @property
     def label(self) -> str:
@@ -77,6 +79,14 @@ def paragraph_number(paragraph: str) -> int:
     return _CIRCLED.index(paragraph) + 1 if paragraph and paragraph in _CIRCLED else 0
 
 
+def korean_date(iso: str) -> str:
+    """'2026. 9. 11.' of '2026-09-11' (the way statutes write dates); other text as it is."""
+    parts = iso.split("-")
+    if len(parts) != 3 or not all(part.isdigit() for part in parts):
+        return iso
+    return f"{int(parts[0])}. {int(parts[1])}. {int(parts[2])}."
+
+
 def render(citation: Citation) -> str:
     """The citation line: law or document name, article and paragraph (or heading), file and page."""
     where = citation.article
@@ -86,7 +96,8 @@ def render(citation: Citation) -> str:
     if not where:
         where = citation.heading.split(" > ")[-1] if citation.heading else ""
     name = f"「{citation.title}」" if citation.title else ""
-    head = " ".join(part for part in (name, where) if part)
+    version = f"(시행 {korean_date(citation.effective_date)})" if citation.effective_date else ""
+    head = " ".join(part for part in (name, where, version) if part)
     file = citation.file.rsplit("/", 1)[-1]
     tail = f"{file} {citation.page}쪽" if citation.page else file
     return f"{head} — {tail}" if head else tail
@@ -183,9 +194,11 @@ def citation_of(source: Source, n: int, claim: str = "") -> Citation:
     key = quote.rstrip("…")[:40]
     chunk = next((part for part in source.parts if key and key in part.text), source.chunk)
     paragraph = paragraph_at(chunk.text, quote) or chunk.paragraph
+    statute = chunk.kind == "statute"
     return Citation(n=n, file=chunk.file, page=page_of(chunk, quote), article=chunk.article, paragraph=paragraph,
                     heading=chunk.heading, quote=quote, title=chunk.title, department=chunk.department,
-                    source=source.n)
+                    source=source.n, effective_date=chunk.effective_date if statute else "",
+                    promulgation=chunk.promulgation if statute else "")
 
 
 def page_of(chunk: Chunk, quote: str) -> int | None:

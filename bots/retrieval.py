@@ -18,12 +18,15 @@ named-article lookup or several Chroma collections ranked together, so the fusio
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 
 import numpy as np
 
 from bots.query import QueryAnalysis, contextualise, search_terms, squash
+from bots.term_weights import rescale, shared_idf, term_weights
+from bots.versions import InForce, versions_in_force
 from connectors.chunk import Chunk
 from connectors.index.keyword import CatalogRow, KeywordIndex
 from connectors.index.store import DepartmentIndex
@@ -89,8 +92,12 @@ class HybridRetriever:
     def __init__(self, *, indexes: Sequence[DepartmentIndex], tokenizer: KoreanTokenizer, depth: int = 60,
                  dense_weight: float = 1.0, keyword_weight: float = 1.0, citation_weight: float = 0.1,
                  freshness: float = 1.0, reference: Sequence[DepartmentIndex] = (),
-                 documents: Sequence[str] = (), title_weight: float = 0.1) -> None:
+                 documents: Sequence[str] = (), title_weight: float = 0.1,
+                 today: Callable[[], date] = date.today) -> None:
         self.indexes = list(indexes)
+        # When a bot holds two versions of one law (the one in force and an amendment not yet in force, both
+        # from the law portal), a question is answered from the version in force on this day.
+        self.today = today
         # A bot narrowed to chosen documents ("부서/파일"): only their chunks are searched. Empty: all of them.
         self.documents: dict[str, set[str]] = {}
         for document in documents:
@@ -147,7 +154,7 @@ class HybridRetriever:
         candidates: dict[tuple[int, int], _Candidate] = {}
         self._fuse(search_text, tokens, keywords, candidates)
         self._add_named(analysis, tokens, keywords, candidates)
-        units = self._units(candidates, keywords)
+        units = self._in_force(self._units(candidates, keywords), keywords)
         ranked = sorted(units, key=lambda unit: (-unit[0].named, -unit[0].score))[:k]
         scale = keywords + [index.keyword_index(max_age=self.freshness) for index in self.reference]
         hits = self._hits(ranked, keywords, tokens, scale)
@@ -180,14 +187,14 @@ class HybridRetriever:
         vector = self.indexes[0].embedder.embed_query(text) if self.dense_weight > 0 else []
         dense: list[tuple[float, int, int]] = []
         keyword: list[tuple[float, int, int]] = []
-        shared = _shared_idf(tokens, keywords)
+        shared = shared_idf(tokens, keywords)
         for d, (index, ki) in enumerate(zip(self.indexes, keywords, strict=True)):
             mask = self._mask(d, ki)
             if self.dense_weight > 0:
                 for chunk_id, similarity in self._dense(index, vector, ki.size):
                     if chunk_id in ki.position and (mask is None or mask[ki.position[chunk_id]]):
                         dense.append((similarity, d, ki.position[chunk_id]))
-            scores = ki.term_scores(tokens, _rescale(shared, ki))
+            scores = ki.term_scores(tokens, rescale(shared, ki))
             mask = self._mask(d, ki)
             if scores is not None:
                 if mask is not None:
@@ -221,6 +228,16 @@ class HybridRetriever:
                 ki.title_terms[int(i)] = terms
             if terms and terms <= question:
                 scores[i] *= 1.0 + self.title_weight
+
+    def versions(self, keywords: list[KeywordIndex] | None = None) -> dict[str, InForce]:
+        """The laws this bot holds in several versions, each with the version in force today."""
+        if keywords is None:
+            keywords = [index.keyword_index(max_age=self.freshness) for index in self.indexes]
+        return versions_in_force(keywords, self._files_of, self.today())
+
+    def _files_of(self, d: int) -> set[str] | None:
+        """The files of department d this bot may use (None: all of them)."""
+        return self.documents.get(self.indexes[d].department, set()) if self.documents else None
 
     def _mask(self, d: int, ki: KeywordIndex) -> np.ndarray | None:
         """1 for the rows of the chosen documents of department d, 0 for the others (None: no narrowing)."""
@@ -280,7 +297,7 @@ class HybridRetriever:
                         # A named law's chunk the searches missed: give it its own keyword score, scaled below
                         # any fused result, so the law's best matching articles follow its named ones.
                         if scores is None:
-                            scores = ki.term_scores(tokens, _rescale(_shared_idf(tokens, keywords), ki))
+                            scores = ki.term_scores(tokens, rescale(shared_idf(tokens, keywords), ki))
                         if scores is None or scores[i] <= 0:
                             continue
                         entry = candidates.setdefault((d, i), _Candidate(d, i, score=float(scores[i]) * 1e-6))
@@ -311,6 +328,37 @@ class HybridRetriever:
                 units[key] = entry
         return [(entry, key) for key, entry in units.items()]
 
+    def _in_force(self, units: list[tuple[_Candidate, tuple[int, str, str]]],
+                  keywords: list[KeywordIndex]) -> list[tuple[_Candidate, tuple[int, str, str]]]:
+        """Units of a law held in several versions, moved to the version in force today.
+
+        An article found in a version not in force (an amendment from the law portal that takes effect later, or
+        an old copy) is replaced by the same article of the version in force, which keeps its score (the answer
+        names the versions set aside); an article only the other version has stays as it is (the answer then
+        warns that it is not in force). Versions are told apart by their effective dates; copies of one version
+        (a PDF and an HWPX of the same date) are not versions.
+        """
+        chosen = self.versions(keywords)
+        if not chosen:
+            return units
+        moved: dict[tuple[int, str, str], _Candidate] = {}
+        for entry, key in units:
+            ki = keywords[entry.department]
+            row = ki.rows[entry.row]
+            target = chosen.get(squash(row.title)) if row.kind == "statute" and row.article else None
+            if target is not None and (target.department, target.file) != (entry.department, row.file):
+                d, file = target.department, target.file
+                rows = keywords[d].article_rows(file, row.article)
+                if rows:
+                    same = [i for i in rows if keywords[d].rows[i].paragraph == row.paragraph]
+                    entry = _Candidate(d, (same or rows)[0], entry.score, entry.dense_rank, entry.keyword_rank,
+                                       entry.named)
+                    key = self._unit_key(d, keywords[d].rows[entry.row], entry.row)
+            best = moved.get(key)
+            if best is None or (entry.named, entry.score) > (best.named, best.score):
+                moved[key] = entry
+        return [(entry, key) for key, entry in moved.items()]
+
     def _hits(self, ranked: list[tuple[_Candidate, tuple[int, str, str]]], keywords: list[KeywordIndex],
               tokens: list[str], scale: list[KeywordIndex]) -> list[Hit]:
         """Fetch the chunks of the chosen units (one request per department) and measure their coverage."""
@@ -331,7 +379,7 @@ class HybridRetriever:
         # questions the share of the question covered (coverage) did not tell unanswerable questions from
         # answerable ones (a long case story is never covered much); the amount of rare vocabulary a unit shares
         # with the question did (AUC 0.96).
-        weights = _term_weights(tokens, scale)
+        weights = term_weights(tokens, scale)
         rarest = math.log(sum(ki.size for ki in scale) + 2)
         hits: list[Hit] = []
         for (entry, _), rows in zip(ranked, unit_rows, strict=True):
@@ -372,41 +420,3 @@ def _around(rows: list[int], hit: int, ki: KeywordIndex) -> list[int]:
             left -= 1
             budget -= 1
     return sorted(chosen, key=lambda i: ki.rows[i].ordinal)
-
-
-def _shared_idf(tokens: list[str], keywords: list[KeywordIndex]) -> dict[str, float]:
-    """Each question term's inverse document frequency over all the bot's departments together."""
-    total = sum(ki.size for ki in keywords)
-    shared: dict[str, float] = {}
-    for term in dict.fromkeys(tokens):
-        df = sum(ki.document_frequency(term) for ki in keywords)
-        shared[term] = math.log(1 + (total - df + 0.5) / (df + 0.5))
-    return shared
-
-
-def _rescale(shared: dict[str, float], ki: KeywordIndex) -> dict[str, float]:
-    """Multipliers that turn one department's BM25 term scores into scores on the shared IDF scale.
-
-    Each department keeps its own BM25 index (re-indexing one must not touch the others), so its IDF counts only
-    its own chunks: a term rare in a small department but common overall would otherwise rank that department's
-    chunks too high when several departments are searched together.
-    """
-    weights: dict[str, float] = {}
-    for term, idf in shared.items():
-        own = ki.idf(term)
-        weights[term] = idf / own if own > 0 else 0.0
-    return weights
-
-
-def _term_weights(tokens: list[str], keywords: list[KeywordIndex]) -> dict[str, float]:
-    """Inverse document frequency of each distinct question term over the bot's departments.
-
-    A term no document has gets the highest weight: a question about something the documents never mention
-    ("주차요금", "통근버스") is then weakly covered, which is what refusal looks for.
-    """
-    total = sum(ki.size for ki in keywords) or 1
-    weights: dict[str, float] = {}
-    for term in dict.fromkeys(tokens):
-        df = sum(ki.document_frequency(term) for ki in keywords)
-        weights[term] = math.log((total + 1) / (df + 0.5))
-    return weights

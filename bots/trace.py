@@ -39,6 +39,7 @@ class AnswerTrace:
     evidence: float = 0.0
     coverage: float = 0.0  # the largest share of the question one of the best units holds
     cautious: bool = False  # answered on thin evidence because a unit holds most of the question
+    warnings: list[str] = field(default_factory=list)  # versions of cited laws (not yet in force, set aside)
     unknown_terms: list[str] = field(default_factory=list)  # question words no document has
     prompt: list[dict[str, str]] = field(default_factory=list)
     generator: str = ""

@@ -13,7 +13,7 @@ ChunkKind = Literal["statute", "manual"]
 
 # Chroma metadata cannot hold None: absent text is "" and absent pages are 0.
 _TEXT_KEYS = ("department", "file", "file_sha256", "heading", "article", "article_title", "paragraph", "kind", "title",
-              "effective_date", "format")
+              "effective_date", "promulgation", "format")
 _INT_KEYS = ("page_start", "page_end", "ordinal")
 TOKENS_KEY = "tokens"
 # Where each page starts inside a chunk's text, as "offset:page" pairs ("0:2,412:3"): Chroma metadata is flat.
@@ -35,7 +35,8 @@ class Chunk:
     paragraph: str = ""  # "②" when the article was split by 항
     page_start: int | None = None
     page_end: int | None = None
-    effective_date: str = ""  # "2026-09-11" when the document states one
+    effective_date: str = ""  # "2026-09-11": the statute's [시행 …] date, else the law-portal file name's
+    promulgation: str = ""  # "법률 제21512호, 2026. 3. 31." (or "법률 제21512호" from the file name): which version
     ordinal: int = 0  # position in the file
     department: str = ""
     file_sha256: str = ""

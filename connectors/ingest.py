@@ -34,7 +34,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when parsing or chunking changes what a file yields: every file is then re-indexed once.
-PIPELINE_VERSION = f"chunks-v2+{TOKENIZER_VERSION}"  # v2: page offsets, PDF titles, list items
+PIPELINE_VERSION = f"chunks-v3+{TOKENIZER_VERSION}"  # v2: page offsets, PDF titles, list items; v3: promulgation
 Status = Literal["indexed", "unchanged", "removed", "failed"]
 Progress = Callable[[int, int, str], None]
 

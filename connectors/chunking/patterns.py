@@ -51,3 +51,28 @@ def effective_date(text: str) -> str:
         return ""
     year, month, day = (int(g) for g in match.groups())
     return f"{year:04d}-{month:02d}-{day:02d}"
+
+
+# "[법률 제21512호, 2026. 3. 31., 일부개정]", "[한빛시조례 제1234호, 2025. 6. 20.]", "[국토교통부령 제1531호, …]".
+PROMULGATION = re.compile(r"\[\s*([가-힣]{0,20}?(?:법률|령|조례|규칙|훈령|예규|고시))\s*제\s*(\d+(?:-\d+)?)\s*호\s*,"
+                          r"\s*(\d{4})\s*\.\s*(\d{1,2})\s*\.\s*(\d{1,2})\s*\.?")
+# The law portal's file names: "고용보험법(법률)(제21473호)(20280101).pdf" — kind, number, effective date.
+LAW_FILE_VERSION = re.compile(r"\(([가-힣]{1,20})\)\(제(\d+(?:-\d+)?)호\)\((\d{4})(\d{2})(\d{2})\)\.[A-Za-z]+$")
+
+
+def promulgation(text: str) -> str:
+    """'법률 제21512호, 2026. 3. 31.' from a statute's '[법률 제21512호, 2026. 3. 31., 일부개정]' line, or ''."""
+    match = PROMULGATION.search(text)
+    if not match:
+        return ""
+    kind, number, year, month, day = match.groups()
+    return f"{kind} 제{number}호, {int(year)}. {int(month)}. {int(day)}."
+
+
+def file_version(file: str) -> tuple[str, str]:
+    """(effective date, promulgation number) from a law-portal file name, e.g. ('2028-01-01', '법률 제21473호')."""
+    match = LAW_FILE_VERSION.search(file)
+    if not match:
+        return "", ""
+    kind, number, year, month, day = match.groups()
+    return f"{year}-{month}-{day}", f"{kind} 제{number}호"

@@ -25,6 +25,8 @@ from connectors.chunking.patterns import (
     article_key,
     article_label,
     effective_date,
+    file_version,
+    promulgation,
 )
 from connectors.chunking.units import Unit, has_words, page_offsets, page_range, units_of
 from connectors.document import Document
@@ -109,7 +111,11 @@ def _step(last: tuple[int, int], key: tuple[int, int], titled: bool) -> float | 
 def chunk_statute(document: Document, title: str, options: ChunkOptions) -> list[Chunk]:
     """Chunks of a statute: preamble, one per article (or per 항 of a long one), 부칙 and 별표."""
     units = units_of(document, _STARTS)
-    effective = next((d for u in units[:8] if (d := effective_date(u.text))), "")
+    # Which version of the law this is: its "[시행 …] [법률 제N호, …]" line, else the law portal's file name
+    # ("고용보험법(법률)(제21473호)(20280101).pdf"); answers say when an article is not yet in force.
+    named_effective, named_number = file_version(document.file)
+    effective = next((d for u in units[:8] if (d := effective_date(u.text))), "") or named_effective
+    number = next((n for u in units[:8] if (n := promulgation(u.text))), "") or named_number
     chunks: list[Chunk] = []
     for section in _sections(units):
         for text, paragraph, part in _parts(section, options):
@@ -119,7 +125,8 @@ def chunk_statute(document: Document, title: str, options: ChunkOptions) -> list
             chunks.append(Chunk(
                 text=text, file=document.file, kind="statute", title=title, heading=section.heading,
                 article=section.article, article_title=section.title, paragraph=paragraph, page_start=start,
-                page_end=end, effective_date=effective, ordinal=len(chunks), page_offsets=page_offsets(part, text),
+                page_end=end, effective_date=effective, promulgation=number, ordinal=len(chunks),
+                page_offsets=page_offsets(part, text),
             ))
     return chunks
 

@@ -22,7 +22,7 @@ import numpy as np
 from connectors.korean import TOKENIZER_VERSION, squash
 
 log = logging.getLogger(__name__)
-_FORMAT = 4
+_FORMAT = 5
 _ARTICLE_TERM = re.compile(r"^제\d+조(?:의\d+)?$")  # the whole-reference terms the Korean tokenizer keeps
 CATALOG_KEYS = ("file", "title", "article", "paragraph", "ordinal", "page_start", "page_end", "kind")
 
@@ -41,6 +41,7 @@ class CatalogRow:
     kind: str = ""
     cited: int = 0  # for an article: how many other chunks of its law refer to it ("제24조에 따른 …")
     article_title: str = ""  # for an article: its title, "보상금" of "제26조(보상금)"
+    effective_date: str = ""  # for a statute: its version's [시행 …] date, "2028-01-01"
 
     @classmethod
     def from_metadata(cls, meta: dict[str, Any]) -> CatalogRow:
@@ -53,7 +54,7 @@ class CatalogRow:
 
         return cls(file=text("file"), title=text("title"), article=text("article"), paragraph=text("paragraph"),
                    ordinal=number("ordinal"), page_start=number("page_start"), page_end=number("page_end"),
-                   kind=text("kind"), article_title=text("article_title"))
+                   kind=text("kind"), article_title=text("article_title"), effective_date=text("effective_date"))
 
 
 def _count_citations(rows: list[CatalogRow], tokens: list[list[str]]) -> None:
@@ -85,6 +86,7 @@ class KeywordIndex:
         self._priors: dict[float, np.ndarray] = {}
         self._laws: dict[str, list[int]] | None = None
         self._documents: dict[str, list[int]] | None = None
+        self._versions: dict[str, dict[str, str]] | None = None
         self.title_terms: dict[int, frozenset[str]] = {}  # an article's title as search terms (bots.retrieval)
 
     def warm(self, citation_weight: float) -> None:
@@ -94,6 +96,7 @@ class KeywordIndex:
         self.article_rows("", "")
         self.law_rows(set())
         self.title_rows(set())
+        self.versions()
         _ = self.titles
         if citation_weight:
             self.citation_prior(citation_weight)
@@ -133,6 +136,16 @@ class KeywordIndex:
                 prior[rows] /= prior[rows].mean()
             self._priors[weight] = prior
         return self._priors[weight]
+
+    def versions(self) -> dict[str, dict[str, str]]:
+        """The files of each law: squashed title -> {file: effective date ("" when unknown)}."""
+        if self._versions is None:
+            found: dict[str, dict[str, str]] = {}
+            for row in self.rows:
+                if row.kind == "statute" and row.title:
+                    found.setdefault(squash(row.title), {})[row.file] = row.effective_date
+            self._versions = found
+        return self._versions
 
     @property
     def titles(self) -> set[str]:

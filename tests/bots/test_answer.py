@@ -75,7 +75,7 @@ def _markers(text: str) -> list[str]:
 def test_the_citation_line_of_a_paragraph_names_law_article_paragraph_file_and_page(sample_index: Services) -> None:
     answer = _answerer(sample_index).ask("여권 민원실은 목요일에 몇 시까지 운영하나요?")
     labels = [c.label for c in answer.citations]
-    expected = ("「한빛시 민원 처리에 관한 조례」 제16조제4항 — "
+    expected = ("「한빛시 민원 처리에 관한 조례」 제16조제4항 (시행 2025. 7. 1.) — "
                 "한빛시 민원 처리에 관한 조례(한빛시조례)(제1234호)(20250701).pdf 3쪽")
     assert expected in labels, labels
 

@@ -133,7 +133,7 @@ def test_non_streamed_answer_cites_the_ordinance_paragraph(samples: Services) ->
     assert answer.text.startswith("여권 민원실은 근무일 오전 9시부터 오후 6시까지 운영합니다.[")
     [citation] = answer.citations
     assert (citation.file, citation.article, citation.paragraph, citation.page) == (ORDINANCE, "제16조", "③", 3)
-    assert citation.label == f"「한빛시 민원 처리에 관한 조례」 제16조제3항 — {ORDINANCE} 3쪽"
+    assert citation.label == f"「한빛시 민원 처리에 관한 조례」 제16조제3항 (시행 2025. 7. 1.) — {ORDINANCE} 3쪽"
     assert citation.quote == "③ 여권 민원실의 운영 시간은 근무일의 오전 9시부터 오후 6시까지로 한다."
     assert answer.trace.generator == "openai" and answer.trace.prompt == request["messages"]
 

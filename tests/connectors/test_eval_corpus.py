@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
+from connectors.chunking.patterns import file_version
 from tests.conftest import make_services, shared_path
 from ui.cli import main
 from ui.wiring import Services
@@ -69,6 +70,23 @@ def test_real_pdfs_of_the_corpus_keep_their_pages(corpus_chunks: dict[str, list[
         pages = [m["page_end"] for m in corpus_chunks[department] if m["file"] == file]
         assert pages and max(pages) <= row["n_pages"], row["file"]
         assert Path(file).suffix == ".pdf"
+
+
+def test_every_statute_carries_the_version_its_file_name_states(
+        corpus_chunks: dict[str, list[dict[str, Any]]]) -> None:
+    """The law portal names a file after its version ("…(법률)(제21473호)(20280101).pdf"); the version read from
+    the text ("[시행 2028. 1. 1.] [법률 제21473호, …]") must be the same on every chunk of the file."""
+    wrong, checked = [], 0
+    for department, metas in corpus_chunks.items():
+        for file in sorted({m["file"] for m in metas if m["kind"] == "statute"}):
+            effective, number = file_version(file)
+            if not effective:
+                continue
+            checked += 1
+            versions = {(m["effective_date"], m["promulgation"].split(",")[0]) for m in metas if m["file"] == file}
+            if versions != {(effective, number)}:
+                wrong.append((department, file, versions))
+    assert checked > 100 and wrong == []
 
 
 # hit@5 of a plain BM25 over Hangul character bigrams, one unit per article or page (the answering issue).

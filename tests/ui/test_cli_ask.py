@@ -50,7 +50,7 @@ def test_ask_prints_the_answer_then_its_sources(indexed: tuple[Path, str]) -> No
     assert result.exit_code == 0, result.output
     answer, _, sources = result.stdout.partition("출처:")
     assert "오후 8시" in answer and "[1]" in answer
-    assert "[1] 「한빛시 민원 처리에 관한 조례」 제16조제4항 — " in sources and "3쪽" in sources
+    assert "[1] 「한빛시 민원 처리에 관한 조례」 제16조제4항 (시행 2025. 7. 1.) — " in sources and "3쪽" in sources
 
 
 def test_ask_refuses_what_the_documents_do_not_say(indexed: tuple[Path, str]) -> None:
