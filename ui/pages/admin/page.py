@@ -203,8 +203,11 @@ def build_admin(services: Services, sessions: Sessions) -> gr.Blocks:
                                                   elem_id="new-username")
                             new_display = gr.Textbox(label="표시 이름", max_length=100, elem_id="new-display")
                         new_role = gr.Radio(ROLE_CHOICES, value="lead", label="역할", elem_id="new-role")
-                        new_departments = gr.CheckboxGroup([], label="부서 (관리자는 고르지 않아도 됩니다)",
-                                                           elem_id="new-departments")
+                        # Dropdowns that take any value: the registry refuses a department that does not exist,
+                        # and one another administrator added since this page loaded is not refused by Gradio.
+                        new_departments = gr.Dropdown([], multiselect=True, allow_custom_value=True,
+                                                      label="부서 (관리자는 고르지 않아도 됩니다)",
+                                                      elem_id="new-departments")
                         with gr.Row():
                             new_password = gr.Textbox(label="처음 비밀번호", type="password", max_length=256,
                                                       info=PASSWORD_RULES, elem_id="new-password")
@@ -215,7 +218,8 @@ def build_admin(services: Services, sessions: Sessions) -> gr.Blocks:
                         user_pick = gr.Dropdown(label="사용자", choices=[], value=None, elem_id="user-pick",
                                                 allow_custom_value=True)  # the handlers decide
                         edit_role = gr.Radio(ROLE_CHOICES, label="역할", elem_id="edit-role")
-                        edit_departments = gr.CheckboxGroup([], label="부서", elem_id="edit-departments")
+                        edit_departments = gr.Dropdown([], multiselect=True, allow_custom_value=True, label="부서",
+                                                       elem_id="edit-departments")
                         edit_display = gr.Textbox(label="표시 이름", max_length=100, elem_id="edit-display")
                         change_button = gr.Button("역할·부서 저장", variant="primary", elem_id="change-user")
                         with gr.Row():
