@@ -178,8 +178,9 @@ class AdminActions:
 
     def revoke_token(self, actor: Actor, token_id: int) -> str:
         """Stop a token at once."""
+        owner = next((f"{t.username} {t.label}".strip() for t in self.registry.tokens() if t.id == token_id), "")
         self.registry.revoke_token(token_id)
-        self._audit(actor, "token_revoked", str(token_id))
+        self._audit(actor, "token_revoked", str(token_id), owner)  # the target is the token, as the CLI's
         return f"토큰 {token_id}번을 회수했습니다. 이제 그 토큰으로는 API를 쓸 수 없습니다."
 
     def tokens_table(self) -> list[list[Any]]:

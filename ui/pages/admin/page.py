@@ -100,11 +100,11 @@ def build_admin(services: Services, sessions: Sessions) -> gr.Blocks:
     def add_user(username: str, display_name: str, role: str, departments: list[str], password: str,
                  again: str, request: gr.Request) -> list[Any]:
         if (password or "") != (again or ""):
-            return ["⚠️ 두 비밀번호가 다릅니다.", gr.update(), gr.update()]
+            return ["⚠️ 두 비밀번호가 다릅니다.", *[gr.update()] * 5]
         done, message = attempt(request, lambda a: actions.add_user(a, username or "", display_name or "",
                                                                     role or "", list(departments or []),
                                                                     password or ""))
-        return [message, "" if done else gr.update(), "" if done else gr.update()]
+        return [message, *(["", "", [], "", ""] if done else [gr.update()] * 5)]  # an empty form for the next
 
     def pick_user(username: str, request: gr.Request) -> list[Any]:
         if _admin(sessions, request) is None or not username:
@@ -196,7 +196,8 @@ def build_admin(services: Services, sessions: Sessions) -> gr.Blocks:
                 with gr.Tab("사용자", id="users", elem_id="tab-users"):
                     user_status = gr.Markdown("", elem_id="user-status")
                     user_table = gr.Dataframe(headers=USER_HEADERS, interactive=False, label="사용자",
-                                              elem_id="user-table", wrap=True)
+                                              elem_id="user-table", wrap=True,  # scrolls sideways on a phone
+                                              column_widths=["120px", "120px", "100px", "160px", "90px"])
                     with gr.Accordion("사용자 추가", open=True, elem_id="add-user"):
                         with gr.Row():
                             new_name = gr.Textbox(label="사용자 이름 (영문, 숫자, . _ @ -)", max_length=64,
@@ -303,7 +304,8 @@ def build_admin(services: Services, sessions: Sessions) -> gr.Blocks:
 
         then_refresh(add_user_button.click(add_user, inputs=[new_name, new_display, new_role, new_departments,
                                                              new_password, new_again],
-                                           outputs=[user_status, new_password, new_again], api_name="add_user"))
+                                           outputs=[user_status, new_name, new_display, new_departments,
+                                                    new_password, new_again], api_name="add_user"))
         user_pick.input(pick_user, inputs=[user_pick], outputs=[edit_role, edit_departments, edit_display],
                         api_name="pick_user")
         then_refresh(change_button.click(change_user, inputs=[user_pick, edit_role, edit_departments, edit_display],
