@@ -114,12 +114,20 @@ def test_an_administrators_actions_are_done_and_audited(admin_page: Any) -> None
     assert "회수했습니다" in call("revoke_token", str(issued), request=request)
     assert registry.user_for_token(token) is None
     assert "자기 계정" in call("remove_user", "root", request=request)[0]
+    # An administrator's own password or sign-out ends their other sessions, never the one doing it.
+    elsewhere = registry.open_session("root")
+    assert "바꿨습니다" in call("reset_password", "root", "my-new-password-3", request=request)[0]
+    assert "로그인 0개" in call("sign_out", "root", request=request)
+    mine = request.cookies[SESSION_COOKIE]
+    assert registry.session_user(elsewhere, idle_minutes=60, max_hours=8) is None
+    assert registry.session_user(mine, idle_minutes=60, max_hours=8) is not None
     assert "지웠습니다" in call("remove_user", "park", request=request)[0]
     actions = [(e.actor, e.action, e.target) for e in reversed(registry.audit_log())]
     assert actions == [("root", "department_added", "민원여권과"), ("root", "user_added", "park"),
                        ("root", "user_changed", "park"), ("root", "user_signed_out", "park"),
                        ("root", "password_changed", "park"), ("root", "token_issued", "park"),
-                       ("root", "token_revoked", str(issued)), ("root", "user_removed", "park")]
+                       ("root", "token_revoked", str(issued)), ("root", "password_changed", "root"),
+                       ("root", "user_signed_out", "root"), ("root", "user_removed", "park")]
     rows = call("audit", "user_removed", "park", "", "", request=request)[0]
     assert [row[2] for row in rows] == ["사용자 삭제"]
     assert "처럼 연" in call("audit", "", "", "12/01", "", request=request)[1]

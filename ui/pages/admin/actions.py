@@ -99,10 +99,11 @@ class AdminActions:
 
     def reset_password(self, actor: Actor, username: str, password: str, keep_session: str = "") -> str:
         """Give a user a new password; every session of theirs ends (but the administrator's own, for themself)."""
-        self.registry.set_password(username, password,
-                                   keep_session=keep_session if username == actor.user.username else "")
+        own = username == actor.user.username
+        self.registry.set_password(username, password, keep_session=keep_session if own else "")
         self._audit(actor, "password_changed", username)
-        return f"{username} 사용자의 비밀번호를 바꿨습니다. 열려 있던 로그인은 모두 끝났습니다."
+        ended = "이 브라우저 말고 열려 있던 로그인은" if own else "열려 있던 로그인은"
+        return f"{username} 사용자의 비밀번호를 바꿨습니다. {ended} 모두 끝났습니다."
 
     def sign_out(self, actor: Actor, username: str, keep_session: str = "") -> str:
         """End every session of a user (an administrator signing themself out keeps this browser's)."""
