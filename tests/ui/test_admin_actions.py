@@ -5,6 +5,7 @@ administrator does is recorded in the audit log as the command line's actions ar
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -131,6 +132,11 @@ def test_an_administrators_actions_are_done_and_audited(admin_page: Any) -> None
     rows = call("audit", "user_removed", "park", "", "", request=request)[0]
     assert [row[2] for row in rows] == ["사용자 삭제"]
     assert "처럼 연" in call("audit", "", "", "12/01", "", request=request)[1]
+    today = datetime.now().astimezone().date()
+    days = [(today + timedelta(days=n)).isoformat() for n in (-1, 0, 1)]
+    assert len(call("audit", "", "", days[0], days[1], request=request)[0]) == len(registry.audit_log())
+    assert call("audit", "", "", days[2], "", request=request)[0] == []
+    assert len(call("audit", "token_issued", "", "", days[1], request=request)[0]) == 1
 
 
 def test_a_department_is_renamed_only_before_it_has_documents(admin_page: Any) -> None:
