@@ -160,3 +160,15 @@ def test_a_department_is_renamed_only_before_it_has_documents(admin_page: Any) -
     assert [(e.target, e.address) for e in changed] == [("행정지원과", "10.0.0.9")] * 2
     assert changed[1].detail == ("name 총무과 -> 행정지원과; slug general-affairs -> admin-support; "
                                  "contact 내선 1135 -> 내선 1136")
+
+
+def test_what_no_column_holds_is_refused_in_korean(admin_page: Any) -> None:
+    services, call, signed_in = admin_page
+    request = signed_in("root")
+    assert "100자까지" in call("add_department", "과" * 101, "long", "", request=request)[0]
+    assert "200자까지" in call("change_department", "총무과", "", "", "1" * 201, request=request)[0]
+    assert "100자까지" in call("add_user", "park", "박" * 101, "staff", ["총무과"], PASSWORD, PASSWORD,
+                               request=request)[0]
+    for number in (2**31, -1, "x", None):
+        assert "고르세요" in call("revoke_token", number, request=request)
+    assert [d.name for d in services.registry.departments()] == ["총무과"]

@@ -81,6 +81,7 @@ class AdminActions:
                  password: str) -> str:
         """Create a user with an initial password (the rules of `builder.passwords`)."""
         username = username.strip()
+        _fits(display_name, 100, "표시 이름")
         user = self.registry.add_user(username, password, role, [] if role == "admin" else departments,
                                       display_name.strip())
         self._audit(actor, "user_added", user.username, f"{user.role} {','.join(user.departments)}")
@@ -93,6 +94,7 @@ class AdminActions:
         themself out)."""
         if username == actor.user.username and role != actor.user.role:
             raise RegistryError(username, "자기 역할은 바꿀 수 없습니다", "다른 관리자에게 부탁해 주세요")
+        _fits(display_name, 100, "표시 이름")
         user = self.registry.update_user(username, role, [] if role == "admin" else departments, display_name)
         self._audit(actor, "user_changed", user.username, f"{user.role} {','.join(user.departments)}")
         return f"{user.username} 사용자의 역할과 부서를 저장했습니다 ({_role_line(user)})."
@@ -128,6 +130,8 @@ class AdminActions:
     # --- departments ---------------------------------------------------------------------------------------
     def add_department(self, actor: Actor, name: str, slug: str, contact: str) -> str:
         """Register a department."""
+        _fits(name, 100, "부서 이름")
+        _fits(contact, 200, "문의처")
         department = self.registry.add_department(name, slug.strip(), contact)
         self._audit(actor, "department_added", department.name, department.slug)
         return f"{department.name} 부서를 등록했습니다 (slug {department.slug})."
@@ -144,6 +148,8 @@ class AdminActions:
         definitions) and the slug names its documents folder and the document links in answers already given:
         changing either under existing documents would orphan them, so the page refuses and says what to do.
         """
+        _fits(name, 100, "부서 이름")
+        _fits(contact, 200, "문의처")
         department = self.registry.department(current)
         name, slug = name.strip() or department.name, slug.strip() or department.slug
         renamed = name != department.name or slug != department.slug
@@ -216,6 +222,12 @@ class AdminActions:
         indexed = set(self.services.store.departments())
         return [("부서 등록", bool(departments)), ("부서 담당자 초대", leads),
                 ("문서 올리기", any(d.name in indexed for d in departments))]
+
+
+def _fits(text: str, limit: int, what: str) -> None:
+    """Refuse a field longer than its column (PostgreSQL would refuse it with an error nobody could read)."""
+    if len(text.strip()) > limit:
+        raise RegistryError(what, f"{limit}자까지 쓸 수 있습니다", "줄여서 다시 해 주세요")
 
 
 def _role_line(user: User) -> str:

@@ -169,6 +169,8 @@ def build_admin(services: Services, sessions: Sessions) -> gr.Blocks:
         try:
             number = int(token_id)
         except (TypeError, ValueError):
+            number = 0
+        if not 0 < number < 2**31:  # what the column holds (a larger number is a database error, not "none")
             return "⚠️ 회수할 토큰을 고르세요."
         return attempt(request, lambda a: actions.revoke_token(a, number))[1]
 
