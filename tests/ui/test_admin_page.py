@@ -1,7 +1,8 @@
 """The admin pages in a real browser on a real `deptbot serve`: the first administrator lands on the "what next"
-checklist, registers a department and adds its lead in the web app; the lead signs in and uploads a document in the
-builder (and gets no admin page); a token issued in the page works on the API until it is revoked there; removing
-the lead ends their session. Screenshots at desktop and phone widths go to artifacts/screenshots/."""
+checklist, registers a department and adds its lead in the web app with a random initial password the page makes;
+the lead signs in with it and uploads a document in the builder (and gets no admin page); a token issued in the page
+works on the API until it is revoked there; removing the lead ends their session. Screenshots at desktop and phone
+widths go to artifacts/screenshots/."""
 
 from __future__ import annotations
 
@@ -14,7 +15,6 @@ from tests.conftest import sample
 from tests.support.server import PASSWORD, deptbot, serving
 from tests.ui.test_chat_page import SHOTS, browser  # noqa: F401  (the module's browser fixture)
 
-LEAD_PASSWORD = "lead-first-password-7"
 DOCUMENT = "무인민원발급기 운영 안내(2025년 하반기).txt"
 
 
@@ -83,8 +83,11 @@ def test_an_administrator_adds_a_lead_who_signs_in_and_uploads(browser, tmp_path
         _fill(admin, "new-display", "이수진")
         admin.locator("#new-role").get_by_label("부서 담당자").check()
         _pick(admin, "new-departments", "민원여권과")
-        _fill(admin, "new-password", LEAD_PASSWORD)
-        _fill(admin, "new-again", LEAD_PASSWORD)
+        admin.locator("#suggest-password").click()  # a random initial password, shown to hand over
+        admin.locator("#user-status").get_by_text("만든 비밀번호").wait_for(timeout=30000)
+        password = admin.locator("#new-password input").input_value()
+        assert len(password) == 16 and password in admin.locator("#user-status").inner_text()
+        assert admin.locator("#new-again input").input_value() == password
         admin.locator("#add-user-button").click()
         admin.locator("#user-status").get_by_text("lee 사용자를 부서 담당자로 만들었습니다").wait_for(timeout=30000)
         _shows(admin, "user-table", "이수진")
@@ -96,7 +99,7 @@ def test_an_administrator_adds_a_lead_who_signs_in_and_uploads(browser, tmp_path
         lead_context = browser.new_context(viewport={"width": 1280, "height": 900})
         lead = lead_context.new_page()
         lead.goto(server.base + "/builder")
-        _sign_in(lead, "lee", LEAD_PASSWORD)
+        _sign_in(lead, "lee", password)
         lead.get_by_text("봇 만들기").first.wait_for(timeout=60000)
         assert lead.locator("#builder-header a[href='/admin/']").count() == 0  # the admin link is for administrators
         lead.get_by_role("tab", name="문서").click()

@@ -50,7 +50,7 @@ def local_time(moment: datetime) -> str:
     return (moment if moment.tzinfo else moment.replace(tzinfo=UTC)).astimezone().strftime("%Y-%m-%d %H:%M")
 
 
-def new_password() -> str:
+def random_password() -> str:
     """A random initial password that passes `builder.passwords` (16 characters)."""
     while True:
         password = "".join(secrets.choice(_ALPHABET) for _ in range(16))

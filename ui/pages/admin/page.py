@@ -21,6 +21,7 @@ from ui.pages.admin.actions import (
     USER_HEADERS,
     Actor,
     AdminActions,
+    random_password,
     said,
 )
 from ui.pages.builder import md
@@ -130,7 +131,15 @@ def build_admin(services: Services, sessions: Sessions) -> gr.Blocks:
 
     def remove_user(username: str, request: gr.Request) -> list[Any]:
         done, message = attempt(request, lambda a: actions.remove_user(a, username or ""))
-        return [message, gr.update(visible=False), None if done else gr.update()]
+        cleared: list[Any] = [None, None, [], ""] if done else [gr.update()] * 4  # the removed user's fields go too
+        return [message, gr.update(visible=False), *cleared]
+
+    def suggest_password(request: gr.Request) -> list[Any]:
+        if _admin(sessions, request) is None:
+            return [gr.update(), gr.update(), AGAIN]
+        password = random_password()
+        return [password, password, f"만든 비밀번호: `{password}` — 적어 두었다가 사용자를 만든 뒤 본인에게 "
+                                    "따로 알려 주세요 (사용자를 만들면 이 안내는 사라집니다)."]
 
     # --- departments -----------------------------------------------------------------------------------
     def add_department(name: str, slug: str, contact: str, request: gr.Request) -> list[Any]:
@@ -216,7 +225,10 @@ def build_admin(services: Services, sessions: Sessions) -> gr.Blocks:
                                                       info=PASSWORD_RULES, elem_id="new-password")
                             new_again = gr.Textbox(label="비밀번호 확인", type="password", max_length=256,
                                                    elem_id="new-again")
-                        add_user_button = gr.Button("사용자 만들기", variant="primary", elem_id="add-user-button")
+                        with gr.Row():
+                            suggest_button = gr.Button("임의 비밀번호 만들기", scale=1, elem_id="suggest-password")
+                            add_user_button = gr.Button("사용자 만들기", variant="primary", scale=3,
+                                                        elem_id="add-user-button")
                     with gr.Accordion("사용자 고치기", open=True, elem_id="edit-user"):
                         user_pick = gr.Dropdown(label="사용자", choices=[], value=None, elem_id="user-pick",
                                                 allow_custom_value=True)  # the handlers decide
@@ -317,8 +329,10 @@ def build_admin(services: Services, sessions: Sessions) -> gr.Blocks:
         then_refresh(signout_button.click(sign_out, inputs=[user_pick], outputs=[user_status], api_name="sign_out"))
         remove_ask.click(lambda: gr.update(visible=True), outputs=[confirm_row], **quiet)
         cancel_button.click(lambda: gr.update(visible=False), outputs=[confirm_row], **quiet)
-        then_refresh(remove_button.click(remove_user, inputs=[user_pick], outputs=[user_status, confirm_row, user_pick],
-                                         api_name="remove_user"))
+        then_refresh(remove_button.click(remove_user, inputs=[user_pick],
+                                         outputs=[user_status, confirm_row, user_pick, edit_role, edit_departments,
+                                                  edit_display], api_name="remove_user"))
+        suggest_button.click(suggest_password, outputs=[new_password, new_again, user_status], **quiet)
 
         then_refresh(add_dept_button.click(add_department, inputs=[dept_name, dept_slug, dept_contact],
                                            outputs=[dept_status, dept_name, dept_slug, dept_contact],
