@@ -25,7 +25,7 @@ EVENTS: dict[str, list[Any]] = {
     "issue_token": ["admin", "steal"],
     "revoke_token": [1],
     "audit": ["", "", "", ""],
-    "refresh": [],
+    "refresh": ["", "", "", ""],
     "pick_user": ["admin"],
 }
 

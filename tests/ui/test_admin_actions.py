@@ -73,7 +73,7 @@ def test_no_event_obeys_anyone_but_an_administrator(admin_page: Any) -> None:
         for api_name, args in ATTEMPTS.items():
             result = call(api_name, *args, request=request)
             assert "다시 로그인" in str(result), (who, api_name, result)
-        refreshed = call("refresh", request=request)
+        refreshed = call("refresh", "", "", "", "", request=request)
         assert all(update == gr.update() for update in refreshed), who  # no table, no choice reaches them
         assert call("audit", "", "", "", "", request=request)[0] == []
         assert call("pick_user", "root", request=request) == [gr.update()] * 3
@@ -131,6 +131,8 @@ def test_an_administrators_actions_are_done_and_audited(admin_page: Any) -> None
                        ("root", "user_signed_out", "root"), ("root", "user_removed", "park")]
     rows = call("audit", "user_removed", "park", "", "", request=request)[0]
     assert [row[2] for row in rows] == ["사용자 삭제"]
+    refreshed = call("refresh", "user_removed", "", "", "", request=request)[-1]  # after any action: as filtered
+    assert [row[2] for row in refreshed] == ["사용자 삭제"]
     assert "처럼 연" in call("audit", "", "", "12/01", "", request=request)[1]
     today = datetime.now().astimezone().date()
     days = [(today + timedelta(days=n)).isoformat() for n in (-1, 0, 1)]

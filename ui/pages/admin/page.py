@@ -77,17 +77,22 @@ def build_admin(services: Services, sessions: Sessions) -> gr.Blocks:
             return False, f"⚠️ {md(said(exc))}"
 
     # --- what every action refreshes ----------------------------------------------------------------------
-    def refresh(request: gr.Request) -> list[Any]:
-        """Tables, choices and the checklist as the registry holds them now (nothing for non-administrators)."""
+    def refresh(action: str, user: str, start: str, end: str, request: gr.Request) -> list[Any]:
+        """Tables, choices and the checklist as the registry holds them now, the audit log as filtered (nothing for
+        non-administrators)."""
         if _admin(sessions, request) is None:
             return [gr.update()] * 13
+        try:
+            audited: Any = actions.audit_table(action or "", user or "", start or "", end or "")
+        except RegistryError:  # a date being typed: the audit tab's own search says what is wrong
+            audited = gr.update()
         users = [u.username for u in services.registry.users()]
         departments = [d.name for d in services.registry.departments()]
         return [*next_panel(actions), actions.users_table(), gr.update(choices=users),
                 gr.update(choices=departments), gr.update(choices=departments), actions.departments_table(),
                 gr.update(choices=departments), actions.tokens_table(), gr.update(choices=users),
                 gr.update(choices=actions.live_tokens(), value=None), gr.update(choices=actions.action_choices()),
-                actions.audit_table("", "", "", "")]
+                audited]
 
     def load(request: gr.Request) -> list[Any]:
         user = _admin(sessions, request)
@@ -309,8 +314,10 @@ def build_admin(services: Services, sessions: Sessions) -> gr.Blocks:
                      dept_pick, token_table, token_user, token_pick, audit_action, audit_table]
         quiet: dict[str, Any] = {"api_visibility": "undocumented"}  # page-only steps, not for API callers
 
+        filters = [audit_action, audit_user, audit_start, audit_end]
+
         def then_refresh(event: Any) -> None:
-            event.then(refresh, outputs=refreshed, **quiet)
+            event.then(refresh, inputs=filters, outputs=refreshed, **quiet)
 
         then_refresh(page.load(load, outputs=[header, body], api_name="load"))
         to_departments.click(lambda: gr.Tabs(selected="departments"), outputs=[tabs], **quiet)
@@ -347,6 +354,6 @@ def build_admin(services: Services, sessions: Sessions) -> gr.Blocks:
                                         outputs=[token_status, token_value], api_name="issue_token"))
         then_refresh(revoke_button.click(revoke_token, inputs=[token_pick], outputs=[token_status],
                                          api_name="revoke_token"))
-        audit_button.click(audit, inputs=[audit_action, audit_user, audit_start, audit_end],
+        audit_button.click(audit, inputs=filters,
                            outputs=[audit_table, audit_status], api_name="audit")
     return page
