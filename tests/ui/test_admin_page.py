@@ -122,6 +122,8 @@ def test_an_administrator_adds_a_lead_who_signs_in_and_uploads(browser, tmp_path
         admin.wait_for_function("document.querySelector('#token-value textarea, #token-value input').value !== ''")
         token = box.input_value()
         assert token.startswith("dbt_")
+        _shows(admin, "token-table", "사용 중")
+        admin.wait_for_timeout(500)  # the table's refresh settles before the screenshot
         admin.screenshot(path=str(SHOTS / "admin-tokens.png"), full_page=True)
         document = f"{server.base}/files/civil/{quote(DOCUMENT)}"
         bearer = {"Authorization": f"Bearer {token}"}
