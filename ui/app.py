@@ -50,7 +50,7 @@ def _stop_cleanly(app: FastAPI, services: Services) -> None:
 
 def create_app(services: Services, setup_token: str = "") -> FastAPI:
     """The whole app: /api/…, /docs, the sign-in and home pages, /files/, /export/, the builder at /builder/, the
-    chat page at /chat/ and share links /b/{slug}."""
+    chat page at /chat/, share links /b/{slug} and the admin pages at /admin/."""
     # Before Gradio is imported or builds anything: no request leaves the machine, and uploads stay in our folder.
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     app = create_api(services)
@@ -58,6 +58,7 @@ def create_app(services: Services, setup_token: str = "") -> FastAPI:
     os.environ["GRADIO_TEMP_DIR"] = str(app.state.upload_folder)
     import gradio as gr
 
+    from ui.pages.admin import build_admin
     from ui.pages.builder import build_builder
     from ui.pages.chat import CSS, build_chat
 
@@ -76,13 +77,15 @@ def create_app(services: Services, setup_token: str = "") -> FastAPI:
 
     chat = build_chat(services, app.state.answerers, app.state.sessions, app.state.limits)
     builder = build_builder(services, app.state.sessions, uploads)
+    admin = build_admin(services, app.state.sessions)
     # System fonts only: Gradio's default theme would have every browser fetch its font from Google.
     theme = gr.themes.Default(font=["Noto Sans KR", "Malgun Gothic", "sans-serif"], font_mono=["monospace"])
     common = {"css": CSS, "ssr_mode": False, "theme": theme, "run_history": False, "footer_links": [],
               "max_file_size": services.settings.max_file_mb * _MB}
     gr.mount_gradio_app(app, builder, path="/builder", **common)
     gr.mount_gradio_app(app, chat, path="/chat", **common)
-    for blocks in (builder, chat):
+    gr.mount_gradio_app(app, admin, path="/admin", **common)
+    for blocks in (builder, chat, admin):
         # Mounted apps are never marked launched, which turns off Gradio's own check that a file input names a
         # file in its upload folder. The guard's stricter check (uploaded by this session) comes first; this is
         # the second lock, and tests/security checks both.
@@ -90,6 +93,7 @@ def create_app(services: Services, setup_token: str = "") -> FastAPI:
     _stop_cleanly(app, services)
     app.add_middleware(Guard, services=services, sessions=app.state.sessions, uploads=uploads,
                        mounts=(Mount("/builder", leads_only=True, uploads=True),
-                               Mount("/chat", leads_only=False, uploads=False)))
+                               Mount("/chat", leads_only=False, uploads=False),
+                               Mount("/admin", leads_only=False, uploads=False, admins_only=True)))
 
     return app

@@ -8,7 +8,7 @@ history, monitoring). So, for every request:
   credentialed calls;
 - bodies are limited (`max_body_kb`; uploads `max_upload_mb`) before they are read into memory;
 - a mounted Gradio app answers only the routes its pages and `gradio_client` use; the builder's only to leads
-  and administrators, and only the builder takes uploads;
+  and administrators, the admin pages' only to administrators, and only the builder takes uploads;
 - a Gradio event may name a file only if the same session uploaded it (`ui/uploads.py`): Gradio copies a named
   file before any handler runs, so this must be decided before Gradio reads the request;
 - every response gets a Content-Security-Policy that loads nothing from other hosts, posts forms only here and
@@ -53,15 +53,26 @@ FORBIDDEN_PAGE = ('<!doctype html><html lang="ko"><meta charset="utf-8">'
                   '<meta name="viewport" content="width=device-width, initial-scale=1">'
                   "<title>권한 없음 · deptbot</title>"
                   "<p>봇 만들기는 부서 담당자와 관리자만 쓸 수 있습니다. <a href=\"/\">홈으로</a></p></html>")
+ADMIN_FORBIDDEN_PAGE = ('<!doctype html><html lang="ko"><meta charset="utf-8">'
+                        '<meta name="viewport" content="width=device-width, initial-scale=1">'
+                        "<title>권한 없음 · deptbot</title>"
+                        "<p>관리 화면은 관리자만 쓸 수 있습니다. <a href=\"/\">홈으로</a></p></html>")
 
 
 @dataclass(frozen=True, slots=True)
 class Mount:
-    """A Gradio app mounted at `prefix`: whether only leads and administrators may use it, whether it takes files."""
+    """A Gradio app mounted at `prefix`: whether only leads and administrators may use it (or only
+    administrators), whether it takes files."""
 
     prefix: str
     leads_only: bool
     uploads: bool
+    admins_only: bool = False
+
+    @property
+    def roles(self) -> tuple[str, ...]:
+        """Who may use it ((): anyone)."""
+        return ("admin",) if self.admins_only else ("admin", "lead") if self.leads_only else ()
 
 
 class _TooLarge(Exception):
@@ -127,10 +138,10 @@ class Guard:
             await _deny(send, 404, "Not Found")
             return
         cookies = cookie_parser(headers.get("cookie", ""))
-        if mount.leads_only and not _ASSETS.fullmatch(sub):
+        if mount.roles and not _ASSETS.fullmatch(sub):
             user = await run_in_threadpool(self.sessions.user, cookies, headers)
-            if user is None or user.role not in ("admin", "lead"):
-                await _refuse_builder(send, sub, signed_in=user is not None)
+            if user is None or user.role not in mount.roles:
+                await _refuse_builder(send, sub, signed_in=user is not None, mount=mount)
                 return
             if sub == "":
                 await _redirect(send, mount.prefix + "/")
@@ -310,16 +321,17 @@ async def _redirect(send: Send, location: str) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-async def _refuse_builder(send: Send, sub: str, *, signed_in: bool) -> None:
-    """The builder page sends visitors to sign-in (or says it is for leads); its API just refuses."""
+async def _refuse_builder(send: Send, sub: str, *, signed_in: bool, mount: Mount) -> None:
+    """The builder (or admin) page sends visitors to sign-in (or says whom it is for); its API just refuses."""
     if sub in ("", "/") and not signed_in:
-        await _redirect(send, "/login?next=" + quote("/builder/"))
+        await _redirect(send, "/login?next=" + quote(mount.prefix + "/"))
     elif sub in ("", "/"):
-        body = FORBIDDEN_PAGE.encode()
+        body = (ADMIN_FORBIDDEN_PAGE if mount.admins_only else FORBIDDEN_PAGE).encode()
         await send({"type": "http.response.start", "status": 403,
                     "headers": [(b"content-type", b"text/html; charset=utf-8"),
                                 (b"content-length", str(len(body)).encode())]})
         await send({"type": "http.response.body", "body": body})
     else:
-        await _deny(send, 403 if signed_in else 401, "부서 담당자나 관리자로 로그인해 주세요.")
+        await _deny(send, 403 if signed_in else 401,
+                    "관리자로 로그인해 주세요." if mount.admins_only else "부서 담당자나 관리자로 로그인해 주세요.")
 

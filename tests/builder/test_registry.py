@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -194,3 +195,72 @@ def test_api_tokens_act_as_their_user_until_revoked_and_only_their_hash_is_kept(
     assert registry.user_for_token(token) is None and registry.tokens()[0].revoked
     with pytest.raises(RegistryError, match="그런 토큰"):
         registry.revoke_token(999)
+
+
+def test_an_administrator_changes_a_users_role_and_departments(registry: Registry) -> None:
+    registry.add_department("총무과", "general-affairs")
+    registry.add_department("민원여권과", "civil-passport")
+    registry.add_user("root", PASSWORD, "admin")
+    registry.add_user("lee", PASSWORD, "staff", ["총무과"])
+    token = registry.open_session("lee")
+    changed = registry.update_user("lee", "lead", ["민원여권과", "총무과", "총무과"], display_name="이수진")
+    assert (changed.role, changed.departments, changed.display_name) == ("lead", ("민원여권과", "총무과"), "이수진")
+    assert registry.user("lee") == changed
+    seen = registry.session_user(token, idle_minutes=60, max_hours=8)  # the open session sees the new role at once
+    assert seen is not None and seen.role == "lead"
+    assert registry.update_user("lee", "admin", []).departments == ()
+    with pytest.raises(RegistryError, match="소속 부서"):
+        registry.update_user("lee", "staff", [])
+    with pytest.raises(RegistryError, match="그런 부서가 없습니다"):
+        registry.update_user("lee", "staff", ["건축과"])
+    with pytest.raises(RegistryError, match="역할"):
+        registry.update_user("lee", "owner", ["총무과"])
+    with pytest.raises(RegistryError, match="그런 사용자가 없습니다"):
+        registry.update_user("nobody", "staff", ["총무과"])
+    registry.update_user("root", "staff", ["총무과"])  # another administrator (lee) remains
+    with pytest.raises(RegistryError, match="마지막 관리자"):
+        registry.update_user("lee", "lead", ["총무과"])
+    assert registry.user("lee").role == "admin" and registry.user("lee").departments == ()
+
+
+def test_a_departments_contact_and_slug_change_and_its_name_only_while_no_bot_uses_it(registry: Registry) -> None:
+    registry.add_department("총무과", "general-affairs", "내선 1135")
+    registry.add_department("민원여권과", "civil-passport")
+    changed = registry.update_department("general-affairs", slug="general", contact=" 청사관리팀 내선 1136 ")
+    assert (changed.name, changed.slug, changed.contact) == ("총무과", "general", "청사관리팀 내선 1136")
+    assert registry.department("general") == changed
+    renamed = registry.update_department("총무과", name="행정지원과")
+    assert (renamed.name, renamed.slug) == ("행정지원과", "general")
+    with pytest.raises(RegistryError, match="이미 있습니다"):
+        registry.update_department("행정지원과", name="민원여권과")
+    with pytest.raises(RegistryError, match="이미 있습니다"):
+        registry.update_department("행정지원과", slug="civil-passport")
+    with pytest.raises(RegistryError, match="slug"):
+        registry.update_department("행정지원과", slug="행정")
+    with pytest.raises(RegistryError, match="비어"):
+        registry.update_department("행정지원과", name=" ")
+    registry.create_bot(_bot(departments=["민원여권과"]), "kim")
+    registry.save_bot(_bot(departments=["행정지원과"]), "kim")  # an earlier version still names 민원여권과
+    for name in ("민원여권과", "행정지원과"):
+        with pytest.raises(RegistryError, match="dangjik"):
+            registry.update_department(name, name="새 부서")
+    assert registry.update_department("민원여권과", contact="02-120").name == "민원여권과"  # the rest may change
+    assert [d.name for d in registry.departments()] == ["민원여권과", "행정지원과"]
+
+
+def test_the_audit_log_filters_by_action_user_and_time(registry: Registry) -> None:
+    registry.audit("root", "user_added", "lee", "lead 총무과", "10.0.0.1")
+    registry.audit("lee", "bot_saved", "dangjik")
+    registry.audit("root", "user_removed", "kim")
+    registry.audit("", "sign_in_failed", "hong@example.com")
+    assert [e.action for e in registry.audit_log()] == ["sign_in_failed", "user_removed", "bot_saved", "user_added"]
+    assert [e.target for e in registry.audit_log(action="user_added")] == ["lee"]
+    assert [e.action for e in registry.audit_log(user="lee")] == ["bot_saved", "user_added"]  # by or about
+    assert [e.action for e in registry.audit_log(user="hong@example.com")] == ["sign_in_failed"]
+    assert [e.action for e in registry.audit_log(action="user_removed", user="root")] == ["user_removed"]
+    first = registry.audit_log()[-1]
+    assert first.at.tzinfo is not None and first.address == "10.0.0.1"
+    hour = timedelta(hours=1)
+    assert len(registry.audit_log(since=first.at - hour, until=first.at + hour)) == 4
+    assert registry.audit_log(since=first.at + hour) == [] and registry.audit_log(until=first.at - hour) == []
+    assert registry.audit_actions() == ["bot_saved", "sign_in_failed", "user_added", "user_removed"]

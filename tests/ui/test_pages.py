@@ -101,9 +101,10 @@ def test_the_first_administrator_is_made_once_with_the_printed_token(tmp_path: P
         assert weak.status_code == 200 and "비밀번호" in weak.text and not services.registry.has_admin()
         made = client.post("/setup", data={"token": "one-time-secret", "username": "root", "password": PASSWORD,
                                            "again": PASSWORD, "display_name": "시스템 관리자"})
-        assert made.status_code == 303 and made.headers["location"] == "/builder/"
+        assert made.status_code == 303 and made.headers["location"] == "/admin/"  # its "what next" panel
         assert services.registry.user("root").is_admin
-        assert client.get("/builder/").status_code == 200  # signed in as the new administrator
+        assert client.get("/admin/").status_code == 200  # signed in as the new administrator
+        assert client.get("/builder/").status_code == 200
         assert client.get("/setup?token=one-time-secret").status_code == 404  # gone once an administrator exists
 
 

@@ -654,7 +654,8 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
                 return [NOT_LEAD if signed_in else SIGN_IN, gr.update(visible=False), *[gr.update()] * 4]
             mine, bots = _departments(services, user), _my_bots(services, user)
             role = "관리자" if user.is_admin else "부서 담당자"
-            head = f"## 🛠️ 봇 만들기\n{md(user.display_name)} 님 ({role}) · [홈](/) · [로그아웃](/logout)"
+            admin = " · [관리](/admin/)" if user.is_admin else ""  # the admin pages, for administrators
+            head = f"## 🛠️ 봇 만들기\n{md(user.display_name)} 님 ({role}){admin} · [홈](/) · [로그아웃](/logout)"
             return [head, gr.update(visible=True), gr.update(choices=bots, value=None),
                     gr.update(choices=mine), gr.update(choices=mine, value=mine[0] if mine else None),
                     gr.update(choices=bots, value=None)]

@@ -88,7 +88,7 @@ def add_pages(app: FastAPI, services: Services, setup_token: str = "") -> None:
             user = services.registry.add_user(username.strip(), password, "admin", display_name=display_name.strip())
         except RegistryError as exc:
             return setup_form(token, exc.message)
-        response = RedirectResponse("/builder/", status_code=303)
+        response = RedirectResponse("/admin/", status_code=303)  # its "what next" panel: departments, leads
         sessions.open(request, response, user)
         return response
 
