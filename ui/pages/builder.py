@@ -4,8 +4,9 @@ Three tabs, in Korean:
 - 봇: my bots; the edit form with a live preview chat beside it (the GPTs builder layout: the preview answers
   with the form as it stands, before saving); publish, the share link with a copy button and a QR code; the
   version history with restore; clone; export and import as JSON.
-- 문서: per department of mine, upload several files at once (a progress bar per file, a result per file), the
-  document list with delete and re-index, and a document's chunks with their articles and pages.
+- 문서 (`builder_documents.py`): per department of mine, upload several files at once (a progress bar per file, a
+  result per file), the document list with failed files marked, delete after a confirmation, re-index, and a
+  document's chunks with their articles and pages.
 - 사용 현황: per bot, questions per day, refusal rate, most cited documents, low-rated answers, the question log
   as CSV (personal data masked).
 
@@ -341,7 +342,8 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
             text = md(exc.message if isinstance(exc, RegistryError) else invalid(exc))
             return [gr.update(), f"⚠️ {text}"]
         return [gr.update(choices=_my_bots(services, found[0]), value=record.slug),
-                f"✅ '{md(slug)}'을(를) '{md(record.slug)}'(으)로 복제했습니다 (게시되지 않은 상태)."]
+                f"✅ '{md(slug)}'{particle(slug, '을/를')} '{md(record.slug)}'{particle(record.slug, '으로/로')} "
+                "복제했습니다 (게시되지 않은 상태)."]
 
     def export(slug: str, request: gr.Request) -> list[Any]:
         # A link to our own route, which checks the session at download time (a Gradio file output would be
@@ -377,7 +379,7 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
         except RegistryError as exc:
             return [gr.update(), f"⚠️ {md(exc.message)}"]
         return [gr.update(choices=_my_bots(services, user), value=record.slug),
-                f"✅ '{md(record.definition.name)}'을(를) 가져왔습니다."]
+                f"✅ '{md(record.definition.name)}'{particle(record.definition.name, '을/를')} 가져왔습니다."]
 
     # --- the insights tab -------------------------------------------------------------------------------
     def insights(slug: str, request: gr.Request) -> list[Any]:

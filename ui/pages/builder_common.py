@@ -52,4 +52,6 @@ def particle(word: str, pair: str) -> str:
             return without
         return with_final if last in "013678" else without
     # Latin letters and symbols: read as most Korean readers would (a file name ends in its extension)
-    return with_final if last.lower() in "lmnr" else without
+    if pair == "으로/로" and last.lower() == "l":
+        return without
+    return with_final if last.lower() in "lmn" else without

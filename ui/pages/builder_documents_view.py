@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import html
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from connectors.chunk import Chunk
 from connectors.index.records import FileRecord
@@ -43,11 +43,21 @@ STYLE = """
 .doc-scroll {overflow-x: auto;}
 .doc-table {border-collapse: collapse; width: 100%; font-size: .95em;}
 .doc-table th, .doc-table td {border-bottom: 1px solid #e5e7eb; padding: 6px 8px; text-align: left; vertical-align: top;
-  white-space: pre-wrap; overflow-wrap: anywhere;}
+  white-space: pre-wrap; word-break: keep-all; overflow-wrap: break-word;}
 .doc-table th {white-space: nowrap; background: #f9fafb;}
 .doc-table tr.failed td {background: #fef2f2;}
 .doc-table td.text {min-width: 16em;}
 .doc-table .empty {color: #6b7280;}
+@media (max-width: 640px) {  /* a phone: each row a card, each cell under its column's name */
+  .doc-table thead {display: none;}
+  .doc-table, .doc-table tbody {display: block; border: none !important;}
+  .doc-table tr {display: block; border: none !important; border-bottom: 1px solid #d1d5db !important;
+    padding: 6px 0;}
+  .doc-table td {display: block; border: none !important; padding: 2px 8px;}
+  .doc-table td:empty {display: none;}
+  .doc-table td[data-label]::before {content: attr(data-label) " · "; font-weight: 600; color: #374151;}
+  .doc-table td.text {min-width: 0;}
+}
 """
 
 
@@ -90,8 +100,21 @@ def progress_html(lines: list[FileLine]) -> str:
 def finish(line: FileLine, result: FileResult) -> None:
     """Put a file's result on its line."""
     line.state = result.status if result.status in ("indexed", "unchanged", "failed") else "indexed"
-    line.detail = f" · 조각 {result.chunks}개 · {result.pages}쪽" if result.status != "failed" else ""
+    line.detail = "" if result.status == "failed" else f" · 조각 {result.chunks}개" + (
+        f" · {result.pages}쪽" if result.pages else "")
     line.error, line.warnings = result.error, list(result.warnings)
+
+
+def _row(headers: list[str], cells: list[Any], css: str = "") -> str:
+    """A table row; each cell carries its column's name, which a phone shows before it."""
+    tds = "".join(f'<td data-label="{_e(h)}"{css_class}>{cell}</td>' if cell else "<td></td>"
+                  for h, (cell, css_class) in zip(headers, map(_split, cells), strict=True))
+    return f'<tr class="{css}">{tds}</tr>' if css else f"<tr>{tds}</tr>"
+
+
+def _split(cell: Any) -> tuple[str, str]:
+    """A cell's HTML and its class attribute: cells given as ("class", html) pairs keep their class."""
+    return (cell[1], f' class="{cell[0]}"') if isinstance(cell, tuple) else (cell, "")
 
 
 def _table(headers: list[str], rows: list[str], empty: str) -> str:
@@ -103,16 +126,17 @@ def _table(headers: list[str], rows: list[str], empty: str) -> str:
 
 def listing_html(records: list[FileRecord]) -> str:
     """The department's documents: a failed one marked, with its error; warnings (e.g. pages without text)."""
+    headers = ["파일", "형식", "쪽", "조각", "색인 시각", "상태", "오류·주의"]
     rows = []
     for r in records:
         failed = r.status == "failed"
         notes = "".join([f'<div class="error">{_e(r.error)}</div>' if r.error else "",
                          *(f'<div class="warning">⚠️ {_e(w)}</div>' for w in r.warnings)])
-        rows.append(f'<tr class="{"failed" if failed else "indexed"}"><td>{_e(r.file)}</td>'
-                    f"<td>{_e(r.format.upper())}</td><td>{r.pages or ''}</td><td>{r.chunks if not failed else ''}"
-                    f"</td><td>{_e(r.indexed_at.replace('T', ' ')[:16])}</td>"
-                    f"<td>{FAILED_MARK if failed else '색인됨'}</td><td class=\"note\">{notes}</td></tr>")
-    return _table(["파일", "형식", "쪽", "조각", "색인 시각", "상태", "오류·주의"], rows, "아직 올린 문서가 없습니다.")
+        cells: list[Any] = [_e(r.file), _e(r.format.upper()), str(r.pages or ""),
+                            "" if failed else str(r.chunks), _e(r.indexed_at.replace("T", " ")[:16]),
+                            FAILED_MARK if failed else "색인됨", ("note", notes) if notes else ""]
+        rows.append(_row(headers, cells, "failed" if failed else "indexed"))
+    return _table(headers, rows, "아직 올린 문서가 없습니다.")
 
 
 def file_choices(records: list[FileRecord]) -> list[tuple[str, str]]:
@@ -122,10 +146,12 @@ def file_choices(records: list[FileRecord]) -> list[tuple[str, str]]:
 
 def chunks_html(chunks: list[Chunk]) -> str:
     """A document's chunks in order, each with its article, paragraph, heading, pages and whole text."""
+    headers = ["순서", "조문", "항", "제목", "쪽", "내용"]
     rows = []
     for position, chunk in enumerate(chunks, 1):
         pages = (f"{chunk.page_start}" if chunk.page_end in (None, chunk.page_start)
                  else f"{chunk.page_start}-{chunk.page_end}") if chunk.page_start else ""
-        rows.append(f"<tr><td>{position}</td><td>{_e(chunk.article)}</td><td>{_e(chunk.paragraph)}</td>"
-                    f"<td>{_e(chunk.heading)}</td><td>{pages}</td><td class=\"text\">{_e(chunk.text)}</td></tr>")
-    return _table(["순서", "조문", "항", "제목", "쪽", "내용"], rows, "문서를 고르면 조각이 여기 나옵니다.")
+        cells: list[Any] = [str(position), _e(chunk.article), _e(chunk.paragraph), _e(chunk.heading), pages,
+                            ("text", _e(chunk.text))]
+        rows.append(_row(headers, cells))
+    return _table(headers, rows, "문서를 고르면 조각이 여기 나옵니다.")
