@@ -403,8 +403,6 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
     # --- layout -----------------------------------------------------------------------------------------
     with gr.Blocks(title="봇 만들기 · deptbot", analytics_enabled=False) as page:
         header = gr.Markdown("불러오는 중…", elem_id="builder-header")
-        gr.HTML(f"<style>{STYLE}{DOCUMENTS_STYLE}</style>", elem_id="builder-style", js_on_load=None,
-                container=False, padding=False)
         with gr.Tabs(visible=False, elem_id="builder-tabs") as tabs:
             with gr.Tab("봇", id="bots", elem_id="tab-bots"):
                 with gr.Row():
@@ -496,6 +494,9 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
                                    label="싫어요를 받은 답변", elem_id="insight-low", wrap=True)
                 csv_file = gr.HTML("", visible=False, elem_id="insight-csv")
 
+        # Last on the page, so its empty block adds no gap between the header and the tabs.
+        gr.HTML(f"<style>{STYLE}{DOCUMENTS_STYLE}</style>", elem_id="builder-style", js_on_load=None,
+                container=False, padding=False)
         form = [slug, name, description, icon, instructions, departments, narrow, starters, refusal, contact,
                 visibility, kind, model, temperature]
         share = [share_status, share_link, qr, publish, unpublish, rotate_button]

@@ -85,24 +85,30 @@ class _Documents:
 
     # --- upload -------------------------------------------------------------------------------------------
     def upload(self, department: str, paths: list[str] | None, request: gr.Request) -> Iterator[list[Any]]:
+        key = self.sessions.key(dict(request.cookies), dict(request.headers))
+        handed = False  # once the indexing thread has them, it releases the uploads, even if the browser left
         try:
-            yield from self._upload(department, paths or [], request)
+            for outputs in self._upload(department, paths or [], request, key):
+                handed = True
+                yield outputs
         finally:  # the uploaded copies are kept in the department folder now, or refused: either way gone here
-            self.uploads.release(self.sessions.key(dict(request.cookies), dict(request.headers)), paths or [])
+            if not handed:
+                self.uploads.release(key, paths or [])
 
-    def _upload(self, department: str, paths: list[str], request: gr.Request) -> Iterator[list[Any]]:
+    def _upload(self, department: str, paths: list[str], request: gr.Request, key: str) -> Iterator[list[Any]]:
         # outputs: progress board, document list, picker, status line, file input, upload button
         user = self.led(department, request)
         if user is None or not paths:
+            self.uploads.release(key, paths)
             problem = "⚠️ 내가 담당하는 부서를 고르세요." if user is None else "⚠️ 올릴 파일을 고르세요."
             yield ["", gr.update(), gr.update(), problem, gr.update(), gr.update(interactive=True)]
             return
         lines = [FileLine(safe_label(Path(p).name), _kept_name(Path(p).name)) for p in paths]
         busy = gr.update(interactive=False)
+        events: queue.Queue[tuple[str, Any]] = queue.Queue()
+        threading.Thread(target=self._index, args=(department, paths, key, events), daemon=True).start()
         yield [progress_html(lines), gr.update(), gr.update(), f"⬆️ 파일 {len(lines)}개를 색인하고 있습니다…",
                gr.update(), busy]
-        events: queue.Queue[tuple[str, Any]] = queue.Queue()
-        threading.Thread(target=self._index, args=(department, paths, events), daemon=True).start()
         while True:
             kind, value = events.get()
             if kind in ("queued", "started"):
@@ -126,8 +132,9 @@ class _Documents:
             record(self.services, user, request, "document_uploaded", f"{department}/{result.file}", result.status)
         yield [progress_html(lines), *self.listed(department), _summary(results), None, gr.update(interactive=True)]
 
-    def _index(self, department: str, paths: list[str], events: queue.Queue[tuple[str, Any]]) -> None:
-        """Keep and index the uploads (in a thread of its own: the handler meanwhile redraws the bars)."""
+    def _index(self, department: str, paths: list[str], key: str, events: queue.Queue[tuple[str, Any]]) -> None:
+        """Keep and index the uploads, then let them go (in a thread of its own: the handler meanwhile redraws the
+        bars, and a browser that leaves stops the handler, not the indexing)."""
         files = [(Path(p).name, Path(p)) for p in paths]
         lock = self.indexing(department)
         if not lock.acquire(blocking=False):
@@ -145,6 +152,7 @@ class _Documents:
             events.put(("crashed", exc))
         finally:
             lock.release()
+            self.uploads.release(key, paths)
 
     # --- one document ---------------------------------------------------------------------------------------
     def ask_delete(self, department: str, file: str, request: gr.Request) -> list[Any]:
