@@ -2,8 +2,9 @@
 marked, a document's chunks, re-index, and delete after a confirmation.
 
 Every handler asks again whether the session's user leads the department: the page's state is never trusted (every
-Gradio event is an endpoint anyone can call). The delete confirmation is a step of the page, not of the browser: the
-first click only asks, the second names the file the first one asked about.
+Gradio event is an endpoint anyone can call). The delete confirmation is a step of the page, not a browser dialog:
+the first click only asks about the picked file, and picking another file takes the question back, so the second
+click deletes the file that was asked about.
 """
 
 from __future__ import annotations
@@ -140,40 +141,41 @@ class _Documents:
         if not lock.acquire(blocking=False):
             events.put(("queued", None))
             lock.acquire()
+        outcome: tuple[str, Any]
         try:
             events.put(("started", None))
             folder = department_folder(self.services, department)
-            results = add_documents(self.services.reindexer, folder, department, files,
-                                    progress=lambda done, total, file: events.put(("read", file)))
-            events.put(("done", results))
+            outcome = ("done", add_documents(self.services.reindexer, folder, department, files,
+                                             progress=lambda done, total, file: events.put(("read", file))))
         except ConnectorError as exc:
-            events.put(("failed", exc))
+            outcome = ("failed", exc)
         except Exception as exc:  # raised again in the handler, where Gradio reports it
-            events.put(("crashed", exc))
+            outcome = ("crashed", exc)
         finally:
             lock.release()
-            self.uploads.release(key, paths)
+            self.uploads.release(key, paths)  # before the handler answers: nothing uploaded outlives the answer
+        events.put(outcome)
 
     # --- one document ---------------------------------------------------------------------------------------
     def ask_delete(self, department: str, file: str, request: gr.Request) -> list[Any]:
         """The first step of a delete: ask, naming the file (nothing is deleted yet)."""
         if self.led(department, request) is None or not file:
-            return [gr.update(visible=False), "", "", "⚠️ 지울 문서를 고르세요."]
+            return [gr.update(visible=False), "", "⚠️ 지울 문서를 고르세요."]
         question = (f"**'{md(file)}'{particle(file, '을/를')} 지울까요?** 부서 폴더와 색인에서 지워지고 되돌릴 수 "
                     "없습니다. 이 문서를 인용하던 봇은 이제 다른 문서로 답합니다.")
-        return [gr.update(visible=True), question, file, ""]
+        return [gr.update(visible=True), question, ""]
 
     def cancel_delete(self) -> list[Any]:
-        return [gr.update(visible=False), "", "", "지우지 않았습니다."]
+        return [gr.update(visible=False), "", "지우지 않았습니다."]
 
     def hide_confirmation(self) -> list[Any]:
         """Another document or department picked: a question about the earlier one is taken back."""
-        return [gr.update(visible=False), "", ""]
+        return [gr.update(visible=False), ""]
 
     def delete(self, department: str, file: str, request: gr.Request) -> list[Any]:
-        """The second step: delete the file the first step asked about."""
+        """The second step: delete the file asked about (still the picked one: picking another hides the question)."""
         user = self.led(department, request)
-        hidden = [gr.update(visible=False), "", ""]
+        hidden = [gr.update(visible=False), ""]
         if user is None or not file:
             return [*hidden, gr.update(), gr.update(), "⚠️ 지울 문서를 고르세요."]
         folder = department_folder(self.services, department)
@@ -207,7 +209,7 @@ class _Documents:
 
     def chunks(self, department: str, file: str, request: gr.Request) -> str:
         if self.led(department, request) is None or not file or not self.services.store.exists(department):
-            return chunks_html([])
+            return ""
         return chunks_html(self.services.store.open(department, self.services.embedder).chunks_of(file))
 
 
@@ -268,7 +270,6 @@ def documents_tab(services: Services, sessions: Sessions, uploads: UploadLedger)
         with gr.Row():
             yes = gr.Button("지우기", variant="stop", elem_id="doc-confirm-delete")
             no = gr.Button("취소", elem_id="doc-confirm-cancel")
-    pending = gr.State("")  # the file the confirmation names, kept on the server
     gr.Markdown("#### 조각 (조문·쪽)")
     chunk_table = gr.HTML(chunks_html([]), elem_id="chunk-table", js_on_load=None)
 
@@ -276,11 +277,11 @@ def documents_tab(services: Services, sessions: Sessions, uploads: UploadLedger)
     department.input(docs.show, inputs=[department], outputs=shown)
     upload_button.click(docs.upload, inputs=[department, files],
                         outputs=[board, listing, picked, status, files, upload_button], show_progress="hidden")
-    remove.click(docs.ask_delete, inputs=[department, picked], outputs=[confirm, question, pending, status])
-    no.click(docs.cancel_delete, outputs=[confirm, question, pending, status])
-    yes.click(docs.delete, inputs=[department, pending], outputs=[confirm, question, pending, listing, picked, status])
+    remove.click(docs.ask_delete, inputs=[department, picked], outputs=[confirm, question, status])
+    no.click(docs.cancel_delete, outputs=[confirm, question, status])
+    yes.click(docs.delete, inputs=[department, picked], outputs=[confirm, question, listing, picked, status])
     for picker in (picked, department):
-        picker.input(docs.hide_confirmation, outputs=[confirm, question, pending])
+        picker.input(docs.hide_confirmation, outputs=[confirm, question])
     picked.input(docs.chunks, inputs=[department, picked], outputs=[chunk_table])
     redo.click(docs.reindex_one, inputs=[department, picked], outputs=[listing, picked, status])
     show_chunks.click(docs.chunks, inputs=[department, picked], outputs=[chunk_table])
