@@ -271,7 +271,8 @@ def documents_tab(services: Services, sessions: Sessions, uploads: UploadLedger)
             yes = gr.Button("지우기", variant="stop", elem_id="doc-confirm-delete")
             no = gr.Button("취소", elem_id="doc-confirm-cancel")
     gr.Markdown("#### 조각 (조문·쪽)")
-    chunk_table = gr.HTML(chunks_html([]), elem_id="chunk-table", js_on_load=None)
+    # Whole chunks make a long table: it scrolls in its own box, so the page stays short.
+    chunk_table = gr.HTML(chunks_html([]), elem_id="chunk-table", js_on_load=None, max_height=720)
 
     shown = [listing, picked, chunk_table]
     department.input(docs.show, inputs=[department], outputs=shown)
