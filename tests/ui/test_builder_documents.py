@@ -123,6 +123,25 @@ def test_a_failed_file_is_marked_never_knowledge_and_removed_only_when_confirmed
         choices.get_by_text(scanned.name).wait_for(timeout=30000)
         assert "깨진 문서" not in choices.inner_text()
 
+        # A bot narrowed to a document whose new version then fails: the form leaves it out and says so (Gradio
+        # would refuse the form with a checked box that is no choice), and the bot still saves.
+        page.locator("#bot-name textarea, #bot-name input").first.fill("규정 도우미")
+        page.locator("#bot-slug textarea, #bot-slug input").first.fill("rules")
+        choices.get_by_label(f"민원여권과/{scanned.name}").check()
+        page.locator("#save-bot").click()
+        page.locator("#builder-status").get_by_text("만들었습니다").wait_for(timeout=30000)
+        page.get_by_role("tab", name="문서").click()
+        again = tmp_path / "again"
+        again.mkdir()
+        _upload(page, [_broken(again).rename(again / scanned.name)])
+        page.locator("#doc-status").get_by_text("1개 실패").wait_for(timeout=120000)
+        page.get_by_role("tab", name="봇").click()
+        _pick(page, "bot-picker", "🤖 규정 도우미 (rules)")
+        choices.get_by_text("색인에 실패했거나 지워져").wait_for(timeout=30000)
+        assert scanned.name in choices.inner_text() and choices.locator("input:checked").count() == 0
+        page.locator("#save-bot").click()
+        page.locator("#builder-status").get_by_text("저장했습니다 (버전 2)").wait_for(timeout=30000)
+
         # Delete asks first: cancel keeps the failed file, confirm removes it.
         page.get_by_role("tab", name="문서").click()
         _pick(page, "doc-file", "깨진 문서.pdf (❌ 실패)")
@@ -138,7 +157,9 @@ def test_a_failed_file_is_marked_never_knowledge_and_removed_only_when_confirmed
         page.locator("#doc-delete").click()
         page.locator("#doc-confirm-delete").click()
         page.locator("#doc-status").get_by_text("지웠습니다").wait_for(timeout=60000)
-        assert "깨진 문서.pdf" not in listing.inner_text() and listing.locator("tr.failed").count() == 0
+        assert "깨진 문서.pdf" not in listing.inner_text()
+        assert listing.locator("tr.failed").all_inner_texts() == [listing.locator("tr", has_text=scanned.name)
+                                                                 .inner_text()]  # the other failure stays
         assert list((data / "documents").rglob("깨진 문서.pdf")) == []
 
 

@@ -41,7 +41,16 @@ from ui.pages.builder_common import lead as _lead
 from ui.pages.builder_common import record as _record
 from ui.pages.builder_documents import documents_tab, indexed_documents
 from ui.pages.builder_documents_view import STYLE as DOCUMENTS_STYLE
-from ui.pages.builder_fields import field_errors, invalid, marked, opened, redrawn, registry_errors
+from ui.pages.builder_fields import (
+    FIELDS,
+    field_errors,
+    gone_message,
+    invalid,
+    marked,
+    opened,
+    redrawn,
+    registry_errors,
+)
 from ui.pages.builder_fields import summary as failed_summary
 from ui.pages.chat import as_text, clean, document_link, replies, source_cards
 from ui.sessions import Sessions
@@ -148,12 +157,19 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
     def form_values(definition: BotDefinition | None, *, new: bool = False) -> list[Any]:
         d = definition or BotDefinition(slug="new-bot", name="", departments=["-"])
         generator = d.generator
-        return redrawn([gr.update(value="" if definition is None else d.slug, interactive=new),
-                d.name, d.description, d.icon, d.instructions, [] if definition is None else d.departments,
-                gr.update(choices=document_choices(d.departments if definition else []), value=d.documents),
-                "\n".join(d.starters), d.refusal, d.contact, d.visibility,
-                f"{generator.kind}:{generator.profile}" if generator.profile else generator.kind, generator.model,
-                generator.temperature if generator.temperature is not None else 0.2])
+        # A narrowed-to document that failed or was deleted since is no choice any more: Gradio would refuse the
+        # form with it checked (an English error at every save and preview), so it is left out, and said so.
+        choices = document_choices(d.departments if definition else [])
+        gone = [document for document in d.documents if document not in choices]
+        values = redrawn([gr.update(value="" if definition is None else d.slug, interactive=new),
+                          d.name, d.description, d.icon, d.instructions, [] if definition is None else d.departments,
+                          gr.update(choices=choices, value=[doc for doc in d.documents if doc not in gone]),
+                          "\n".join(d.starters), d.refusal, d.contact, d.visibility,
+                          f"{generator.kind}:{generator.profile}" if generator.profile else generator.kind,
+                          generator.model, generator.temperature if generator.temperature is not None else 0.2])
+        if gone:
+            values[FIELDS.index("documents")] |= marked({"documents": gone_message(gone)})[FIELDS.index("documents")]
+        return values
 
     def sharing(bot: BotRecord | None, request: gr.Request) -> list[Any]:
         if bot is None:

@@ -130,8 +130,10 @@ def listing_html(records: list[FileRecord]) -> str:
     rows = []
     for r in records:
         failed = r.status == "failed"
+        # A failed file's record keeps the warnings of the version before it; they are not this version's.
+        warnings = [] if failed else r.warnings
         notes = "".join([f'<div class="error">{_e(r.error)}</div>' if r.error else "",
-                         *(f'<div class="warning">⚠️ {_e(w)}</div>' for w in r.warnings)])
+                         *(f'<div class="warning">⚠️ {_e(w)}</div>' for w in warnings)])
         cells: list[Any] = [_e(r.file), _e(r.format.upper()), str(r.pages or ""),
                             "" if failed else str(r.chunks), _e(r.indexed_at.replace("T", " ")[:16]),
                             FAILED_MARK if failed else "색인됨", ("note", notes) if notes else ""]

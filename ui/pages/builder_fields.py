@@ -74,6 +74,13 @@ def registry_errors(exc: RegistryError, definition: BotDefinition) -> dict[str, 
     return {"": exc.message}
 
 
+def gone_message(gone: list[str]) -> str:
+    """What a bot's narrowing lost: documents it named that are no longer indexed (failed or deleted)."""
+    names = ", ".join(f"'{document.partition('/')[2]}'" for document in gone)
+    return (f"{names}: 색인에 실패했거나 지워져 고른 문서에서 뺐습니다 — 저장하면 나머지 문서로 좁히고, 남은 문서가 "
+            "없으면 부서의 모든 문서로 답합니다")
+
+
 def marked(errors: dict[str, str]) -> list[Any]:
     """Updates that leave every field's value as typed and put each field's message under it (or clear it)."""
     return [_marking(errors.get(field, "")) for field in FIELDS]
