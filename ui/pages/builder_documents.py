@@ -122,7 +122,8 @@ class _Documents:
                 yield [progress_html([]), gr.update(), gr.update(), f"⚠️ {md(value.message)}", None,
                        gr.update(interactive=True)]
                 return
-            elif kind == "crashed":
+            elif kind == "crashed":  # the button comes back before Gradio reports the error
+                yield [progress_html([]), gr.update(), gr.update(), "", None, gr.update(interactive=True)]
                 raise value
             else:
                 break
