@@ -18,7 +18,8 @@ from pathlib import Path, PurePosixPath
 
 from connectors.document import Format
 from connectors.errors import ConnectorError, FileTooLargeError, UnsafeFileNameError, UnsupportedFormatError
-from connectors.ingest import FileResult, Progress, Reindexer
+from connectors.index.records import FileRecord
+from connectors.ingest import PIPELINE_VERSION, FileResult, Progress, Reindexer, file_sha256
 from connectors.parsers import ParseLimits
 from connectors.parsers.detect import EXTENSIONS, check_name, detect_format, extension_format
 
@@ -101,13 +102,20 @@ def add_documents(reindexer: Reindexer, folder: Path, department: str, uploads: 
                   progress: Progress | None = None) -> list[FileResult]:
     """Keep uploaded files in the department's folder and index them: one result per upload, in upload order.
 
-    An upload that cannot be kept (type, size, name) fails alone with its reason; the others are indexed. Files
-    of the folder that changed meanwhile are brought in line too, as any re-index of the folder does.
+    An upload that cannot be kept (type, size, name) fails alone with its reason; the others are indexed. An upload
+    identical to an indexed file of the same name is not indexed again: its result is "unchanged". Files of the
+    folder that changed meanwhile are brought in line too, as any re-index of the folder does.
     """
     results: dict[int, FileResult] = {}
     kept: dict[int, str] = {}
+    known = _indexed(reindexer, department)
     for position, (name, source) in enumerate(uploads):
         try:
+            same = _same_as_indexed(known, folder, name, source)
+            if same is not None:  # ⑦ idempotent: the same content again is not indexed again, and is said so
+                results[position] = FileResult(same.file, "unchanged", same.chunks, same.pages, format=same.format,
+                                               warnings=list(same.warnings))
+                continue
             kept[position] = save_upload(folder, name, source, reindexer.options.limits)
         except ConnectorError as exc:
             results[position] = FileResult(safe_label(name), "failed", error=exc.message)
@@ -117,6 +125,22 @@ def add_documents(reindexer: Reindexer, folder: Path, department: str, uploads: 
         for position, file in kept.items():
             results[position] = by_file.get(file) or FileResult(file, "failed", error=f"{file}: 색인되지 않았습니다")
     return [results[position] for position in range(len(uploads))]
+
+
+def _indexed(reindexer: Reindexer, department: str) -> dict[str, FileRecord]:
+    """The department's files indexed with the current pipeline, by name (none before its first upload)."""
+    if not reindexer.store.exists(department):
+        return {}
+    records = reindexer.store.open(department, reindexer.embedder).file_records()
+    return {file: r for file, r in records.items() if r.status == "indexed" and r.pipeline == PIPELINE_VERSION}
+
+
+def _same_as_indexed(known: dict[str, FileRecord], folder: Path, name: str, source: Path) -> FileRecord | None:
+    """The record of an indexed file the upload is identical to: same name, same content, still in the folder."""
+    record = known.get(safe_name(name))
+    if record is None or not (folder / record.file).is_file():
+        return None
+    return record if file_sha256(source) == record.sha256 == file_sha256(folder / record.file) else None
 
 
 def safe_label(name: str) -> str:

@@ -102,4 +102,9 @@ def test_add_documents_reports_each_upload_in_order(services: Services, tmp_path
     assert index.folder == str(folder.resolve())
     assert set(index.file_records()) == {"무인민원 안내.txt", ordinance.name}
     again = add_documents(services.reindexer, folder, "총무과", [("무인민원 안내.txt", Path(manual))])
-    assert again[0].status == "indexed", "uploading the same file again indexes it again"
+    assert again[0].status == "unchanged", "the same file again is said to be the same, not indexed again"
+    assert (again[0].chunks, again[0].pages) == (results[0].chunks, results[0].pages)
+    changed = uploads / "changed.txt"
+    changed.write_text(Path(manual).read_text(encoding="utf-8") + "\n덧붙인 문단입니다.", encoding="utf-8")
+    newer = add_documents(services.reindexer, folder, "총무과", [("무인민원 안내.txt", changed)])
+    assert newer[0].status == "indexed", "the same name with other content is indexed"

@@ -81,7 +81,8 @@ def test_every_builder_action_checks_the_user(tmp_path: Path) -> None:
             key = registry.bot("dangjik").link_key
 
             shown = client.predict("dangjik", api_name="/show_bot")
-            assert (shown[1] == "당직 비서") is manager, (role, shown[:3])
+            name = shown[1]["value"] if isinstance(shown[1], dict) else shown[1]  # an update: it clears field messages
+            assert (name == "당직 비서") is manager, (role, shown[:3])
             assert ("당직 비서" in json.dumps(shown, ensure_ascii=False)) is manager
 
             rotated = client.predict("dangjik", api_name="/rotate")

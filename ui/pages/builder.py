@@ -4,8 +4,9 @@ Three tabs, in Korean:
 - 봇: my bots; the edit form with a live preview chat beside it (the GPTs builder layout: the preview answers
   with the form as it stands, before saving); publish, the share link with a copy button and a QR code; the
   version history with restore; clone; export and import as JSON.
-- 문서: per department of mine, upload several files at once (a progress bar per file, a result per file), the
-  document list with delete and re-index, and a document's chunks with their articles and pages.
+- 문서 (`builder_documents.py`): per department of mine, upload several files at once (a progress bar per file, a
+  result per file), the document list with failed files marked, delete after a confirmation, re-index, and a
+  document's chunks with their articles and pages.
 - 사용 현황: per bot, questions per day, refusal rate, most cited documents, low-rated answers, the question log
   as CSV (personal data masked).
 
@@ -16,8 +17,6 @@ from __future__ import annotations
 
 import html
 import json
-import re
-import threading
 from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import UTC
@@ -34,23 +33,34 @@ from builder.access import can_manage
 from builder.definitions import BotDefinition, GeneratorChoice
 from builder.registry import BotRecord, RegistryError, User
 from connectors.errors import ConnectorError
-from connectors.library import add_documents, remove_document
 from ui.api import QUESTION_CHARS
 from ui.exports import export_link
 from ui.files import store_icon
+from ui.pages.builder_common import STYLE, md, particle
+from ui.pages.builder_common import lead as _lead
+from ui.pages.builder_common import record as _record
+from ui.pages.builder_documents import documents_tab, indexed_documents
+from ui.pages.builder_documents_view import STYLE as DOCUMENTS_STYLE
+from ui.pages.builder_fields import (
+    FIELDS,
+    field_errors,
+    gone_message,
+    invalid,
+    marked,
+    opened,
+    redrawn,
+    registry_errors,
+)
+from ui.pages.builder_fields import summary as failed_summary
 from ui.pages.chat import as_text, clean, document_link, replies, source_cards
 from ui.sessions import Sessions
 from ui.uploads import UploadLedger
-from ui.wiring import Services, bot_answerer, department_folder
+from ui.wiring import Services, bot_answerer
 
 VISIBILITY = [("링크가 있는 누구나", "link"), ("로그인한 직원", "staff"), ("봇 부서의 직원만", "department")]
 SIGN_IN = "### 로그인이 필요합니다\n부서 담당자나 관리자로 [로그인](/login?next=/builder/)해 주세요."
 NOT_LEAD = "### 봇을 만들 권한이 없습니다\n부서 담당자나 관리자만 봇을 만들 수 있습니다. [홈으로](/)"
-DOC_HEADERS = ["파일", "형식", "쪽", "조각", "색인 시각", "상태", "오류"]
-RESULT_HEADERS = ["파일", "결과", "조각", "쪽", "오류"]
-CHUNK_HEADERS = ["순서", "조문", "항", "제목", "쪽", "내용"]
 VERSION_HEADERS = ["버전", "저장 시각", "작성자", "메모"]
-STATUS_KO = {"indexed": "색인됨", "unchanged": "변경 없음", "failed": "실패", "removed": "삭제됨"}
 _PREVIEWS = 8  # preview answerers kept per process (one per draft being tried)
 _CONCURRENT = 8  # calls of one builder event that run at once (uploads of several departments, previews)
 
@@ -71,27 +81,6 @@ class Previews:
                 self._built.popitem(last=False)
         self._built.move_to_end(key)
         return self._built[key]
-
-
-def _lead(sessions: Sessions, request: gr.Request) -> User | None:
-    """The signed-in user if they may build bots (a lead or an administrator)."""
-    user = sessions.user(dict(request.cookies), dict(request.headers))
-    return user if user is not None and user.role in ("admin", "lead") else None
-
-
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
-
-
-def md(text: object) -> str:
-    """Text of a user, a file name or a bot field inside a Markdown message: shown as written, never as markup (an
-    image or a link in a bot's name would otherwise load or point elsewhere)."""
-    return _MARKDOWN.sub(r"\\\1", html.escape(str(text), quote=False))
-
-
-def _record(services: Services, user: User, request: gr.Request, action: str, target: str,
-            detail: str = "") -> None:
-    """An administrative action of the builder, in the audit log."""
-    services.registry.audit(user.username, action, target, detail, request.client.host if request.client else "")
 
 
 def _departments(services: Services, user: User) -> list[str]:
@@ -135,34 +124,9 @@ def _draft(slug: str, name: str, description: str, icon: str, instructions: str,
                                   temperature=temperature if (kind or "").startswith("openai") else None))
 
 
-def _invalid(exc: ValidationError) -> str:
-    fields = {"slug": "주소 이름(slug)", "name": "이름", "departments": "부서", "starters": "대화 시작 문구",
-              "documents": "문서",
-              "visibility": "공개 범위", "generator": "생성기"}
-    parts = []
-    for error in exc.errors():
-        where = fields.get(str(error["loc"][0]) if error["loc"] else "", str(error["loc"]))
-        message = str(error["msg"]).removeprefix("Value error, ")
-        if error["type"] == "too_short" and where == "부서":
-            message = "하나 이상 골라 주세요"
-        elif error["type"] == "too_long" and where == "대화 시작 문구":
-            message = "6개까지 넣을 수 있습니다"
-        parts.append(f"{where}: {message}")
-    return "⚠️ 저장하지 못했습니다 — " + "; ".join(parts)
-
-
 def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger) -> gr.Blocks:
     """The builder page."""
     previews = Previews(services)
-    # One change to a department's documents at a time in this process: two uploads to one department must not
-    # interleave their writes (the second waits, its progress bar showing); other departments go on meanwhile.
-    locks: dict[str, threading.Lock] = {}
-    locks_lock = threading.Lock()
-
-    def indexing(department: str) -> threading.Lock:
-        with locks_lock:
-            return locks.setdefault(department, threading.Lock())
-
     def upload_key(request: gr.Request) -> str:
         return sessions.key(dict(request.cookies), dict(request.headers))
     generators = [("서버 기본값", ""), ("오프라인 발췌형 (문서 문장 인용)", "extractive")]
@@ -184,11 +148,7 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
 
     # --- the bot tab ------------------------------------------------------------------------------------
     def document_choices(departments: list[str]) -> list[str]:
-        names = []
-        for department in departments or []:
-            if services.store.exists(department):
-                names += [f"{department}/{file}" for file in sorted(services.index(department).file_records())]
-        return names
+        return indexed_documents(services, departments)  # a failed file is never offered as knowledge
 
     def narrow_choices(departments: list[str], chosen: list[str]) -> Any:
         choices = document_choices(departments)
@@ -197,12 +157,19 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
     def form_values(definition: BotDefinition | None, *, new: bool = False) -> list[Any]:
         d = definition or BotDefinition(slug="new-bot", name="", departments=["-"])
         generator = d.generator
-        return [gr.update(value="" if definition is None else d.slug, interactive=new),
-                d.name, d.description, d.icon, d.instructions, [] if definition is None else d.departments,
-                gr.update(choices=document_choices(d.departments if definition else []), value=d.documents),
-                "\n".join(d.starters), d.refusal, d.contact, d.visibility,
-                f"{generator.kind}:{generator.profile}" if generator.profile else generator.kind, generator.model,
-                generator.temperature if generator.temperature is not None else 0.2]
+        # A narrowed-to document that failed or was deleted since is no choice any more: Gradio would refuse the
+        # form with it checked (an English error at every save and preview), so it is left out, and said so.
+        choices = document_choices(d.departments if definition else [])
+        gone = [document for document in d.documents if document not in choices]
+        values = redrawn([gr.update(value="" if definition is None else d.slug, interactive=new),
+                          d.name, d.description, d.icon, d.instructions, [] if definition is None else d.departments,
+                          gr.update(choices=choices, value=[doc for doc in d.documents if doc not in gone]),
+                          "\n".join(d.starters), d.refusal, d.contact, d.visibility,
+                          f"{generator.kind}:{generator.profile}" if generator.profile else generator.kind,
+                          generator.model, generator.temperature if generator.temperature is not None else 0.2])
+        if gone:
+            values[FIELDS.index("documents")] |= marked({"documents": gone_message(gone)})[FIELDS.index("documents")]
+        return values
 
     def sharing(bot: BotRecord | None, request: gr.Request) -> list[Any]:
         if bot is None:
@@ -242,37 +209,52 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
     def save(selected: str, slug: str, name: str, description: str, icon: str, instructions: str,
              departments: list[str], documents: list[str], starters: str, refusal: str, contact: str,
              visibility: str, kind: str, model: str, temperature: float | None,
-             request: gr.Request) -> Iterator[list[Any]]:
+             request: gr.Request) -> list[Any]:
+        """Save the form; a failed save leaves every field as typed and says what to fix under the field."""
         user = _lead(sessions, request)
         fields = (slug, name, description, icon, instructions, departments, documents, starters, refusal, contact,
                   visibility, kind, model, temperature)
         if user is None:
-            yield [gr.update(), "⚠️ 다시 로그인해 주세요.", gr.update(), gr.update()]
-            return
+            return refused({"": "다시 로그인해 주세요."}, "⚠️ 다시 로그인해 주세요.")
         try:
             definition = _draft(*fields)
         except ValidationError as exc:
-            yield [gr.update(), md(_invalid(exc)), gr.update(), gr.update()]
-            return
+            errors = field_errors(exc)
+            if not (name or "").strip():
+                errors = {"name": "이름을 넣어 주세요"} | errors
+            return refused(errors, md(failed_summary(errors)))
+        if not definition.name:
+            return refused({"name": "이름을 넣어 주세요"}, md(failed_summary({"name": "이름을 넣어 주세요"})))
         if not user.leads(definition.departments):
-            yield [gr.update(), "⚠️ 내가 담당하는 부서만 고를 수 있습니다.", gr.update(), gr.update()]
-            return
+            errors = {"departments": "내가 담당하는 부서만 고를 수 있습니다"}
+            return refused(errors, "⚠️ 저장하지 못했습니다 — 내가 담당하는 부서만 고를 수 있습니다.")
         try:
-            if selected and selected == definition.slug:
-                if managed(selected, request) is None:
-                    raise RegistryError(selected, "이 봇을 고칠 권한이 없습니다")
-                record = services.registry.save_bot(definition, author=user.username)
-                _record(services, user, request, "bot_saved", record.slug, f"version {record.version}")
-                message = f"✅ 저장했습니다 (버전 {record.version})."
-            else:
-                record = services.registry.create_bot(definition, author=user.username, note="새로 만듦")
-                _record(services, user, request, "bot_created", record.slug)
-                message = f"✅ 새 봇 '{md(record.definition.name)}'을(를) 만들었습니다. 미리보기로 시험해 보세요."
+            record, message = stored(selected, definition, user, request)
         except RegistryError as exc:
-            yield [gr.update(), f"⚠️ {md(exc.message)}", gr.update(), gr.update()]
-            return
-        yield [gr.update(choices=_my_bots(services, user), value=record.slug), message,
-               gr.update(interactive=False), versions_table(record.slug)]
+            return refused(registry_errors(exc, definition), f"⚠️ 저장하지 못했습니다 — {md(exc.message)}")
+        form, share, history = saved_view(record, request)
+        return [gr.update(choices=_my_bots(services, user), value=record.slug), message, *form, *opened({}),
+                *share, history]
+
+    def refused(errors: dict[str, str], message: str) -> list[Any]:
+        """A failed save's outputs: the status line, each field's message; the typed values stay as they are."""
+        return [gr.update(), message, *marked(errors), *opened(errors), *[gr.update()] * 6, gr.update()]
+
+    def stored(selected: str, definition: BotDefinition, user: User, request: gr.Request) -> tuple[BotRecord, str]:
+        if selected and selected == definition.slug:
+            if managed(selected, request) is None:
+                raise RegistryError(selected, "이 봇을 고칠 권한이 없습니다")
+            record = services.registry.save_bot(definition, author=user.username)
+            _record(services, user, request, "bot_saved", record.slug, f"version {record.version}")
+            return record, f"✅ 저장했습니다 (버전 {record.version})."
+        record = services.registry.create_bot(definition, author=user.username, note="새로 만듦")
+        _record(services, user, request, "bot_created", record.slug)
+        name = record.definition.name
+        return record, (f"✅ 새 봇 '{md(name)}'{particle(name, '을/를')} 만들었습니다. 미리보기로 시험해 보세요.")
+
+    def saved_view(bot: BotRecord, request: gr.Request) -> tuple[list[Any], list[Any], list[list[Any]]]:
+        """The form, sharing and versions of a bot just saved, as the registry now has it."""
+        return form_values(bot.definition), sharing(bot, request), versions_table(bot.slug)
 
     def preview(question: str, chat: dict[str, Any], slug: str, name: str, description: str, icon: str,
                 instructions: str, departments: list[str], documents: list[str], starters: str, refusal: str,
@@ -295,7 +277,7 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
                 raise PermissionError
             answerer = previews.get(definition.model_copy(update={"slug": definition.slug or "preview"}))
         except ValidationError as exc:
-            messages[-1]["content"] = as_text(_invalid(exc).replace("저장하지 못했습니다", "미리볼 수 없습니다"))
+            messages[-1]["content"] = as_text(invalid(exc).replace("저장하지 못했습니다", "미리볼 수 없습니다"))
             yield [messages, "", ""]
             return
         except PermissionError:
@@ -373,10 +355,11 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
             record = services.registry.clone(slug, (new_slug or "").strip(), author=found[0].username)
             _record(services, found[0], request, "bot_cloned", record.slug, f"from {slug}")
         except (RegistryError, ValidationError) as exc:
-            text = md(exc.message if isinstance(exc, RegistryError) else _invalid(exc))
+            text = md(exc.message if isinstance(exc, RegistryError) else invalid(exc))
             return [gr.update(), f"⚠️ {text}"]
         return [gr.update(choices=_my_bots(services, found[0]), value=record.slug),
-                f"✅ '{md(slug)}'을(를) '{md(record.slug)}'(으)로 복제했습니다 (게시되지 않은 상태)."]
+                f"✅ '{md(slug)}'{particle(slug, '을/를')} '{md(record.slug)}'{particle(record.slug, '으로/로')} "
+                "복제했습니다 (게시되지 않은 상태)."]
 
     def export(slug: str, request: gr.Request) -> list[Any]:
         # A link to our own route, which checks the session at download time (a Gradio file output would be
@@ -408,111 +391,11 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
         except (OSError, UnicodeDecodeError, json.JSONDecodeError):
             return [gr.update(), "⚠️ JSON 파일을 읽을 수 없습니다. 내보내기로 만든 .json 파일을 올려 주세요."]
         except ValidationError as exc:
-            return [gr.update(), md(_invalid(exc).replace("저장하지", "가져오지"))]
+            return [gr.update(), md(invalid(exc).replace("저장하지", "가져오지"))]
         except RegistryError as exc:
             return [gr.update(), f"⚠️ {md(exc.message)}"]
         return [gr.update(choices=_my_bots(services, user), value=record.slug),
-                f"✅ '{md(record.definition.name)}'을(를) 가져왔습니다."]
-
-    # --- the documents tab ------------------------------------------------------------------------------
-    def led_department(department: str, request: gr.Request) -> User | None:
-        user = _lead(sessions, request)
-        return user if user is not None and department and user.leads([department]) else None
-
-    def documents(department: str) -> tuple[list[list[Any]], list[str]]:
-        if not department or not services.store.exists(department):
-            return [], []
-        records = services.store.open(department, services.embedder).file_records()
-        names = sorted(records)
-        rows: list[list[Any]] = [[r.file, r.format.upper(), r.pages, r.chunks, r.indexed_at.replace("T", " ")[:16],
-                                  STATUS_KO.get(r.status, r.status), r.error] for r in map(records.get, names) if r]
-        return rows, names
-
-    def show_documents(department: str, request: gr.Request) -> list[Any]:
-        if led_department(department, request) is None:
-            return [[], gr.update(choices=[], value=None), []]
-        rows, files = documents(department)
-        return [rows, gr.update(choices=files, value=None), []]
-
-    def upload(department: str, paths: list[str] | None, request: gr.Request,
-               progress: gr.Progress = gr.Progress()) -> list[Any]:  # noqa: B008 (Gradio's way to ask for it)
-        try:
-            return upload_into(department, paths or [], request, progress)
-        finally:  # the uploaded copies are kept in the department folder now, or refused: either way gone here
-            uploads.release(upload_key(request), paths or [])
-
-    def upload_into(department: str, paths: list[str], request: gr.Request, progress: gr.Progress) -> list[Any]:
-        user = led_department(department, request)
-        if user is None:
-            return [[], gr.update(), gr.update(), "⚠️ 내가 담당하는 부서를 고르세요.", None]
-        if not paths:
-            return [[], gr.update(), gr.update(), "⚠️ 올릴 파일을 고르세요.", None]
-        files = [(Path(p).name, Path(p)) for p in paths]
-        progress((0, len(files)), desc="파일 확인 중…")
-
-        def step(done: int, total: int, file: str) -> None:
-            progress((done, total), desc=f"{file} 색인 완료", unit="파일")
-
-        try:
-            with indexing(department):
-                results = add_documents(services.reindexer, department_folder(services, department), department,
-                                        files, progress=step)
-        except ConnectorError as exc:
-            return [[], gr.update(), gr.update(), f"⚠️ {md(exc.message)}", None]
-        rows = [[r.file, STATUS_KO.get(r.status, r.status), r.chunks, r.pages, r.error] for r in results]
-        for r in results:
-            _record(services, user, request, "document_uploaded", f"{department}/{r.file}", r.status)
-        good = sum(r.status == "indexed" for r in results)
-        summary = f"✅ {good}개 색인" + (f", ⚠️ {len(results) - good}개 실패" if good < len(results) else "")
-        listing, names = documents(department)
-        return [rows, listing, gr.update(choices=names), summary, None]
-
-    def delete(department: str, file: str, request: gr.Request) -> list[Any]:
-        user = led_department(department, request)
-        if user is None or not file:
-            return [gr.update(), gr.update(), "⚠️ 지울 문서를 고르세요."]
-        folder = department_folder(services, department)
-        try:
-            with indexing(department):
-                remove_document(folder, file)
-                services.reindexer.reindex(folder, department)
-            _record(services, user, request, "document_deleted", f"{department}/{file}")
-        except ConnectorError as exc:
-            return [gr.update(), gr.update(), f"⚠️ {md(exc.message)}"]
-        listing, files = documents(department)
-        return [listing, gr.update(choices=files, value=None),
-                f"🗑️ '{md(file)}'을(를) 부서 폴더와 색인에서 지웠습니다. "
-                "이 문서를 인용하던 봇은 이제 다른 문서로 답합니다."]
-
-    def reindex_one(department: str, file: str, request: gr.Request) -> list[Any]:
-        user = led_department(department, request)
-        if user is None or not file:
-            return [gr.update(), "⚠️ 다시 색인할 문서를 고르세요."]
-        try:
-            with indexing(department):
-                report = services.reindexer.reindex(department_folder(services, department), department,
-                                                    force={file})
-        except ConnectorError as exc:
-            return [gr.update(), f"⚠️ {md(exc.message)}"]
-        result = next((r for r in report.files if r.file == file), None)
-        _record(services, user, request, "document_reindexed", f"{department}/{file}",
-                result.status if result else "missing")
-        listing, _ = documents(department)
-        if result is None or result.status == "failed":
-            return [listing, f"⚠️ {md(result.error if result else file + ': 폴더에 없습니다')}"]
-        return [listing, f"✅ '{md(file)}'을(를) 다시 색인했습니다 (조각 {result.chunks}개)."]
-
-    def chunks(department: str, file: str, request: gr.Request) -> list[list[Any]]:
-        if led_department(department, request) is None or not file or not services.store.exists(department):
-            return []
-        found = services.store.open(department, services.embedder).chunks_of(file)
-        rows = []
-        for position, chunk in enumerate(found, 1):
-            pages = (f"{chunk.page_start}" if chunk.page_end in (None, chunk.page_start)
-                     else f"{chunk.page_start}-{chunk.page_end}") if chunk.page_start else ""
-            text = chunk.text if len(chunk.text) <= 300 else chunk.text[:300] + "…"
-            rows.append([position, chunk.article, chunk.paragraph, chunk.heading, pages, text])
-        return rows
+                f"✅ '{md(record.definition.name)}'{particle(record.definition.name, '을/를')} 가져왔습니다."]
 
     # --- the insights tab -------------------------------------------------------------------------------
     def insights(slug: str, request: gr.Request) -> list[Any]:
@@ -559,11 +442,12 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
                                                   max_length=4000, elem_id="bot-instructions")
                         departments = gr.CheckboxGroup(label="지식: 부서 문서", choices=[],
                                                        elem_id="bot-departments")
-                        with gr.Accordion("지식을 고른 문서로 좁히기 (고르지 않으면 부서의 모든 문서)", open=False):
+                        with gr.Accordion("지식을 고른 문서로 좁히기 (고르지 않으면 부서의 모든 문서)",
+                                          open=False) as narrow_box:
                             narrow = gr.CheckboxGroup(label="문서", choices=[], elem_id="bot-documents")
                         starters = gr.Textbox(label="대화 시작 문구 (한 줄에 하나, 6개까지)", lines=3,
                                               max_length=1200, elem_id="bot-starters")
-                        with gr.Accordion("거절 문구, 문의처, 공개 범위, 생성기", open=False):
+                        with gr.Accordion("거절 문구, 문의처, 공개 범위, 생성기", open=False) as more_box:
                             refusal = gr.Textbox(label="거절 문구 (비우면 기본 문구; {contact}는 문의처로 바뀜)",
                                                  max_length=500, elem_id="bot-refusal")
                             contact = gr.Textbox(label="문의처 (비우면 부서의 문의처)", max_length=200,
@@ -611,24 +495,7 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
                                                         elem_id="import")
                     export_file = gr.HTML("", visible=False, elem_id="export-file")
             with gr.Tab("문서", id="documents", elem_id="tab-documents"):
-                doc_department = gr.Dropdown(label="부서", choices=[], value=None, elem_id="doc-department",
-                                             allow_custom_value=True)  # access is decided by the handlers
-                files = gr.File(label="문서 올리기 (여러 개 가능: PDF, HWP, HWPX, DOCX, TXT, MD, HTML)",
-                                file_count="multiple", type="filepath", elem_id="doc-upload")
-                upload_button = gr.Button("⬆️ 올리고 색인하기", variant="primary", elem_id="doc-upload-button")
-                doc_status = gr.Markdown("", elem_id="doc-status")
-                results = gr.Dataframe(headers=RESULT_HEADERS, interactive=False, label="올린 파일별 결과",
-                                       elem_id="upload-results")
-                listing = gr.Dataframe(headers=DOC_HEADERS, interactive=False, label="부서 문서",
-                                       elem_id="doc-list", wrap=True)
-                with gr.Row():
-                    doc_file = gr.Dropdown(label="문서", choices=[], value=None, scale=4, elem_id="doc-file",
-                                           allow_custom_value=True)  # access is decided by the handlers
-                    show_chunks = gr.Button("조각 보기", scale=1, elem_id="doc-chunks")
-                    redo = gr.Button("다시 색인", scale=1, elem_id="doc-reindex")
-                    remove = gr.Button("🗑️ 삭제", variant="stop", scale=1, elem_id="doc-delete")
-                chunk_table = gr.Dataframe(headers=CHUNK_HEADERS, interactive=False, label="조각 (조문·쪽)",
-                                           elem_id="chunk-table", wrap=True)
+                documents = documents_tab(services, sessions, uploads)
             with gr.Tab("사용 현황", id="insights", elem_id="tab-insights") as insights_tab:
                 with gr.Row():
                     insight_bot = gr.Dropdown(label="봇", choices=[], value=None, scale=4, elem_id="insight-bot",
@@ -643,6 +510,9 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
                                    label="싫어요를 받은 답변", elem_id="insight-low", wrap=True)
                 csv_file = gr.HTML("", visible=False, elem_id="insight-csv")
 
+        # Last on the page, so its empty block adds no gap between the header and the tabs.
+        gr.HTML(f"<style>{STYLE}{DOCUMENTS_STYLE}</style>", elem_id="builder-style", js_on_load=None,
+                container=False, padding=False)
         form = [slug, name, description, icon, instructions, departments, narrow, starters, refusal, contact,
                 visibility, kind, model, temperature]
         share = [share_status, share_link, qr, publish, unpublish, rotate_button]
@@ -660,25 +530,22 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
                     gr.update(choices=mine), gr.update(choices=mine, value=mine[0] if mine else None),
                     gr.update(choices=bots, value=None)]
 
-        page.load(load, outputs=[header, tabs, picker, departments, doc_department, insight_bot]).then(
-            show_documents, inputs=[doc_department], outputs=[listing, doc_file, chunk_table])
+        page.load(load, outputs=[header, tabs, picker, departments, documents.department, insight_bot]).then(
+            documents.show, inputs=[documents.department], outputs=documents.outputs)
         shown = [*form, *share, versions, status, preview_chat, preview_sources, preview_state]
         picker.input(show_bot, inputs=[picker], outputs=shown)
         icon_upload.upload(upload_icon, inputs=[icon_upload], outputs=[icon, status])
         departments.input(narrow_choices, inputs=[departments, narrow], outputs=[narrow])
         create.click(new_bot, outputs=[picker, *shown])
-        # After a save, clone or import the form is shown again from the registry, but the action's own message
-        # stays (show_bot would clear it, often before the browser had drawn it), and a save keeps the preview.
-        def show_saved(slug: str, request: gr.Request) -> list[Any]:
-            return bot_view(slug, request)[0]
-
+        # After a clone or import the form is shown again from the registry, but the action's own message stays
+        # (show_bot would clear it, often before the browser had drawn it). A save redraws the form itself, and only
+        # when it worked: a failed one leaves every field as typed (issue 12), and keeps the preview.
         def show_other(slug: str, request: gr.Request) -> list[Any]:
             return [*bot_view(slug, request)[0], [], "", {}]
 
-        saved = [*form, *share, versions]
         other = [*form, *share, versions, preview_chat, preview_sources, preview_state]
-        save_button.click(save, inputs=[picker, *form], outputs=[picker, status, slug, versions]).then(
-            show_saved, inputs=[picker], outputs=saved)
+        save_button.click(save, inputs=[picker, *form],
+                          outputs=[picker, status, *form, narrow_box, more_box, *share, versions])
         for trigger in (preview_box.submit, preview_send.click):
             trigger(preview, inputs=[preview_box, preview_state, *form],
                     outputs=[preview_chat, preview_box, preview_sources])
@@ -691,14 +558,6 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
         export_button.click(export, inputs=[picker], outputs=[export_file, status])
         import_button.upload(import_bot, inputs=[import_button], outputs=[picker, status]).then(
             show_other, inputs=[picker], outputs=other)
-
-        doc_department.input(show_documents, inputs=[doc_department], outputs=[listing, doc_file, chunk_table])
-        upload_button.click(upload, inputs=[doc_department, files],
-                            outputs=[results, listing, doc_file, doc_status, files])
-        remove.click(delete, inputs=[doc_department, doc_file], outputs=[listing, doc_file, doc_status])
-        redo.click(reindex_one, inputs=[doc_department, doc_file], outputs=[listing, doc_status])
-        show_chunks.click(chunks, inputs=[doc_department, doc_file], outputs=[chunk_table])
-        doc_file.input(chunks, inputs=[doc_department, doc_file], outputs=[chunk_table])
 
         def bot_choices(current: str | None, request: gr.Request) -> Any:
             user = _lead(sessions, request)
