@@ -8,7 +8,6 @@ visitor's) opens, renames and deletes nothing. Screenshots at desktop and phone 
 from __future__ import annotations
 
 import json
-import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -19,6 +18,7 @@ from sqlalchemy import text
 
 from builder.registry import Registry, default_url
 from tests.conftest import SAMPLES
+from tests.support.gradio_events import ChatSession
 from tests.support.server import PASSWORD, Server, deptbot, serving
 from tests.ui.test_chat_page import SHOTS, browser  # noqa: F401  (the fixture)
 
@@ -184,30 +184,6 @@ def test_on_a_phone_an_anonymous_visitor_keeps_conversations_for_the_page_only(b
     assert page.locator("#conversation-list label").count() == 0
     context.close()
     assert _stored_turns(data) == stored  # nothing of the visit was stored
-
-
-class ChatSession:
-    """The chat page's events posted as its page posts them (queue/join, then the event stream), with a cookie."""
-
-    def __init__(self, base: str, cookie: str, query: str) -> None:
-        self.base, self.cookie, self.query = base, cookie, query
-        self.session = secrets.token_hex(8)
-        config = httpx.get(f"{base}/chat/config", headers={"Cookie": cookie}).json()
-        self.ids = {d.get("api_name"): d["id"] for d in config["dependencies"]}
-
-    def call(self, name: str, data: list[Any]) -> dict[str, Any]:
-        body = {"data": data, "fn_index": self.ids[name], "trigger_id": None, "event_data": None,
-                "session_hash": self.session}
-        joined = httpx.post(f"{self.base}/chat/gradio_api/queue/join{self.query}", json=body,
-                            headers={"Cookie": self.cookie}, timeout=30)
-        assert joined.status_code == 200, joined.text
-        with httpx.stream("GET", f"{self.base}/chat/gradio_api/queue/data?session_hash={self.session}",
-                          headers={"Cookie": self.cookie}, timeout=60) as stream:
-            for line in stream.iter_lines():
-                message = json.loads(line[5:]) if line.startswith("data:") else {}
-                if message.get("msg") == "process_completed":
-                    return message
-        raise AssertionError(f"{name}: no answer")
 
 
 def _cookie(base: str, name: str) -> str:
