@@ -57,7 +57,7 @@ def _sign_in(page: Any, base: str, name: str) -> None:
 
 def _ask(page: Any, question: str, answers: int) -> None:
     page.locator("#question textarea").fill(question)
-    page.get_by_role("button", name="보내기").click()
+    page.locator("#send").click()
     page.wait_for_function(f"document.querySelectorAll('#chat .answer-tools').length === {answers}", timeout=60000)
 
 
@@ -129,6 +129,8 @@ def test_a_signed_in_conversation_is_kept_resumed_renamed_and_deleted(browser, s
     chat = page.locator("#chat").inner_text()
     assert chat.index(FIRST) < chat.index(SECOND) and "60,000원" in chat
     page.screenshot(path=str(SHOTS / "chat-resumed-desktop.png"), full_page=True)
+    page.locator("#chat").get_by_role("button", name="Like", exact=True).first.click()  # a resumed answer is rated
+    page.locator("#feedback-status").get_by_text("평가가 기록되었습니다").wait_for(timeout=30000)
 
     # It continues: a third question joins the same conversation (one entry, three turns in the registry).
     _ask(page, "당직 근무 후에 휴무가 있나요?", answers=3)

@@ -134,7 +134,9 @@ def build_chat(services: Services, answerers: Answerers, sessions: Sessions, lim
         keep.click(lambda: gr.update(visible=False), outputs=[confirm], api_visibility="private")
         really.click(events.delete, inputs=[state], outputs=[chat, state, conversations, history_status, title]
                      ).then(lambda: gr.update(visible=False), outputs=[confirm], api_visibility="private")
-        reset.click(events.new_conversation, inputs=[state], outputs=[chat, notice, state, conversations, title])
+        # The chat's own clear button starts a new conversation too (it would only blank the screen otherwise).
+        for trigger in (reset.click, chat.clear):
+            trigger(events.new_conversation, inputs=[state], outputs=[chat, notice, state, conversations, title])
         chat.like(events.like, inputs=[state], outputs=[state, feedback, thanks])
         for trigger in (remark.submit, remark_send.click):
             trigger(events.comment, inputs=[remark, state], outputs=[remark, feedback, thanks])

@@ -92,10 +92,9 @@ class History:
 
     def rename(self, state: dict[str, Any], user: User | None, conversation_id: str, title: str) -> str:
         """Give the conversation a new title; the title it now has."""
+        self.open(state, user, conversation_id)  # of this bot's page, and the visitor's own
         if user is not None:
-            self.open(state, user, conversation_id)
             return self.store.rename(user.id, conversation_id, title).title
-        self.open(state, user, conversation_id)
         title = " ".join(title.split())[:100]
         if not title:
             raise ConversationError("대화 이름", "새 이름이 비어 있습니다", "이름을 적은 뒤 다시 눌러 주세요")
