@@ -8,10 +8,12 @@ it rewrite what was said. A conversation id from the list is only a choice: `His
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterator
 from typing import Any
 
 import gradio as gr
+from sqlalchemy.exc import SQLAlchemyError
 
 from bots.generators import Turn
 from builder.access import can_use
@@ -39,6 +41,8 @@ SAVED_NOTE = "대화는 자동으로 저장됩니다. 목록에서 고르면 이
 ANONYMOUS_NOTE = ("로그인하지 않으면 대화가 저장되지 않고, 이 페이지를 닫거나 새로 고칠 때까지만 목록에 남습니다. "
                   "로그인하면 대화가 저장됩니다.")
 NO_CONVERSATION = "먼저 목록에서 대화를 고르거나 질문을 해 주세요."
+NOT_SAVED = "이 답변은 대화 목록에 저장하지 못했습니다. 잠시 뒤에 다시 물어봐 주세요."
+log = logging.getLogger(__name__)
 
 
 class ChatEvents:
@@ -111,7 +115,13 @@ class ChatEvents:
                                 "content": answer_bubble(shown, answer.text, answer.citations, link)}
                 state.setdefault("turns", []).append(answer.turn(question))
                 state.setdefault("traces", {})[str(len(messages) - 1)] = answer.trace.id
-                self.history.save(state, user, saved_turn(question, answer))
+                try:
+                    self.history.save(state, user, saved_turn(question, answer))
+                except (SQLAlchemyError, ConnectorError) as exc:  # the answer is shown all the same, and said
+                    log.warning("conversation_not_saved bot=%s error=%s", bot.slug, type(exc).__name__)
+                    state.pop("conversation", None)  # e.g. deleted in another tab: the next question starts anew
+                    yield messages, "", NOT_SAVED, gr.update()
+                    return
                 yield messages, "", "", self._listing(state, user)
         except ConnectorError as exc:  # e.g. the Chroma server is down: say so, keep the question for a retry
             messages[-1] = {"role": "assistant",
