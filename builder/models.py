@@ -146,3 +146,34 @@ class SessionRow(Base):
     last_seen: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     address: Mapped[str] = mapped_column(String(64), default="")
     agent: Mapped[str] = mapped_column(String(200), default="")  # the browser's User-Agent, truncated
+
+
+class ConversationRow(Base):
+    """A signed-in user's conversation with a bot: its title and when it was started and last added to.
+
+    The id is random (not a counter), and every look-up also names the owner: an id alone opens nothing.
+    """
+
+    __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_user_bot_updated", "user_id", "bot_slug", "updated_at"),)
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
+    bot_slug: Mapped[str] = mapped_column(String(63))
+    title: Mapped[str] = mapped_column(String(200), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
+
+
+class ConversationTurnRow(Base):
+    """One question of a saved conversation with its answer and the answer's citations (texts masked)."""
+
+    __tablename__ = "conversation_turns"
+    __table_args__ = (UniqueConstraint("conversation_id", "number"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(ForeignKey("conversations.id", ondelete="CASCADE"))
+    number: Mapped[int] = mapped_column(Integer)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text, default="")
+    citations: Mapped[list[dict[str, object]]] = mapped_column(JSON)
+    trace_id: Mapped[str] = mapped_column(String(64), default="")
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from builder.conversations import Conversations
 from builder.definitions import BotDefinition
 from builder.models import (
     ApiTokenRow,
@@ -192,6 +193,7 @@ class Registry:
         self.url = url
         self.engine = _engine(url)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.conversations = Conversations(engine=self.engine)  # staff's saved conversations (their own module)
 
     @classmethod
     def open(cls, url: str) -> Registry:
@@ -373,7 +375,7 @@ class Registry:
             _close_sessions(session, row.id, keep_session)
 
     def remove_user(self, username: str) -> None:
-        """Delete a user (the last administrator cannot be removed); their sessions go with them (ON DELETE CASCADE)."""
+        """Delete a user (never the last administrator) with their sessions and conversations (ON DELETE CASCADE)."""
         with self._session() as session:
             row = self._user_row(session, username)
             if row.role == "admin" and self._admins(session) <= 1:

@@ -17,6 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
 
 from ui.api import create_api
+from ui.api_conversations import add_conversation_routes
 from ui.exports import add_export_routes
 from ui.files import add_file_routes
 from ui.guard import Guard, Mount
@@ -65,6 +66,7 @@ def create_app(services: Services, setup_token: str = "") -> FastAPI:
     add_pages(app, services, setup_token)
     add_file_routes(app, services)
     add_export_routes(app, services)
+    add_conversation_routes(app, services)
 
     @app.get("/b/{slug}", include_in_schema=False)
     def share_link(slug: str, request: Request) -> RedirectResponse:

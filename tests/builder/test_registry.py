@@ -11,11 +11,12 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
+from builder.conversations import SavedTurn
 from builder.definitions import BotDefinition
 from builder.registry import Registry, RegistryError, default_url
 
 PASSWORD = "correct-horse-battery"
-HEAD = "0005"
+HEAD = "0006"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -149,8 +150,8 @@ def test_an_export_imports_back_and_missing_fields_take_their_defaults(registry:
 def test_an_upgrade_from_the_first_schema_keeps_every_bot_user_and_department(registry: Registry) -> None:
     """A registry made by the first release (schema 0001) opens with the current code: nothing is lost."""
     with registry.engine.begin() as connection:  # start again from an empty database, at the first schema
-        for table in ("sessions", "audit_log", "api_tokens", "feedback", "bot_versions", "bots", "memberships",
-                      "users", "departments", "alembic_version"):
+        for table in ("conversation_turns", "conversations", "sessions", "audit_log", "api_tokens", "feedback",
+                      "bot_versions", "bots", "memberships", "users", "departments", "alembic_version"):
             connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
     registry.upgrade("0001")
     assert registry.schema_version() == "0001"
@@ -164,6 +165,9 @@ def test_an_upgrade_from_the_first_schema_keeps_every_bot_user_and_department(re
     upgraded.rate("dangjik", "trace-1234", 1)  # the new tables work
     upgraded.audit("kim", "bot_saved", "dangjik")
     assert [e.action for e in upgraded.audit_log()] == ["bot_saved"]
+    kim = upgraded.user("kim").id
+    saved = upgraded.conversations.add_turn(kim, "dangjik", SavedTurn("당직 근무비는?", "60,000원"))
+    assert [c.id for c in upgraded.conversations.listed(kim, "dangjik")] == [saved]
     upgraded.close()
 
 

@@ -193,8 +193,8 @@ def test_failed_sign_ins_are_counted_per_name_per_name_and_address_and_per_addre
 def test_an_upgrade_from_0004_keeps_the_users_and_adds_sessions(registry: Registry) -> None:
     """A registry of the release before sessions (schema 0004) opens with the current code: nothing is lost."""
     with registry.engine.begin() as connection:  # start again from an empty database, at schema 0004
-        for table in ("sessions", "audit_log", "api_tokens", "feedback", "bot_versions", "bots", "memberships",
-                      "users", "departments", "alembic_version"):
+        for table in ("conversation_turns", "conversations", "sessions", "audit_log", "api_tokens", "feedback",
+                      "bot_versions", "bots", "memberships", "users", "departments", "alembic_version"):
             connection.execute(text(f"DROP TABLE IF EXISTS {table}"))
     registry.upgrade("0004")
     assert registry.schema_version() == "0004"

@@ -35,7 +35,7 @@ def test_nothing_sensitive_stays_in_the_browser(site: Site, browser: Any) -> Non
     page.goto(f"{site.base}/b/dangjik?key={key}")
     page.locator("#question textarea").fill(SECRET_QUESTION)
     page.get_by_role("button", name="보내기").click()
-    page.locator("#sources .source-card").first.wait_for(timeout=60000)
+    page.locator("#chat .source-card").first.wait_for(timeout=60000)
     before = page.evaluate(STORAGE)
     page.goto(site.base + "/logout")
     page.get_by_label("사용자 이름").wait_for(timeout=30000)

@@ -42,7 +42,7 @@ def test_markup_in_documents_and_bot_fields_is_shown_as_text(site: Site, browser
         assert "<b>굵게</b>" in header and "![x](" in header  # the name and description as typed
         page.locator("#question textarea").fill(QUESTION)
         page.get_by_role("button", name="보내기").click()
-        page.locator("#sources .source-card").first.wait_for(timeout=60000)
+        page.locator("#chat .source-card").first.wait_for(timeout=60000)
         page.get_by_role("button", name="보내기").wait_for(timeout=5000)
         page.wait_for_timeout(500)
         answer = page.locator("#chat").inner_text()
@@ -52,7 +52,7 @@ def test_markup_in_documents_and_bot_fields_is_shown_as_text(site: Site, browser
         page.locator("#chat").get_by_text("답할 수 없습니다").last.wait_for(timeout=60000)
         assert "<form" in page.locator("#chat").inner_text().split("답할 수 없습니다")[-1]
         page.get_by_role("button", name="<img").wait_for(timeout=5000)  # the starter's label, as text
-        for area in ("#bot-header", "#chat", "#sources"):
+        for area in ("#bot-header", "#chat"):  # the source cards are in the chat
             found = page.locator(area).locator("form, input[name=password], img[src*='127.0.0.1']").count()
             assert found == 0, area
         page.wait_for_timeout(1000)

@@ -117,7 +117,7 @@ def test_a_lead_builds_publishes_and_staff_get_a_cited_answer(browser, tmp_path:
         # The uploaded icon, served by this server (the image's own size, so it really loaded).
         chat.wait_for_function("document.querySelector('#bot-header img.bot-icon')?.naturalWidth === 64")
         chat.get_by_role("button", name=QUESTION).click()
-        card = chat.locator("#sources .source-card").first
+        card = chat.locator("#chat .source-card").first
         card.wait_for(timeout=60000)
         answer = chat.locator("#chat").inner_text()
         assert "[1]" in answer

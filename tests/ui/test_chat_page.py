@@ -60,7 +60,7 @@ def test_staff_open_a_share_link_click_a_starter_and_read_a_cited_answer(browser
         page.get_by_role("button", name="당직 근무비는 얼마인가요?").click()
         answer = page.locator("#chat").get_by_text("60,000원").first
         answer.wait_for(timeout=30000)
-        card = page.locator("#sources .source-card").first
+        card = page.locator("#chat .source-card").first
         card.wait_for(timeout=30000)
         assert "당직근무 운영지침.txt" in card.inner_text()
         page.screenshot(path=str(SHOTS / "chat-answer.png"), full_page=True)

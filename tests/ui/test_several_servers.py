@@ -1,6 +1,6 @@
 """Two `deptbot serve` processes behind one load balancer's worth of state: one Chroma server for the vectors, one
 PostgreSQL for the registry, one session key. What one server (or the command line) changes, the other serves at
-once; a sign-in on one is good on the other.
+once; a sign-in on one is good on the other, and a conversation saved on one resumes on the other.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, make_url, text
 from builder.registry import Registry
 from tests.conftest import SAMPLES
 from tests.support.chroma import ChromaServer, chroma_program
+from tests.support.gradio_events import ChatSession
 from tests.support.postgres import PostgresServer
 from tests.support.server import PASSWORD, deptbot, request, serving
 
@@ -91,4 +92,17 @@ def test_two_servers_share_bots_documents_and_sessions(postgres_server: Postgres
                 status, answer = _ask(server.base, staff, "청사 야간 출입증은 언제까지 신청해야 하나요?")
                 assert status == 200 and "하루 전까지" in str(answer["answer"]), (server.base, answer)
                 assert any(c["file"] == "야간 출입 안내.txt" for c in answer["citations"])  # type: ignore[union-attr]
+
+            # A conversation of the chat page on the first server resumes on the second with the same turns.
+            visit = ChatSession(first.base, staff, "?bot=dangjik")
+            visit.call("load", [])
+            for question in (QUESTION, "청사 순찰은 언제 하나요?"):
+                visit.call("respond", [question, None])
+            elsewhere = ChatSession(second.base, staff, "?bot=dangjik")
+            listed = elsewhere.call("load", [])["output"]["data"][-2]["choices"]
+            assert [label.split(" · ")[0] for label, _ in listed] == [QUESTION]
+            resumed = elsewhere.call("resume", [listed[0][1], None])["output"]["data"][0]
+            shown = json.dumps(resumed, ensure_ascii=False)
+            assert shown.index(QUESTION) < shown.index("청사 순찰은 언제 하나요?") and "60,000원" in shown
+            assert shown.count('class=\\"answer-sources\\"') == 2, shown  # both answers with their cards
 
