@@ -35,6 +35,7 @@ from builder.definitions import BotDefinition, GeneratorChoice
 from builder.registry import BotRecord, RegistryError, User
 from connectors.errors import ConnectorError
 from connectors.library import add_documents, remove_document
+from connectors.particles import josa
 from ui.api import QUESTION_CHARS
 from ui.exports import export_link
 from ui.files import store_icon
@@ -267,7 +268,8 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
             else:
                 record = services.registry.create_bot(definition, author=user.username, note="새로 만듦")
                 _record(services, user, request, "bot_created", record.slug)
-                message = f"✅ 새 봇 '{md(record.definition.name)}'을(를) 만들었습니다. 미리보기로 시험해 보세요."
+                name = record.definition.name
+                message = f"✅ 새 봇 '{md(name)}'{josa(name, '를')} 만들었습니다. 미리보기로 시험해 보세요."
         except RegistryError as exc:
             yield [gr.update(), f"⚠️ {md(exc.message)}", gr.update(), gr.update()]
             return
@@ -376,7 +378,8 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
             text = md(exc.message if isinstance(exc, RegistryError) else _invalid(exc))
             return [gr.update(), f"⚠️ {text}"]
         return [gr.update(choices=_my_bots(services, found[0]), value=record.slug),
-                f"✅ '{md(slug)}'을(를) '{md(record.slug)}'(으)로 복제했습니다 (게시되지 않은 상태)."]
+                f"✅ '{md(slug)}'{josa(slug, '를')} '{md(record.slug)}'{josa(record.slug, '로')} 복제했습니다 "
+                "(게시되지 않은 상태)."]
 
     def export(slug: str, request: gr.Request) -> list[Any]:
         # A link to our own route, which checks the session at download time (a Gradio file output would be
@@ -412,7 +415,7 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
         except RegistryError as exc:
             return [gr.update(), f"⚠️ {md(exc.message)}"]
         return [gr.update(choices=_my_bots(services, user), value=record.slug),
-                f"✅ '{md(record.definition.name)}'을(를) 가져왔습니다."]
+                f"✅ '{md(record.definition.name)}'{josa(record.definition.name, '를')} 가져왔습니다."]
 
     # --- the documents tab ------------------------------------------------------------------------------
     def led_department(department: str, request: gr.Request) -> User | None:
@@ -481,7 +484,7 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
             return [gr.update(), gr.update(), f"⚠️ {md(exc.message)}"]
         listing, files = documents(department)
         return [listing, gr.update(choices=files, value=None),
-                f"🗑️ '{md(file)}'을(를) 부서 폴더와 색인에서 지웠습니다. "
+                f"🗑️ '{md(file)}'{josa(file, '를')} 부서 폴더와 색인에서 지웠습니다. "
                 "이 문서를 인용하던 봇은 이제 다른 문서로 답합니다."]
 
     def reindex_one(department: str, file: str, request: gr.Request) -> list[Any]:
@@ -500,7 +503,7 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
         listing, _ = documents(department)
         if result is None or result.status == "failed":
             return [listing, f"⚠️ {md(result.error if result else file + ': 폴더에 없습니다')}"]
-        return [listing, f"✅ '{md(file)}'을(를) 다시 색인했습니다 (조각 {result.chunks}개)."]
+        return [listing, f"✅ '{md(file)}'{josa(file, '를')} 다시 색인했습니다 (조각 {result.chunks}개)."]
 
     def chunks(department: str, file: str, request: gr.Request) -> list[list[Any]]:
         if led_department(department, request) is None or not file or not services.store.exists(department):
