@@ -705,9 +705,12 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
         def bot_choices(current: str | None, request: gr.Request) -> Any:
             user = _lead(sessions, request)
             bots = _my_bots(services, user) if user else []
-            return gr.update(choices=bots, value=current if current in {b[1] for b in bots} else None)
+            # The tab opens on a bot (the one chosen before, else the first), never on an empty choice.
+            first = bots[0][1] if bots else None
+            return gr.update(choices=bots, value=current if current in {b[1] for b in bots} else first)
 
-        insights_tab.select(bot_choices, inputs=[insight_bot], outputs=[insight_bot])
+        insights_tab.select(bot_choices, inputs=[insight_bot], outputs=[insight_bot]).then(
+            insights, inputs=[insight_bot], outputs=[summary, per_day, cited, low, csv_file])
         for trigger in (insight_bot.input, refresh.click):
             trigger(insights, inputs=[insight_bot], outputs=[summary, per_day, cited, low, csv_file])
     # Gradio runs one call of each event at a time by default: one lead's long upload would hold every other
