@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -151,7 +152,23 @@ def test_a_korean_browser_hears_no_english_in_the_chat(browser, site) -> None:  
     context.close()
 
 
-def test_a_lead_finds_the_builder_from_home_and_insights_open_on_a_bot(browser, site) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+def _progress_while_uploading(page: Any, folder: Path) -> str:
+    """The units of every "n/m …" progress count shown while a file is uploaded and indexed."""
+    upload = folder / "출장 안내.txt"
+    upload.write_text("출장 신청은 출발 사흘 전까지 부서장에게 합니다.\n", encoding="utf-8")
+    page.evaluate("""() => { window.seenCounts = [];
+      new MutationObserver(() => window.seenCounts.push(...(document.body.innerText.match(/\\d+\\/\\d+ \\S+/g) || [])))
+        .observe(document.body, {subtree: true, childList: true, characterData: true}); }""")
+    page.locator("#doc-upload input[type=file]").set_input_files([str(upload)])
+    page.locator("#doc-upload").get_by_text("출장 안내").first.wait_for(timeout=30000)
+    page.get_by_role("button", name="올리고 색인하기").click()
+    page.locator("#doc-status").get_by_text("1개 색인").wait_for(timeout=120000)
+    counts = " | ".join(sorted(set(page.evaluate("window.seenCounts"))))
+    assert "steps" not in counts and english_on(page) == [], counts
+    return counts
+
+
+def test_a_lead_finds_the_builder_from_home_and_insights_open_on_a_bot(browser, site, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
     server, _ = site
     for width in (DESKTOP, PHONE):
         context = browser.new_context(viewport={"width": width, "height": 900}, locale="en-US")
@@ -169,6 +186,8 @@ def test_a_lead_finds_the_builder_from_home_and_insights_open_on_a_bot(browser, 
         page.wait_for_timeout(1000)
         assert english_on(page) == []
         shot(page, "builder-documents", width)
+        if width == DESKTOP:
+            assert "파일" in _progress_while_uploading(page, tmp_path)  # counted in files, not Gradio's "steps"
         page.get_by_role("tab", name="사용 현황").click()
         page.locator("#insight-summary").get_by_text("최근 30일").wait_for(timeout=30000)  # no empty choice
         assert "도우미 (" in page.locator("#insight-bot input").first.input_value()  # the first bot, chosen

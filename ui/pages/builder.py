@@ -451,7 +451,7 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
         if not paths:
             return [[], gr.update(), gr.update(), "⚠️ 올릴 파일을 고르세요.", None]
         files = [(Path(p).name, Path(p)) for p in paths]
-        progress((0, len(files)), desc="파일 확인 중…")
+        progress((0, len(files)), desc="파일 확인 중…", unit="파일")  # not Gradio's default "steps"
 
         def step(done: int, total: int, file: str) -> None:
             progress((done, total), desc=f"{file} 색인 완료", unit="파일")
