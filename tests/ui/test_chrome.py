@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import re
+import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -65,7 +66,8 @@ def shot(page: Any, name: str, width: int) -> None:
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Server, str]]:
     """The running server and its one-time setup token."""
     data = tmp_path_factory.mktemp("chrome") / "data"
-    deptbot("reindex", str(SAMPLES / "총무과"), "--department", "총무과", data=data)
+    folder = shutil.copytree(SAMPLES / "총무과", data.parent / "총무과")  # uploads land beside the indexed files
+    deptbot("reindex", str(folder), "--department", "총무과", data=data)
     deptbot("departments", "add", "총무과", "--slug", "general-affairs", data=data)
     for slug, name in (("dangjik", "당직 도우미"), ("bokmu", "복무 규정 도우미")):
         bot = data.parent / f"{slug}.json"
