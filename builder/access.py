@@ -13,6 +13,11 @@ import secrets
 from builder.registry import BotRecord, User
 
 
+def can_build(user: User | None) -> bool:
+    """Whether the user may open the builder (leads and administrators; which bots is `can_manage`'s to say)."""
+    return user is not None and user.active and user.role in ("admin", "lead")
+
+
 def can_manage(bot: BotRecord, user: User | None) -> bool:
     """Whether the user may edit, preview, publish and delete the bot."""
     return user is not None and user.active and user.leads(bot.definition.departments)

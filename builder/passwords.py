@@ -7,6 +7,7 @@ from argon2.exceptions import InvalidHashError, VerificationError, VerifyMismatc
 
 _HASHER = PasswordHasher()
 MIN_LENGTH = 10
+MIN_DISTINCT = 4  # different characters: "aaaaaaaaaa" and "1212121212" are refused
 
 
 def hash_password(password: str) -> str:
@@ -33,6 +34,13 @@ def weakness(password: str, username: str = "") -> str:
         return f"비밀번호는 {MIN_LENGTH}자 이상이어야 합니다"
     if username and username.lower() in password.lower():
         return "비밀번호에 사용자 이름을 넣을 수 없습니다"
-    if len(set(password)) < 4:
+    if len(set(password)) < MIN_DISTINCT:
         return "같은 글자를 되풀이한 비밀번호는 쓸 수 없습니다"
     return ""
+
+
+def rules() -> list[str]:
+    """The rules `weakness` enforces, in Korean, for the forms that ask for a new password (one place, so the
+    text a form states is the check it runs)."""
+    return [f"{MIN_LENGTH}자 이상", "사용자 이름을 넣지 않기",
+            f"서로 다른 글자 {MIN_DISTINCT}개 이상 (같은 글자 되풀이 안 됨)"]

@@ -59,6 +59,7 @@ def create_app(services: Services, setup_token: str = "") -> FastAPI:
     os.environ["GRADIO_TEMP_DIR"] = str(app.state.upload_folder)
     import gradio as gr
 
+    from ui.pages import chrome
     from ui.pages.admin import build_admin
     from ui.pages.builder import build_builder
     from ui.pages.chat import CSS, build_chat
@@ -82,8 +83,9 @@ def create_app(services: Services, setup_token: str = "") -> FastAPI:
     admin = build_admin(services, app.state.sessions)
     # System fonts only: Gradio's default theme would have every browser fetch its font from Google.
     theme = gr.themes.Default(font=["Noto Sans KR", "Malgun Gothic", "sans-serif"], font_mono=["monospace"])
-    common = {"css": CSS, "ssr_mode": False, "theme": theme, "run_history": False, "footer_links": [],
-              "max_file_size": services.settings.max_file_mb * _MB}
+    # No footer (API, "Built with Gradio", settings, runs) and Gradio's own words in Korean (ui/pages/chrome.py).
+    common = {"css": CSS + chrome.CSS, "ssr_mode": False, "theme": theme, "run_history": False, "footer_links": [],
+              "i18n": chrome.gradio_i18n(), "head": chrome.HEAD, "max_file_size": services.settings.max_file_mb * _MB}
     gr.mount_gradio_app(app, builder, path="/builder", **common)
     gr.mount_gradio_app(app, chat, path="/chat", **common)
     gr.mount_gradio_app(app, admin, path="/admin", **common)

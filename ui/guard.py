@@ -31,6 +31,7 @@ from starlette.requests import cookie_parser
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from builder.privacy import printable
+from ui.pages.shell import page_html
 from ui.sessions import Sessions
 from ui.uploads import UploadLedger
 from ui.wiring import Services
@@ -49,14 +50,14 @@ _GRADIO_GET = re.compile(r"/?|/config/?|/theme\.css|/assets/[^?#]+|/static/[^?#]
 _GRADIO_POST = re.compile(r"/gradio_api/(queue/join|upload|cancel|reset/?)")
 _ASSETS = re.compile(r"/theme\.css|/assets/[^?#]+|/static/[^?#]+|/favicon\.ico")
 _UPLOAD = "/gradio_api/upload"
-FORBIDDEN_PAGE = ('<!doctype html><html lang="ko"><meta charset="utf-8">'
-                  '<meta name="viewport" content="width=device-width, initial-scale=1">'
-                  "<title>권한 없음 · deptbot</title>"
-                  "<p>봇 만들기는 부서 담당자와 관리자만 쓸 수 있습니다. <a href=\"/\">홈으로</a></p></html>")
-ADMIN_FORBIDDEN_PAGE = ('<!doctype html><html lang="ko"><meta charset="utf-8">'
-                        '<meta name="viewport" content="width=device-width, initial-scale=1">'
-                        "<title>권한 없음 · deptbot</title>"
-                        "<p>관리 화면은 관리자만 쓸 수 있습니다. <a href=\"/\">홈으로</a></p></html>")
+FORBIDDEN_PAGE = page_html("권한 없음", "<h1>권한이 없습니다</h1>"
+                           "<p>봇 만들기는 부서 담당자와 관리자만 쓸 수 있습니다. 봇을 쓰려면 홈에서 고르세요.</p>"
+                           '<p class="actions"><a class="button primary" href="/">홈으로</a> '
+                           '<a href="/logout">다른 계정으로 로그인</a></p>')
+ADMIN_FORBIDDEN_PAGE = page_html("권한 없음", "<h1>권한이 없습니다</h1>"
+                                  "<p>관리 화면은 관리자만 쓸 수 있습니다.</p>"
+                                  '<p class="actions"><a class="button primary" href="/">홈으로</a> '
+                                  '<a href="/logout">다른 계정으로 로그인</a></p>')
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,6 +9,7 @@ import zlib
 
 from connectors.errors import FileTooLargeError, ParseError
 from connectors.parsers.base import ParseLimits
+from connectors.particles import with_josa
 
 # What zipfile raises on a damaged archive or member: bad headers or CRC (BadZipFile), an unsupported zip version
 # or compression method (NotImplementedError), an encrypted member (RuntimeError), corrupt or truncated
@@ -42,9 +43,9 @@ def read_member(archive: zipfile.ZipFile, name: str, file: str, limits: ParseLim
         with archive.open(name) as handle:
             data = handle.read(limits.max_unpacked_bytes + 1)
     except ZIP_ERRORS as exc:
-        raise ParseError(file, f"압축 안의 {name} 을(를) 읽을 수 없습니다 ({exc})",
+        raise ParseError(file, f"압축 안의 {with_josa(name, '를')} 읽을 수 없습니다 ({exc})",
                          "원본 프로그램에서 다시 저장한 뒤 올려 주세요") from exc
     if len(data) > limits.max_unpacked_bytes:
-        raise FileTooLargeError(file, f"압축 안의 {name} 이(가) 너무 큽니다 (압축 폭탄 의심)",
+        raise FileTooLargeError(file, f"압축 안의 {with_josa(name, '가')} 너무 큽니다 (압축 폭탄 의심)",
                                 "정상 문서인지 확인해 주세요")
     return data

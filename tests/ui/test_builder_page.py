@@ -132,7 +132,7 @@ def test_a_lead_builds_publishes_and_staff_get_a_cited_answer(browser, tmp_path:
         with chat.expect_popup() as popup:  # the link opens in a new tab
             opener.click()
         popup.value.close()
-        chat.locator("#chat").get_by_role("button", name="Dislike", exact=True).last.click()  # thumbs down
+        chat.locator("#chat").get_by_role("button", name="싫어요", exact=True).last.click()  # thumbs down
         chat.locator("#feedback-comment textarea, #feedback-comment input").first.fill("처리기한 표를 같이 보여 주세요")
         chat.locator("#feedback-send").click()
         chat.locator("#feedback-status").get_by_text("의견이 기록되었습니다").wait_for(timeout=30000)

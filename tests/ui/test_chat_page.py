@@ -64,7 +64,7 @@ def test_staff_open_a_share_link_click_a_starter_and_read_a_cited_answer(browser
         card.wait_for(timeout=30000)
         assert "당직근무 운영지침.txt" in card.inner_text()
         page.screenshot(path=str(SHOTS / "chat-answer.png"), full_page=True)
-        assert page.locator("#chat").get_by_role("button", name="Like", exact=True).count() >= 1
+        assert page.locator("#chat").get_by_role("button", name="좋아요", exact=True).count() >= 1
         outside = [url for url in requested if not url.startswith((server.base, "data:", "blob:"))]
         assert requested and outside == []  # nothing leaves the machine: no analytics, fonts or CDNs
         page.get_by_role("button", name="새 대화").click()

@@ -24,6 +24,7 @@ def app(sample_index: Services, tmp_path_factory: pytest.TempPathFactory) -> Ite
     services.registry.add_department("총무과", "general-affairs")
     services.registry.add_department("민원여권과", "civil-passport")
     services.registry.add_user("kim", PASSWORD, "staff", ["총무과"], display_name="김주무관")
+    services.registry.add_user("lee", PASSWORD, "lead", ["총무과"], display_name="이팀장")
     for slug, name, visibility in [("dangjik", "당직 도우미", "department"), ("share", "<공유> 봇", "link"),
                                    ("passport", "여권 도우미", "department")]:
         department = "민원여권과" if slug == "passport" else "총무과"
@@ -34,9 +35,9 @@ def app(sample_index: Services, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield services, client
 
 
-def _signed_in(app: tuple[Services, TestClient]) -> TestClient:
+def _signed_in(app: tuple[Services, TestClient], username: str = "kim") -> TestClient:
     client = TestClient(app[1].app, follow_redirects=False)
-    response = client.post("/login", data={"username": "kim", "password": PASSWORD, "next": "/"})
+    response = client.post("/login", data={"username": username, "password": PASSWORD, "next": "/"})
     assert response.status_code == 303 and response.headers["location"] == "/"
     return client
 
@@ -77,6 +78,26 @@ def test_home_lists_the_bots_the_user_may_use_escaped(app: tuple[Services, TestC
     assert 'type="search"' in page
 
 
+def test_home_links_the_builder_for_leads_and_administrators_only(app: tuple[Services, TestClient]) -> None:
+    assert 'href="/builder/"' in _signed_in(app, "lee").get("/").text
+    assert 'href="/builder/"' not in _signed_in(app, "kim").get("/").text
+    assert "/builder/" not in TestClient(app[1].app).get("/").text  # anonymous: the sign-in page
+
+
+def test_server_pages_carry_the_product_name_and_a_phone_viewport(app: tuple[Services, TestClient]) -> None:
+    client = _signed_in(app)
+    for response in (TestClient(client.app).get("/login"), client.get("/"), client.get("/builder/"),
+                     client.get("/nowhere", headers={"Accept": "text/html"})):
+        assert 'class="product"' in response.text and "deptbot" in response.text
+        assert '<meta name="viewport" content="width=device-width, initial-scale=1">' in response.text
+    forbidden = client.get("/builder/")
+    assert forbidden.status_code == 403 and "권한이 없습니다" in forbidden.text
+    missing = client.get("/nowhere", headers={"Accept": "text/html"})
+    assert missing.status_code == 404 and "페이지를 찾을 수 없습니다" in missing.text
+    assert "Not Found" not in missing.text
+    assert client.get("/api/nowhere").json() == {"detail": "Not Found"}  # API clients keep their JSON
+
+
 def test_signing_out_ends_the_session(app: tuple[Services, TestClient]) -> None:
     client = _signed_in(app)
     assert client.get("/").status_code == 200
@@ -99,13 +120,37 @@ def test_the_first_administrator_is_made_once_with_the_printed_token(tmp_path: P
         weak = client.post("/setup", data={"token": "one-time-secret", "username": "root", "password": "1234",
                                            "again": "1234"})
         assert weak.status_code == 200 and "비밀번호" in weak.text and not services.registry.has_admin()
+        assert 'name="username" autocomplete="username" required\n value="root"' in weak.text  # kept
+        assert 'value="1234"' not in weak.text  # the password never comes back
         made = client.post("/setup", data={"token": "one-time-secret", "username": "root", "password": PASSWORD,
                                            "again": PASSWORD, "display_name": "시스템 관리자"})
         assert made.status_code == 303 and made.headers["location"] == "/admin/"  # its "what next" panel
         assert services.registry.user("root").is_admin
         assert client.get("/admin/").status_code == 200  # signed in as the new administrator
         assert client.get("/builder/").status_code == 200
-        assert client.get("/setup?token=one-time-secret").status_code == 404  # gone once an administrator exists
+        used = client.get("/setup?token=one-time-secret")
+        assert used.status_code == 404 and "이미 설정을 마쳤습니다" in used.text  # gone once an administrator exists
+        assert "Not Found" not in client.get("/setup?token=guess").text
+
+
+def test_the_setup_page_states_the_password_rules_its_check_runs(tmp_path: Path) -> None:
+    from builder.passwords import MIN_DISTINCT, MIN_LENGTH, rules
+
+    services = make_services(tmp_path / "data")
+    with TestClient(create_app(services, setup_token="t"), follow_redirects=False) as client:
+        page = client.get("/setup?token=t").text
+        assert all(rule in page for rule in rules()) and "12자" not in page
+        assert f"{MIN_LENGTH}자 이상" in page and "사용자 이름" in rules()[1] and str(MIN_DISTINCT) in rules()[2]
+
+        def refused(username: str, password: str) -> bool:
+            answer = client.post("/setup", data={"token": "t", "username": username, "password": password,
+                                                 "again": password})
+            return answer.status_code == 200 and 'role="alert"' in answer.text
+
+        assert refused("root", "abcdefgh1"[: MIN_LENGTH - 1])  # one short of the stated length
+        assert refused("mayor", "mayor-" + "1234" * 3)  # the user name inside
+        assert refused("root", "ab" * MIN_LENGTH)  # fewer different characters than stated
+        assert not refused("root", "abcd" + "1" * (MIN_LENGTH - 4)) and services.registry.has_admin()
 
 
 def test_an_icon_image_is_kept_by_content_and_served_safely(app: tuple[Services, TestClient], tmp_path: Path) -> None:

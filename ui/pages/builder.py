@@ -33,6 +33,7 @@ from builder.access import can_manage
 from builder.definitions import BotDefinition, GeneratorChoice
 from builder.registry import BotRecord, RegistryError, User
 from connectors.errors import ConnectorError
+from connectors.particles import josa
 from ui.api import QUESTION_CHARS
 from ui.exports import export_link
 from ui.files import store_icon
@@ -250,7 +251,7 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
         record = services.registry.create_bot(definition, author=user.username, note="새로 만듦")
         _record(services, user, request, "bot_created", record.slug)
         name = record.definition.name
-        return record, (f"✅ 새 봇 '{md(name)}'{particle(name, '을/를')} 만들었습니다. 미리보기로 시험해 보세요.")
+        return record, (f"✅ 새 봇 '{md(name)}'{josa(name, '를')} 만들었습니다. 미리보기로 시험해 보세요.")
 
     def saved_view(bot: BotRecord, request: gr.Request) -> tuple[list[Any], list[Any], list[list[Any]]]:
         """The form, sharing and versions of a bot just saved, as the registry now has it."""
@@ -358,7 +359,7 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
             text = md(exc.message if isinstance(exc, RegistryError) else invalid(exc))
             return [gr.update(), f"⚠️ {text}"]
         return [gr.update(choices=_my_bots(services, found[0]), value=record.slug),
-                f"✅ '{md(slug)}'{particle(slug, '을/를')} '{md(record.slug)}'{particle(record.slug, '으로/로')} "
+                f"✅ '{md(slug)}'{josa(slug, '를')} '{md(record.slug)}'{josa(record.slug, '로')} "
                 "복제했습니다 (게시되지 않은 상태)."]
 
     def export(slug: str, request: gr.Request) -> list[Any]:
@@ -395,7 +396,7 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
         except RegistryError as exc:
             return [gr.update(), f"⚠️ {md(exc.message)}"]
         return [gr.update(choices=_my_bots(services, user), value=record.slug),
-                f"✅ '{md(record.definition.name)}'{particle(record.definition.name, '을/를')} 가져왔습니다."]
+                f"✅ '{md(record.definition.name)}'{josa(record.definition.name, '를')} 가져왔습니다."]
 
     # --- the insights tab -------------------------------------------------------------------------------
     def insights(slug: str, request: gr.Request) -> list[Any]:
@@ -562,9 +563,12 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
         def bot_choices(current: str | None, request: gr.Request) -> Any:
             user = _lead(sessions, request)
             bots = _my_bots(services, user) if user else []
-            return gr.update(choices=bots, value=current if current in {b[1] for b in bots} else None)
+            # The tab opens on a bot (the one chosen before, else the first), never on an empty choice.
+            first = bots[0][1] if bots else None
+            return gr.update(choices=bots, value=current if current in {b[1] for b in bots} else first)
 
-        insights_tab.select(bot_choices, inputs=[insight_bot], outputs=[insight_bot])
+        insights_tab.select(bot_choices, inputs=[insight_bot], outputs=[insight_bot]).then(
+            insights, inputs=[insight_bot], outputs=[summary, per_day, cited, low, csv_file])
         for trigger in (insight_bot.input, refresh.click):
             trigger(insights, inputs=[insight_bot], outputs=[summary, per_day, cited, low, csv_file])
     # Gradio runs one call of each event at a time by default: one lead's long upload would hold every other

@@ -37,21 +37,3 @@ def record(services: Services, user: User, request: gr.Request, action: str, tar
     """An administrative action of the builder, in the audit log."""
     services.registry.audit(user.username, action, target, detail, request.client.host if request.client else "")
 
-
-def particle(word: str, pair: str) -> str:
-    """The particle of a pair ("을/를", "이/가", "은/는", "과/와", "으로/로") that fits the word's last sound."""
-    with_final, without = pair.split("/")
-    last = word.rstrip()[-1:] if word.rstrip() else ""
-    if "가" <= last <= "힣":
-        final = (ord(last) - ord("가")) % 28
-        if pair == "으로/로" and final == 8:  # ㄹ takes 로
-            return without
-        return with_final if final else without
-    if last.isdigit():  # 영 일 삼 육 칠 팔 end in a consonant; 일 칠 팔 in ㄹ
-        if pair == "으로/로" and last in "178":
-            return without
-        return with_final if last in "013678" else without
-    # Latin letters and symbols: read as most Korean readers would (a file name ends in its extension)
-    if pair == "으로/로" and last.lower() == "l":
-        return without
-    return with_final if last.lower() in "lmn" else without

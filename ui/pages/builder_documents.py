@@ -23,7 +23,8 @@ from connectors.errors import ConnectorError, UnsafeFileNameError
 from connectors.index.records import FileRecord
 from connectors.ingest import FileResult
 from connectors.library import add_documents, remove_document, safe_label, safe_name
-from ui.pages.builder_common import lead, md, particle, record
+from connectors.particles import josa
+from ui.pages.builder_common import lead, md, record
 from ui.pages.builder_documents_view import FileLine, chunks_html, file_choices, finish, listing_html, progress_html
 from ui.sessions import Sessions
 from ui.uploads import UploadLedger
@@ -162,7 +163,7 @@ class _Documents:
         """The first step of a delete: ask, naming the file (nothing is deleted yet)."""
         if self.led(department, request) is None or not file:
             return [gr.update(visible=False), "", "⚠️ 지울 문서를 고르세요."]
-        question = (f"**'{md(file)}'{particle(file, '을/를')} 지울까요?** 부서 폴더와 색인에서 지워지고 되돌릴 수 "
+        question = (f"**'{md(file)}'{josa(file, '를')} 지울까요?** 부서 폴더와 색인에서 지워지고 되돌릴 수 "
                     "없습니다. 이 문서를 인용하던 봇은 이제 다른 문서로 답합니다.")
         return [gr.update(visible=True), question, ""]
 
@@ -188,7 +189,7 @@ class _Documents:
         except ConnectorError as exc:
             return [*hidden, gr.update(), gr.update(), f"⚠️ {md(exc.message)}"]
         return [*hidden, *self.listed(department),
-                f"🗑️ '{md(file)}'{particle(file, '을/를')} 부서 폴더와 색인에서 지웠습니다."]
+                f"🗑️ '{md(file)}'{josa(file, '를')} 부서 폴더와 색인에서 지웠습니다."]
 
     def reindex_one(self, department: str, file: str, request: gr.Request) -> list[Any]:
         user = self.led(department, request)
@@ -206,7 +207,7 @@ class _Documents:
         listing = self.listed(department, keep=file)
         if result is None or result.status == "failed":
             return [*listing, f"⚠️ {md(result.error if result else file + ': 폴더에 없습니다')}"]
-        return [*listing, f"✅ '{md(file)}'{particle(file, '을/를')} 다시 색인했습니다 (조각 {result.chunks}개)."]
+        return [*listing, f"✅ '{md(file)}'{josa(file, '를')} 다시 색인했습니다 (조각 {result.chunks}개)."]
 
     def chunks(self, department: str, file: str, request: gr.Request) -> str:
         if self.led(department, request) is None or not file or not self.services.store.exists(department):
