@@ -37,7 +37,7 @@ from connectors.particles import josa
 from ui.api import QUESTION_CHARS
 from ui.exports import export_link
 from ui.files import store_icon
-from ui.pages.builder_common import STYLE, md, particle
+from ui.pages.builder_common import STYLE, md
 from ui.pages.builder_common import lead as _lead
 from ui.pages.builder_common import record as _record
 from ui.pages.builder_documents import documents_tab, indexed_documents
