@@ -116,7 +116,7 @@ def test_staff_pages_are_korean_with_no_gradio_chrome_and_fit_the_screen(browser
 
     page.get_by_role("link", name="당직 도우미").click()
     page.get_by_role("button", name="당직 근무비는 얼마인가요?").click()
-    page.locator("#sources .source-card").first.wait_for(timeout=60000)
+    page.locator("#chat .source-card").first.wait_for(timeout=60000)
     page.get_by_role("button", name="보내기").wait_for(timeout=30000)  # the answer has finished
     page.get_by_role("button", name="싫어요").first.click()
     page.locator("#feedback-comment").wait_for(timeout=30000)
@@ -145,7 +145,7 @@ def test_a_korean_browser_hears_no_english_in_the_chat(browser, site) -> None:  
     _sign_in(page, server.base, "kim")
     page.goto(server.base + "/b/dangjik")
     page.get_by_role("button", name="청사 순찰은 언제 하나요?").click()
-    page.locator("#sources .source-card").first.wait_for(timeout=60000)
+    page.locator("#chat .source-card").first.wait_for(timeout=60000)
     page.get_by_role("button", name="보내기").wait_for(timeout=30000)
     page.get_by_role("button", name="좋아요").first.click()
     page.locator("#feedback-comment").wait_for(timeout=30000)
@@ -189,7 +189,8 @@ def test_a_lead_finds_the_builder_from_home_and_insights_open_on_a_bot(browser, 
         assert english_on(page) == []
         shot(page, "builder-documents", width)
         if width == DESKTOP:
-            assert "파일" in _progress_while_uploading(page, tmp_path)  # counted in files, not Gradio's "steps"
+            _progress_while_uploading(page, tmp_path)  # no Gradio "steps" count while it runs
+            assert "파일 1개 중 1개 끝남" in page.locator(".doc-board .count").inner_text()  # counted in files
         page.get_by_role("tab", name="사용 현황").click()
         page.locator("#insight-summary").get_by_text("최근 30일").wait_for(timeout=30000)  # no empty choice
         assert "도우미 (" in page.locator("#insight-bot input").first.input_value()  # the first bot, chosen
@@ -228,7 +229,7 @@ def test_the_setup_page_states_the_rules_it_checks_and_keeps_the_name(browser, s
     attempt("x" * (MIN_LENGTH - 1) + "yz")  # long enough, three different characters
     assert page.get_by_role("alert").get_by_text("되풀이").is_visible()
     attempt("청사-관리-" + "7" * (MIN_LENGTH - 6))  # exactly what the page asks for
-    page.wait_for_url(server.base + "/builder/")
+    page.wait_for_url(server.base + "/admin/")  # the new administrator's "what next" panel
     page.goto(server.base + f"/setup?token={token}")
     assert page.get_by_text("이미 설정을 마쳤습니다").is_visible() and english_on(page) == []
     shot(page, "setup-used", DESKTOP)

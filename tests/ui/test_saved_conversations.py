@@ -129,7 +129,7 @@ def test_a_signed_in_conversation_is_kept_resumed_renamed_and_deleted(browser, s
     chat = page.locator("#chat").inner_text()
     assert chat.index(FIRST) < chat.index(SECOND) and "60,000원" in chat
     page.screenshot(path=str(SHOTS / "chat-resumed-desktop.png"), full_page=True)
-    page.locator("#chat").get_by_role("button", name="Like", exact=True).first.click()  # a resumed answer is rated
+    page.locator("#chat").get_by_role("button", name="좋아요", exact=True).first.click()  # a resumed answer is rated
     page.locator("#feedback-status").get_by_text("평가가 기록되었습니다").wait_for(timeout=30000)
 
     # It continues: a third question joins the same conversation (one entry, three turns in the registry).
