@@ -53,6 +53,9 @@ class Insights:
     ratings_up: int = 0
     ratings_down: int = 0
     low_rated: list[LowRated] = field(default_factory=list)
+    # What answers said of the versions of the laws they cited (an article not yet in force, a version set aside),
+    # each with how many answers said it, most frequent first: the laws a lead should look at.
+    law_warnings: list[tuple[str, int]] = field(default_factory=list)
 
 
 def bot_insights(traces: TraceLog, feedback: Sequence[Feedback], slug: str, *, days: int = 30,
@@ -68,6 +71,10 @@ def bot_insights(traces: TraceLog, feedback: Sequence[Feedback], slug: str, *, d
     cited: Counter[tuple[str, str]] = Counter()
     for row in rows:
         cited.update({(_text(c.get("department")), _text(c.get("file"))) for c in _citations(row)})
+    warned: Counter[str] = Counter()
+    for row in rows:
+        found = row.get("warnings")
+        warned.update({_text(w) for w in found} if isinstance(found, list) else set())
     ratings = _ratings(feedback, slug)
     rated = [(ratings[_text(row.get("id"))], row) for row in rows if _text(row.get("id")) in ratings]
     down = sorted(((f, row) for f, row in rated if f.rating < 0), key=lambda pair: _text(pair[1].get("created")),
@@ -89,6 +96,7 @@ def bot_insights(traces: TraceLog, feedback: Sequence[Feedback], slug: str, *, d
                             answer=mask(_text(row.get("answer"))), comment=mask(f.comment), username=f.username,
                             trace_id=f.trace_id)
                    for f, row in down[:LOW_RATED]],
+        law_warnings=sorted(warned.items(), key=lambda item: (-item[1], item[0]))[:TOP_DOCUMENTS],
     )
 
 

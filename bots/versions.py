@@ -88,3 +88,31 @@ def _add(articles: list[str], article: str) -> None:
 
 def _name(law: str, articles: list[str]) -> str:
     return " ".join(filter(None, (f"「{law}」", ", ".join(articles))))
+
+
+def statute_notes(keywords: KeywordIndex, today: date) -> dict[str, str]:
+    """For the builder's document list, per statute file of one department: its effective date and where it stands
+    among the versions of its law the folder holds ("시행 중", "시행 예정", "이전 판", a duplicate copy)."""
+    day = today.isoformat()
+    notes: dict[str, str] = {}
+    for dated in keywords.versions().values():
+        dates = {effective for effective in dated.values() if effective}
+        started = sorted(effective for effective in dates if effective <= day)
+        in_force = started[-1] if started else min(dates, default="")
+        for file, effective in dated.items():
+            if not effective:
+                notes[file] = "시행일 모름"
+                continue
+            note = f"시행 {korean_date(effective)}"
+            if effective > day:
+                note += " · 시행 예정"
+            elif effective == in_force:
+                note += " · 시행 중"
+            else:
+                current = sorted(f for f, e in dated.items() if e == in_force)
+                note += f" · 이전 판 (시행 중인 판: {current[0].rsplit('/', 1)[-1]})"
+            copies = sorted(f.rsplit("/", 1)[-1] for f, e in dated.items() if e == effective and f != file)
+            if copies:
+                note += f" · ⚠️ 같은 판 중복: {', '.join(copies)}"
+            notes[file] = note
+    return notes

@@ -227,3 +227,17 @@ def test_every_written_trace_is_found_again_by_its_id_and_no_other_id_reads_anyt
     assert log.read(first[:8] + "f" * 24) is None  # past the end of the file
     assert log.read("a0712341153bcdef0123456789abcdef") is None  # not a locator (an old uuid id)
     assert log.read("../../etc/passwd") is None
+
+
+def test_the_lead_sees_which_cited_laws_answers_warned_of_most_often(tmp_path: Path) -> None:
+    log = TraceLog(tmp_path / "traces")
+    pending = "「시험법」 제4조: 2028. 1. 1. 시행 예정 — 현재 시행 중인 조문이 아닙니다"
+    older = "「시험법」 제3조: 지금 시행 중인 판에는 없는 이전 판의 조문입니다"
+    _trace(log, "a", "2025-03-09T09:00:00+00:00", warnings=[pending])
+    _trace(log, "b", "2025-03-10T09:00:00+00:00", warnings=[pending, older])
+    _trace(log, "c", "2025-03-10T10:00:00+00:00")
+    _trace(log, "d", "2025-03-10T11:00:00+00:00", bot="tax", warnings=[older])  # another bot's
+    _trace(log, "e", "2025-01-10T11:00:00+00:00", warnings=[older])  # before the window
+    insights = bot_insights(log, [], "passport", days=7, today=TODAY)
+    assert insights.law_warnings == [(pending, 2), (older, 1)]
+    assert bot_insights(log, [], "passport", days=1, today=date(2025, 3, 8)).law_warnings == []

@@ -99,3 +99,28 @@ def test_the_warning_is_shown_above_the_answer_on_the_command_line(data: Path) -
         assert any("2028. 1. 1. 시행 예정" in w for w in warnings)
     else:
         assert not any("시행 예정" in w for w in warnings)
+
+
+def test_the_document_list_says_which_version_is_in_force_and_flags_a_duplicate(tmp_path: Path) -> None:
+    """What the builder's document list shows beside each statute (`bots.versions.statute_notes`)."""
+    from bots.versions import statute_notes
+
+    folder = tmp_path / "법무담당관"
+    folder.mkdir()
+    current = _law("[시행 2025. 1. 1.] [법률 제100호, 2024. 6. 1., 일부개정]", "30일")
+    (folder / CURRENT).write_text(current, encoding="utf-8")
+    (folder / "시험법 사본.txt").write_text(current + "\n", encoding="utf-8")  # the same version, uploaded twice
+    (folder / AMENDED).write_text(_law("", "60일"), encoding="utf-8")
+    (folder / "안내.txt").write_text("민원 안내\n\n창구는 1층에 있습니다.\n", encoding="utf-8")
+    services = make_services(tmp_path / "data")
+    with services.reindexer:
+        assert not services.reindexer.reindex(folder, "법무담당관").failed
+    keywords = services.store.open("법무담당관", services.embedder).keyword_index()
+    notes = statute_notes(keywords, date(2026, 12, 5))
+    assert notes[CURRENT] == "시행 2025. 1. 1. · 시행 중 · ⚠️ 같은 판 중복: 시험법 사본.txt"
+    assert notes["시험법 사본.txt"] == f"시행 2025. 1. 1. · 시행 중 · ⚠️ 같은 판 중복: {CURRENT}"
+    assert notes[AMENDED] == "시행 2028. 1. 1. · 시행 예정"
+    assert "안내.txt" not in notes  # a manual has no version
+    later = statute_notes(keywords, date(2028, 1, 1))
+    assert later[AMENDED] == "시행 2028. 1. 1. · 시행 중"
+    assert later[CURRENT].startswith(f"시행 2025. 1. 1. · 이전 판 (시행 중인 판: {AMENDED})")

@@ -172,3 +172,25 @@ def test_the_same_file_uploaded_again_is_said_to_be_the_same(browser, tmp_path: 
         page.locator("#doc-status").get_by_text("이미 올린 파일과 같아").wait_for(timeout=60000)
         assert "이미 올린 파일과 같습니다" in page.locator("#upload-results").inner_text()
         assert page.locator("#doc-list tr", has_text=scanned.name).count() == 1
+
+
+def test_each_statute_shows_its_effective_date_and_a_duplicate_is_flagged(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Issue 13: the document list shows each statute's version; two copies of one version are flagged."""
+    law = ("민원처리법\n[시행 2025. 1. 1.] [법률 제100호, 2024. 6. 1., 일부개정]\n\n"
+           "제1조(목적) 이 법은 민원의 처리에 관한 사항을 정함을 목적으로 한다.\n\n"
+           "제2조(정의) 이 법에서 \"민원\"이란 행정기관에 처분 등 특정한 행위를 요구하는 것을 말한다.\n\n"
+           "제3조(처리기간) ① 민원은 접수한 날부터 7일 이내에 처리하여야 한다.\n② 기간은 시장이 늘릴 수 있다.\n")
+    current, copy = tmp_path / "민원처리법.txt", tmp_path / "민원처리법 사본.txt"
+    current.write_text(law, encoding="utf-8")
+    copy.write_text(law + "\n", encoding="utf-8")
+    amended = tmp_path / "민원처리법(법률)(제200호)(20990101).txt"  # the law portal's name: in force from 2099
+    amended.write_text(law.replace("[시행 2025. 1. 1.] [법률 제100호, 2024. 6. 1., 일부개정]\n", "")
+                       .replace("7일", "5일"), encoding="utf-8")
+    with _documents_tab(browser, tmp_path) as (page, _):
+        _upload(page, [current, copy, amended])
+        page.locator("#doc-status").get_by_text("3개 색인").wait_for(timeout=120000)
+        listing = page.locator("#doc-list")
+        row = next(text for text in listing.locator("tr").all_inner_texts() if text.startswith(current.name))
+        assert "시행 2025. 1. 1. · 시행 중" in row and "같은 판 중복: 민원처리법 사본.txt" in row
+        assert "시행 2099. 1. 1. · 시행 예정" in listing.locator("tr", has_text="제200호").inner_text()
+        page.screenshot(path=str(SHOTS / "builder-documents-versions.png"), full_page=True)

@@ -411,6 +411,9 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
         summary = (f"**최근 30일** · 질문 {seen.questions}개 · 거절 {seen.refused}개 (거절률 "
                    f"{seen.refusal_rate:.0%}) · 👍 {seen.ratings_up} · 👎 {seen.ratings_down}"
                    + (f" · 발췌형으로 대체된 답변 {seen.fallbacks}개" if seen.fallbacks else ""))
+        if seen.law_warnings:  # cited statutes not yet in force, or a version set aside: what the lead should check
+            summary += "\n\n**⚠️ 답변에 붙은 법령 시행 주의** (최근 30일, 답변 수)\n" + "\n".join(
+                f"- {md(warning)} ({count}회)" for warning, count in seen.law_warnings)
         cited = [[department, file, count] for department, file, count in seen.top_documents]
         low = [[r.created.replace("T", " ")[:16], r.question, r.answer[:300], r.comment, r.username]
                for r in seen.low_rated]

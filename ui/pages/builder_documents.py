@@ -13,11 +13,13 @@ import queue
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 from typing import Any
 
 import gradio as gr
 
+from bots.versions import statute_notes
 from builder.registry import User
 from connectors.errors import ConnectorError, UnsafeFileNameError
 from connectors.index.records import FileRecord
@@ -78,7 +80,13 @@ class _Documents:
         """The document list and the picker (keeping its choice when the file is still there)."""
         records = self.records(department)
         value = keep if keep in {r.file for r in records} else None
-        return [listing_html(records), gr.update(choices=file_choices(records), value=value)]
+        return [listing_html(records, self.versions(department) if records else {}),
+                gr.update(choices=file_choices(records), value=value)]
+
+    def versions(self, department: str) -> dict[str, str]:
+        """Each statute's effective date and where it stands among the versions of its law the folder holds."""
+        keywords = self.services.store.open(department, self.services.embedder).keyword_index()
+        return statute_notes(keywords, date.today())
 
     def show(self, department: str, request: gr.Request) -> list[Any]:
         if self.led(department, request) is None:

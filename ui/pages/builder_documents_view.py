@@ -124,9 +124,11 @@ def _table(headers: list[str], rows: list[str], empty: str) -> str:
            "</table></div>"
 
 
-def listing_html(records: list[FileRecord]) -> str:
-    """The department's documents: a failed one marked, with its error; warnings (e.g. pages without text)."""
-    headers = ["파일", "형식", "쪽", "조각", "색인 시각", "상태", "오류·주의"]
+def listing_html(records: list[FileRecord], versions: dict[str, str] | None = None) -> str:
+    """The department's documents: a failed one marked, with its error; warnings (e.g. pages without text); for a
+    statute, its effective date and version (`bots.versions.statute_notes`: in force, not yet, older, duplicate)."""
+    versions = versions or {}
+    headers = ["파일", "형식", "쪽", "조각", "색인 시각", "상태", "법령 시행일", "오류·주의"]
     rows = []
     for r in records:
         failed = r.status == "failed"
@@ -136,7 +138,8 @@ def listing_html(records: list[FileRecord]) -> str:
                          *(f'<div class="warning">⚠️ {_e(w)}</div>' for w in warnings)])
         cells: list[Any] = [_e(r.file), _e(r.format.upper()), str(r.pages or ""),
                             "" if failed else str(r.chunks), _e(r.indexed_at.replace("T", " ")[:16]),
-                            FAILED_MARK if failed else "색인됨", ("note", notes) if notes else ""]
+                            FAILED_MARK if failed else "색인됨", _e(versions.get(r.file, "")),
+                            ("note", notes) if notes else ""]
         rows.append(_row(headers, cells, "failed" if failed else "indexed"))
     return _table(headers, rows, "아직 올린 문서가 없습니다.")
 
