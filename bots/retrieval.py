@@ -104,6 +104,9 @@ class HybridRetriever:
             department, _, file = document.partition("/")
             self.documents.setdefault(department, set()).add(file)
         self._masks: dict[tuple[int, str], np.ndarray] = {}
+        # The laws held in several versions, for the indexes and the day they were worked out for: search and the
+        # answer's warnings both ask for them on every question.
+        self._versions: tuple[list[KeywordIndex], date, dict[str, InForce]] | None = None
         # Departments not searched whose vocabulary still counts for how rare a question word is (see _hits): a
         # bot on one department judges its evidence on the scale of all the city's documents, not of its own few
         # files, where its topic's words are everywhere ("여권" in every chunk of 민원여권과) and weigh nothing.
@@ -233,7 +236,11 @@ class HybridRetriever:
         """The laws this bot holds in several versions, each with the version in force today."""
         if keywords is None:
             keywords = [index.keyword_index(max_age=self.freshness) for index in self.indexes]
-        return versions_in_force(keywords, self._files_of, self.today())
+        today, cached = self.today(), self._versions
+        if (cached is None or cached[1] != today or len(cached[0]) != len(keywords)
+                or any(a is not b for a, b in zip(cached[0], keywords, strict=True))):
+            cached = self._versions = (list(keywords), today, versions_in_force(keywords, self._files_of, today))
+        return cached[2]
 
     def _files_of(self, d: int) -> set[str] | None:
         """The files of department d this bot may use (None: all of them)."""
