@@ -60,6 +60,22 @@ class Server:
     output: list[str] = field(default_factory=list)
 
 
+def wait_until_served(base: str, process: subprocess.Popen[str], seconds: float, failure: str) -> None:
+    """Wait until the server at `base` answers; if its process ends first or the time runs out, stop it and fail
+    with `failure` and the end of its output."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            if request(f"{base}/docs")[0] == 200:
+                return
+        except OSError:
+            pass
+        if process.poll() is not None or time.monotonic() > deadline:
+            process.kill()
+            raise AssertionError(f"{failure}: {process.communicate(timeout=30)[0][-3000:]}")
+        time.sleep(0.3)
+
+
 @contextmanager
 def serving(data: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
     """`deptbot serve` on a free port until the block ends; `env`: DEPTBOT_ settings for it."""
@@ -69,16 +85,7 @@ def serving(data: Path, env: dict[str, str] | None = None) -> Iterator[Server]:
                                start_new_session=True)  # its group: parsing workers it started go with it
     server = Server(f"http://127.0.0.1:{port}", process)
     try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                if request(f"{server.base}/docs")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"deptbot serve did not start: {process.communicate(timeout=10)[0][-2000:]}")
-            time.sleep(0.2)
+        wait_until_served(server.base, process, 90, "deptbot serve did not start")
         yield server
     finally:
         process.terminate()

@@ -16,13 +16,12 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from tests.conftest import ROOT, make_services, sample
-from tests.support.server import deptbot, free_port, request
+from tests.support.server import deptbot, free_port, request, wait_until_served
 
 LAW = """공익신고자 보호법
 [시행 2025. 1. 1.] [법률 제20000호, 2024. 6. 1., 일부개정]
@@ -50,17 +49,7 @@ def run_command(data: Path, settings: Path) -> Iterator[tuple[str, list[str]]]:
     base = f"http://127.0.0.1:{port}"
     output: list[str] = []
     try:
-        deadline = time.monotonic() + 300
-        while True:
-            try:
-                if request(f"{base}/docs")[0] == 200:
-                    break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                process.kill()
-                raise AssertionError(f"the run command did not serve: {process.communicate(timeout=30)[0][-3000:]}")
-            time.sleep(0.5)
+        wait_until_served(base, process, 300, "the run command did not serve")
         yield base, output
     finally:
         os.killpg(process.pid, signal.SIGTERM)
