@@ -128,3 +128,23 @@ def test_eval_on_dev_beats_the_bm25_reference_everywhere(corpus_services: Servic
     assert all(part["refusal"]["unanswerable"] > 0 for part in halves.values())
     cited = [c for line in lines for c in line["citations"]]
     assert cited and all((corpus / c["file"]).is_file() and c["label"] for c in cited)
+
+
+def test_a_question_on_a_law_not_yet_in_force_carries_the_warning(corpus_services: Services) -> None:
+    """공익신고자 보호법 in the corpus is the version in force from 2027. 4. 1. (its file name and its text say so):
+    asked before that day, the answer cites it with its version and says it is not yet in force; asked after, not."""
+    from datetime import date
+
+    from bots.answer import BotProfile
+    from ui.wiring import build_answerer
+
+    answerer = build_answerer(corpus_services, BotProfile(departments=["법무담당관"]), keep_traces=False)
+    answerer.retriever.today = lambda: date(2026, 12, 5)
+    answer = answerer.ask("비실명 대리신고는 누구에게 해야 하나요?")
+    cited = [c for c in answer.citations if c.title == "공익신고자 보호법"]
+    assert not answer.refused and cited and cited[0].effective_date == "2027-04-01"
+    assert "(시행 2027. 4. 1.)" in cited[0].label
+    assert any(w.startswith("「공익신고자 보호법」") and "2027. 4. 1. 시행 예정 — 현재 시행 중인 조문이 아닙니다" in w
+               for w in answer.warnings), answer.warnings
+    answerer.retriever.today = lambda: date(2027, 4, 1)
+    assert not any("공익신고자 보호법" in w for w in answerer.ask("비실명 대리신고는 누구에게 해야 하나요?").warnings)
