@@ -7,7 +7,11 @@ articles one per line, each 항 (①), 호 (1.) and 목 (가.) on a line of its 
 
 from __future__ import annotations
 
+import re
+
 from connectors.laws.parse import Article, LawText
+
+_BLANKS = re.compile(r"\n{3,}")
 
 
 def dotted(date: str) -> str:
@@ -40,7 +44,7 @@ def render_law(law: LawText) -> str:
     for addendum in law.addenda:
         lines.append("")
         lines.extend(addendum if addendum[0].startswith("부칙") else ["부칙", *addendum])
-    return "\n".join(lines).rstrip() + "\n"
+    return _BLANKS.sub("\n\n", "\n".join(lines)).rstrip() + "\n"
 
 
 def _article_lines(article: Article) -> list[str]:
