@@ -5,7 +5,8 @@
 <제개정구분명/><법령구분명/><시행일자/><법령상세링크/></law>…`); `GET /DRF/lawService.do?…&MST=…` (or `ID=…`)
 answers a law's text (`<법령><기본정보>…</기본정보><조문><조문단위>…</조문단위></조문><부칙>…</부칙></법령>`), or
 `<Law>일치하는 법령이 없습니다…</Law>`. A request with the key "bad-key" gets the portal's refusal
-(`<Response><result>사용자 정보 검증에 실패하였습니다.</result>…`), with "html-key" an HTML error page. Laws are
+(`<Response><result>사용자 정보 검증에 실패하였습니다.</result>…`), with "html-key" an HTML error page, and so does
+the text of a law in `broken` (with HTTP 500). Laws are
 plain data that a test may amend while the server runs; every request's query is recorded.
 """
 
@@ -50,6 +51,7 @@ class Portal:
     laws: list[PortalLaw]
     requests: list[dict[str, str]] = field(default_factory=list)
     url: str = ""
+    broken: set[str] = field(default_factory=set)  # law IDs whose text requests get an HTML error page
 
     def law(self, name: str) -> PortalLaw:
         return next(law for law in self.laws if law.name == name)
@@ -137,6 +139,9 @@ def _answer(portal: Portal, path: str, query: dict[str, str]) -> tuple[int, str,
     if path.endswith("/lawSearch.do"):
         return 200, "application/xml", search_xml(portal, query.get("query", ""))
     if path.endswith("/lawService.do"):
+        if query.get("ID") in portal.broken or any(law.mst == query.get("MST") and law.law_id in portal.broken
+                                                   for law in portal.laws):
+            return 500, "text/html", _HTML
         law = next((law for law in portal.laws if (query.get("MST") and law.mst == query["MST"])
                     or (query.get("ID") and law.law_id == query["ID"])), None)
         return 200, "application/xml", law_xml(law) if law else _NOT_FOUND
