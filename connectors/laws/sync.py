@@ -69,7 +69,8 @@ def find_law(portal: LawPortal, entry: str) -> LawVersion:
     if not exact:
         raise LawNotFoundError(entry, "법령 포털에서 이 이름의 법령을 찾지 못했습니다",
                                "법령 목록에 정확한 법령명(예: 개인정보 보호법)이나 법령ID를 적어 주세요")
-    # Several versions of one name: the one in force (현행) before history (연혁), then the latest.
+    # Several versions of one name: the one in force (현행) before history (연혁), then the latest. A repealed law
+    # is listed with 제개정구분명 "폐지" where the search still holds it; where it does not, it is "not found".
     return max(exact, key=lambda v: (v.current == "현행", v.effective, v.number.zfill(10)))
 
 
