@@ -41,3 +41,11 @@ class UnsafeFileNameError(ParseError):
 
 class KnowledgeIndexError(ConnectorError):
     """The knowledge index cannot serve a request as asked (e.g. embedder mismatch)."""
+
+
+class LawPortalError(ConnectorError):
+    """The law portal (or its mirror) could not be asked, or answered with an error page instead of a law."""
+
+
+class LawNotFoundError(ConnectorError):
+    """The law portal has no law of that name or ID (fatal for that law only)."""

@@ -12,6 +12,7 @@ import logging
 import os
 import threading
 import time
+import unicodedata
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,6 +26,7 @@ from connectors.errors import ConnectorError, ParseError
 from connectors.index.records import FileRecord
 from connectors.index.store import DepartmentIndex, KnowledgeStore
 from connectors.korean import TOKENIZER_VERSION, KoreanTokenizer
+from connectors.laws.listing import LAW_LIST_FILE
 from connectors.parsers import ParseLimits, parse_bytes, supported
 from connectors.parsers.detect import check_name
 
@@ -147,6 +149,9 @@ def scan_folder(folder: Path) -> list[str]:
     for dirpath, dirnames, filenames in os.walk(folder):
         dirnames[:] = sorted(d for d in dirnames if not d.startswith("."))
         for name in filenames:
+            # The list of laws to keep current is the law sync's input, not a document to answer from.
+            if dirpath == str(folder) and unicodedata.normalize("NFC", name) == LAW_LIST_FILE:
+                continue
             if not name.startswith((".", "~$")) and supported(name):
                 found.append((Path(dirpath) / name).relative_to(folder).as_posix())
     return sorted(found)

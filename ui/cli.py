@@ -17,6 +17,7 @@ from builder.privacy import printable
 from builder.registry import RegistryError
 from connectors.errors import ConnectorError
 from connectors.ingest import Progress, ReindexReport
+from ui.cli_laws import laws
 from ui.cli_registry import bots, departments, seed, serve, tokens, users
 from ui.cli_support import audit, emit, with_services
 from ui.wiring import Services
@@ -447,6 +448,7 @@ main.add_command(bots)
 main.add_command(serve)
 main.add_command(tokens)
 main.add_command(seed)
+main.add_command(laws)
 
 if __name__ == "__main__":
     main()

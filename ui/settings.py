@@ -126,6 +126,17 @@ class ChromaSettings(BaseModel):
                           "deptbot installations can share one Chroma server, each in its own database")
 
 
+class LawSettings(BaseModel):
+    """The national law information center's Open API (or a mirror of it inside the city network), from which
+    `deptbot laws sync` keeps each department's listed statutes current."""
+
+    url: str = Field("", description="Base URL of the law portal's Open API service, e.g. https://www.law.go.kr/DRF, "
+                     "or of a mirror inside the city network that answers the same (empty: law sync is off)")
+    key: SecretStr = Field(SecretStr(""), description="The Open API user key (the OC value of open.law.go.kr); "
+                           "sent as OC on every request when set")
+    timeout: float = Field(20.0, description="Seconds before a request to the law portal is abandoned", gt=0)
+
+
 class LLMProfile(BaseModel):
     """One OpenAI-compatible chat server an administrator offers to bots (timeouts, retries, streaming and the
     prompt come from the llm settings)."""
@@ -191,6 +202,7 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunk sizes")
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answering")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="The generator")
+    law: LawSettings = Field(default_factory=LawSettings, description="The law portal (statutes kept current)")
     llm_profiles: dict[str, LLMProfile] = Field(
         default_factory=dict, description="OpenAI-compatible chat servers bots may choose, by name, as JSON: "
         '{"vllm": {"label": "사내 vLLM", "base_url": "http://10.0.0.5:8000/v1", "model": "qwen2.5-7b"}}')

@@ -22,6 +22,7 @@ from connectors.errors import ConnectorError, KnowledgeIndexError
 from connectors.index.store import DepartmentIndex, KnowledgeStore
 from connectors.ingest import IngestOptions, Reindexer
 from connectors.korean import KoreanTokenizer
+from connectors.laws.client import LawPortal
 from connectors.parsers import ParseLimits
 from ui.settings import Settings
 
@@ -210,3 +211,18 @@ def department_folder(services: Services, department: str) -> Path:
         if folder:
             return Path(folder)
     return services.settings.data_dir / "documents" / services.registry.department(department).slug
+
+
+def build_law_portal(settings: Settings) -> LawPortal:
+    """The law portal client of the settings; without an address, a Korean error saying how to set one."""
+    cfg = settings.law
+    if not cfg.url.strip():
+        raise SettingsError("DEPTBOT_LAW__URL", "법령 포털 주소가 설정되지 않아 아무것도 바꾸지 않았습니다",
+                            "국가법령정보센터 Open API를 쓰려면 DEPTBOT_LAW__URL=https://www.law.go.kr/DRF 와 "
+                            "DEPTBOT_LAW__KEY=<open.law.go.kr에서 받은 OC 값>을, 시청 내부 미러를 쓰려면 그 주소를 "
+                            "DEPTBOT_LAW__URL에 환경 변수나 deptbot.env로 설정해 주세요")
+    address = urlsplit(cfg.url.strip())
+    if address.scheme not in ("http", "https") or not address.hostname:
+        raise SettingsError("DEPTBOT_LAW__URL", f"법령 포털 주소가 올바르지 않습니다: {cfg.url!r}",
+                            "http(s)://호스트/경로 형식으로 적어 주세요 (예: https://www.law.go.kr/DRF)")
+    return LawPortal(base_url=cfg.url.strip(), key=cfg.key.get_secret_value(), timeout=cfg.timeout)
