@@ -115,6 +115,12 @@ def test_every_builder_action_checks_the_user(tmp_path: Path) -> None:
             client.predict(handle_file(str(imported)), api_name="/import_bot")
             assert (f"in-{role.replace('_', '-')}" in {b.slug for b in registry.bots()}) is manager, role
 
+            laws = folder / "법령목록.txt"  # the department's list of laws (issue 13), kept in its folder
+            listed = client.predict("총무과", "개인정보 보호법", api_name="/law_list_save")
+            assert laws.is_file() is manager, (role, listed)  # lead_other comes before lead: nothing written yet
+            if not manager:
+                assert client.predict("총무과", api_name="/law_list") == ""
+                assert "담당하는 부서" in client.predict("총무과", api_name="/law_sync")[0]
             if not manager:  # a refused delete leaves the document where it is
                 client.predict("총무과", FILE, api_name="/delete")
                 assert (folder / FILE).exists()

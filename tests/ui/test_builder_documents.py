@@ -194,3 +194,40 @@ def test_each_statute_shows_its_effective_date_and_a_duplicate_is_flagged(browse
         assert "시행 2025. 1. 1. · 시행 중" in row and "같은 판 중복: 민원처리법 사본.txt" in row
         assert "시행 2099. 1. 1. · 시행 예정" in listing.locator("tr", has_text="제200호").inner_text()
         page.screenshot(path=str(SHOTS / "builder-documents-versions.png"), full_page=True)
+
+
+def test_a_lead_keeps_the_department_s_laws_current_from_the_builder(browser, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]  # noqa: F811
+    """Issue 13: the list of laws is edited in the builder; the check changes nothing and flags what needs a look;
+    a sync fetches the laws from the (test) law portal, and they join the document list with their versions."""
+    from tests.support.law_portal import law_portal
+    from tests.support.law_samples import REPEALED, SAFETY, sample_laws
+
+    data = tmp_path / "data"
+    deptbot("departments", "add", "민원여권과", "--slug", "civil", data=data)
+    deptbot("users", "add", "lee", "--role", "lead", "--department", "민원여권과", "--password-stdin", data=data,
+            stdin="correct-horse-battery\n")
+    with law_portal(sample_laws()) as portal, serving(data, {"DEPTBOT_LAW__URL": portal.url,
+                                                             "DEPTBOT_LAW__KEY": "test-oc"}) as server:
+        context = browser.new_context(viewport={"width": 1280, "height": 900})
+        page = context.new_page()
+        _sign_in(page, server.base)
+        page.get_by_role("tab", name="문서").click()
+        page.locator("#law-list textarea").fill(f"{SAFETY}\n{REPEALED}\n없는 법률\n{SAFETY}")
+        page.locator("#law-save").click()
+        page.locator("#law-status").get_by_text("법령 목록을 저장했습니다 (3건)").wait_for(timeout=30000)
+        assert (data / "documents" / "civil" / "법령목록.txt").read_text(encoding="utf-8").count(SAFETY) == 1
+
+        page.locator("#law-check").click()
+        checks = page.locator("#law-checks")
+        checks.get_by_text("폐지됨").wait_for(timeout=30000)
+        assert "포털에 없음" in checks.inner_text() and "폴더에 없음" in checks.inner_text()
+        assert sorted(p.name for p in (data / "documents" / "civil").iterdir()) == ["법령목록.txt"]  # unchanged
+
+        page.locator("#law-sync").click()
+        page.locator("#law-status").get_by_text("받음").first.wait_for(timeout=120000)
+        assert "찾지 못함" in page.locator("#law-status").inner_text()  # the unknown name, said; the rest fetched
+        assert not checks.is_visible()  # the check before the sync is not left standing
+        row = next(t for t in page.locator("#doc-list tr").all_inner_texts() if t.startswith(SAFETY))
+        assert "색인됨" in row and "시행 " in row
+        page.screenshot(path=str(SHOTS / "builder-documents-laws.png"), full_page=True)
+        context.close()

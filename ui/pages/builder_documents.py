@@ -28,6 +28,7 @@ from connectors.library import add_documents, remove_document, safe_label, safe_
 from connectors.particles import josa
 from ui.pages.builder_common import lead, md, record
 from ui.pages.builder_documents_view import FileLine, chunks_html, file_choices, finish, listing_html, progress_html
+from ui.pages.builder_laws import laws_section
 from ui.sessions import Sessions
 from ui.uploads import UploadLedger
 from ui.wiring import Services, department_folder
@@ -284,8 +285,13 @@ def documents_tab(services: Services, sessions: Sessions, uploads: UploadLedger)
     # Whole chunks make a long table: it scrolls in its own box, so the page stays short.
     chunk_table = gr.HTML(chunks_html([]), elem_id="chunk-table", js_on_load=None, max_height=720)
 
-    shown = [listing, picked, chunk_table]
-    department.input(docs.show, inputs=[department], outputs=shown)
+    law_list, law_text = laws_section(services, department, docs.led, docs.indexing, docs.listed, [listing, picked])
+
+    def show(name: str, request: gr.Request) -> list[Any]:
+        return [*docs.show(name, request), law_text(name, request)]
+
+    shown = [listing, picked, chunk_table, law_list]
+    department.input(docs.show, inputs=[department], outputs=shown[:3])  # the laws section loads its own list
     upload_button.click(docs.upload, inputs=[department, files],
                         outputs=[board, listing, picked, status, files, upload_button], show_progress="hidden")
     remove.click(docs.ask_delete, inputs=[department, picked], outputs=[confirm, question, status])
@@ -296,4 +302,4 @@ def documents_tab(services: Services, sessions: Sessions, uploads: UploadLedger)
     picked.input(docs.chunks, inputs=[department, picked], outputs=[chunk_table])
     redo.click(docs.reindex_one, inputs=[department, picked], outputs=[listing, picked, status])
     show_chunks.click(docs.chunks, inputs=[department, picked], outputs=[chunk_table])
-    return DocumentsTab(department, shown, docs.show)
+    return DocumentsTab(department, shown, show)
