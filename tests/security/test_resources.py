@@ -120,7 +120,10 @@ def test_a_pathological_upload_stalls_neither_answers_nor_other_departments(site
     assert "실패" in lines[bomb.name] and "압축 폭탄" in lines[bomb.name], board
     assert "색인됨" in json.dumps(outcome["other"], ensure_ascii=False)
     assert outcome["other_done"] < outcome["lead_done"]  # another department did not wait for the lock
-    assert len(timings) >= 5 and max(timings) < 1.0, timings  # another user's questions kept being answered
+    # Another user's questions kept being answered while the parse ran: several answers, none waiting for the
+    # parse's 15 s limit. How fast they were is a benchmark's figure (written below), not asserted: a shared
+    # 2-core machine under load once took 1.6 s for one.
+    assert len(timings) >= 5 and max(timings) < 7.5, timings
     assert peak - before < 200, (before, peak)
     artifacts = ROOT / "artifacts"
     artifacts.mkdir(exist_ok=True)
