@@ -564,14 +564,14 @@ class Registry:
         """Every bot as its users get it, by slug (see `served`)."""
         return self._all(_SERVED_VERSIONS)
 
-    def _one(self, query: Select[Any], slug: str) -> BotRecord:
+    def _one(self, query: Select[*tuple[Any, ...]], slug: str) -> BotRecord:
         with self.engine.connect() as connection:
             row = connection.execute(query.where(BotRow.slug == bindparam("slug")), {"slug": slug}).first()
         if row is None:
             raise RegistryError(slug, "그런 봇이 없습니다", "'deptbot bots list'로 확인해 주세요")
         return _bot_record(row)
 
-    def _all(self, query: Select[Any]) -> list[BotRecord]:
+    def _all(self, query: Select[*tuple[Any, ...]]) -> list[BotRecord]:
         with self.engine.connect() as connection:
             return [_bot_record(row) for row in connection.execute(query.order_by(BotRow.slug))]
 
