@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import pytest
 from fastapi.testclient import TestClient
@@ -11,8 +12,11 @@ from fastapi.testclient import TestClient
 from builder.definitions import BotDefinition
 from tests.ui.test_api import PASSWORD, six_roles
 from ui.api import create_api
+from ui.app import create_app
 from ui.wiring import Services
 
+DOCUMENT = "당직근무 운영지침.txt"  # documents of 총무과 in the sample index
+NARROWED_OUT = "출장 여비 및 유연근무 업무 처리 매뉴얼(2025).docx"
 UNANSWERABLE = "청사 내 직원 체력단련실의 월 이용료는 얼마인가요?"  # the sample documents do not say
 
 
@@ -74,3 +78,25 @@ def test_no_one_gets_a_draft_of_an_unpublished_bot_but_its_managers(api: tuple[S
         assert "초안" not in _signed_in(client, role).get("/api/bots").text, role
     tried = _signed_in(client, "lead").post("/api/bots/dangjik/ask", json={"question": UNANSWERABLE})
     assert "초안 거절 문구" in tried.json()["answer"]  # the lead tries their unpublished bot, as before drafts
+
+
+def test_a_draft_s_wider_knowledge_opens_no_document_and_the_home_page_shows_the_published_name(
+        sample_index: Services, tmp_path_factory: pytest.TempPathFactory) -> None:
+    """Published narrowed to one document, the draft to all: through the share link only that one opens."""
+    services = six_roles(sample_index, tmp_path_factory)
+    narrowed = _definition("게시본").model_copy(update={"documents": [f"총무과/{DOCUMENT}"]})
+    key = services.registry.create_bot(narrowed, "lead").link_key
+    services.registry.set_published("dangjik", True)
+    services.registry.save_bot(_definition("초안"), "lead")  # the whole of 총무과's documents
+    with TestClient(create_app(services), follow_redirects=False) as client:
+        other = client.get(f"/files/general-affairs/{quote(NARROWED_OUT)}?bot=dangjik&key={quote(key)}")
+        chosen = client.get(f"/files/general-affairs/{quote(DOCUMENT)}?bot=dangjik&key={quote(key)}")
+        assert (other.status_code, chosen.status_code) == (404, 200)
+        staff = TestClient(client.app, follow_redirects=False)
+        staff.post("/login", data={"username": "staff", "password": PASSWORD, "next": "/"})
+        home = staff.get("/").text
+        assert "당직 도우미 게시본" in home and "초안" not in home
+        services.registry.set_published("dangjik", True)
+        opened = client.get(f"/files/general-affairs/{quote(NARROWED_OUT)}?bot=dangjik&key={quote(key)}")
+        assert opened.status_code == 200
+        assert "당직 도우미 초안" in staff.get("/").text
