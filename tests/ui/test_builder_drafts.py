@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 
+from builder.registry import Registry, default_url
 from tests.conftest import SAMPLES
 from tests.support.gradio_events import ChatSession
 from tests.support.server import PASSWORD, deptbot, serving
@@ -99,3 +100,9 @@ def test_a_draft_is_not_seen_on_the_share_link_until_the_lead_publishes(browser,
         visitor.reload()
         visitor.locator("#bot-header").get_by_text("당직 안내 도우미").wait_for(timeout=90000)
         assert "초안 거절" in _events(server.base, "", query)
+    registry = Registry.open(default_url(data))
+    try:  # each publish is audited with the version it published (the command line's, then the lead's)
+        published_by = [(e.actor, e.detail) for e in registry.audit_log(action="bot_published")]
+        assert [detail for _, detail in published_by] == ["version 2", "version 1"] and published_by[0][0] == "lee"
+    finally:
+        registry.close()
