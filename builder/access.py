@@ -4,6 +4,9 @@
 - use (ask): whoever may manage it, even unpublished (the builder's preview); otherwise only a published bot, by
   its visibility: `link` - anyone holding the current share-link key, and signed-in members of its departments;
   `staff` - any signed-in user; `department` - signed-in members of one of its departments.
+
+Pages, API and `/files/` ask about the bot as its users get it (`Registry.served`: a published bot's published
+version), so a lead's saved draft reaches no one before it is published; the builder asks about the draft.
 """
 
 from __future__ import annotations

@@ -72,6 +72,8 @@ class BotRow(Base):
     slug: Mapped[str] = mapped_column(String(63), unique=True)
     current_version: Mapped[int] = mapped_column(Integer, default=1)
     published: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The version staff get while published (None while unpublished): saves move current_version (the draft) only.
+    published_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     link_key: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=now)
     versions: Mapped[list[BotVersionRow]] = relationship(back_populates="bot", order_by="BotVersionRow.number",

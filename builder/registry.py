@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Select, bindparam, create_engine, delete, event, func, not_, or_, select, update
+from sqlalchemy import Select, bindparam, case, create_engine, delete, event, func, not_, or_, select, true, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
@@ -74,10 +74,16 @@ _SESSION_USER = (
 _TOUCH_SESSION = (update(SessionRow).where(SessionRow.id == bindparam("session_id"))
                   .values(last_seen=bindparam("seen")))
 _DROP_SESSION = delete(SessionRow).where(SessionRow.id == bindparam("session_id"))
-_CURRENT_VERSIONS = (
-    select(BotRow.slug, BotVersionRow.definition, BotRow.current_version, BotRow.published, BotRow.link_key,
-           BotRow.created_at)
-    .join(BotVersionRow, (BotVersionRow.bot_id == BotRow.id) & (BotVersionRow.number == BotRow.current_version)))
+_BOT_COLUMNS = select(BotRow.slug, BotVersionRow.definition, BotVersionRow.number, BotRow.current_version,
+                      BotRow.published, BotRow.published_version, BotRow.link_key, BotRow.created_at)
+_CURRENT_VERSIONS = _BOT_COLUMNS.join(
+    BotVersionRow, (BotVersionRow.bot_id == BotRow.id) & (BotVersionRow.number == BotRow.current_version))
+# What staff get: a published bot's published version; an unpublished bot's draft, which only its managers may use
+# (builder.access decides that). A save moves current_version only, so it never reaches staff by itself.
+_SERVED_NUMBER = case((BotRow.published == true(), func.coalesce(BotRow.published_version, BotRow.current_version)),
+                      else_=BotRow.current_version)
+_SERVED_VERSIONS = _BOT_COLUMNS.join(
+    BotVersionRow, (BotVersionRow.bot_id == BotRow.id) & (BotVersionRow.number == _SERVED_NUMBER))
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +119,9 @@ class User:
 
 @dataclass(frozen=True, slots=True)
 class BotRecord:
-    """A bot as stored: its current definition, version number, publication and share-link key."""
+    """A bot as stored: one version's definition (the draft, or what staff get: see `Registry.served`), that
+    version's number, publication, share-link key, the published version (None while unpublished) and the newest
+    version (the draft)."""
 
     slug: str
     definition: BotDefinition
@@ -121,6 +129,13 @@ class BotRecord:
     published: bool
     link_key: str
     created_at: datetime
+    published_version: int | None = None
+    draft_version: int = 0
+
+    @property
+    def has_unpublished_changes(self) -> bool:
+        """Whether the lead saved versions staff do not get yet (a published bot whose draft is newer)."""
+        return self.published and self.published_version is not None and self.published_version != self.draft_version
 
 
 @dataclass(frozen=True, slots=True)
@@ -533,17 +548,32 @@ class Registry:
             return _bot(self._append_version(bot, definition, author, note or "고침"))
 
     def bot(self, slug: str) -> BotRecord:
-        """A bot's current state (every question looks its bot up: through the engine, as `user`)."""
+        """A bot's draft: its newest version, as the builder, exports and `deptbot bots show` see it."""
+        return self._one(_CURRENT_VERSIONS, slug)
+
+    def bots(self) -> list[BotRecord]:
+        """Every bot's draft, by slug."""
+        return self._all(_CURRENT_VERSIONS)
+
+    def served(self, slug: str) -> BotRecord:
+        """A bot as its users get it (share link, chat page, API): the published version while published, else the
+        draft, which only the bot's managers may use (every question looks its bot up: through the engine)."""
+        return self._one(_SERVED_VERSIONS, slug)
+
+    def served_bots(self) -> list[BotRecord]:
+        """Every bot as its users get it, by slug (see `served`)."""
+        return self._all(_SERVED_VERSIONS)
+
+    def _one(self, query: Select[*tuple[Any, ...]], slug: str) -> BotRecord:
         with self.engine.connect() as connection:
-            row = connection.execute(_CURRENT_VERSIONS.where(BotRow.slug == bindparam("slug")), {"slug": slug}).first()
+            row = connection.execute(query.where(BotRow.slug == bindparam("slug")), {"slug": slug}).first()
         if row is None:
             raise RegistryError(slug, "그런 봇이 없습니다", "'deptbot bots list'로 확인해 주세요")
         return _bot_record(row)
 
-    def bots(self) -> list[BotRecord]:
-        """Every bot, by slug."""
+    def _all(self, query: Select[*tuple[Any, ...]]) -> list[BotRecord]:
         with self.engine.connect() as connection:
-            return [_bot_record(row) for row in connection.execute(_CURRENT_VERSIONS.order_by(BotRow.slug))]
+            return [_bot_record(row) for row in connection.execute(query.order_by(BotRow.slug))]
 
     def versions(self, slug: str) -> list[VersionInfo]:
         """A bot's versions, oldest first."""
@@ -552,7 +582,8 @@ class Registry:
                     for v in self._bot_row(session, slug).versions]
 
     def restore(self, slug: str, number: int, author: str = "") -> BotRecord:
-        """Make an earlier version current again, as a new version (history is never rewritten)."""
+        """Make an earlier version the draft again, as a new version (history is never rewritten; staff keep the
+        published version until the bot is published again)."""
         with self._session() as session:
             bot = self._bot_row(session, slug)
             old = next((v for v in bot.versions if v.number == number), None)
@@ -569,10 +600,11 @@ class Registry:
         return self.create_bot(BotDefinition.model_validate(copy.model_dump()), author, note=f"{slug}에서 복제")
 
     def set_published(self, slug: str, published: bool) -> BotRecord:
-        """Publish or unpublish a bot."""
+        """Publish the draft (staff get the newest version from now on), or unpublish (the link stops working)."""
         with self._session() as session:
             bot = self._bot_row(session, slug)
             bot.published = published
+            bot.published_version = bot.current_version if published else None
             return _bot(bot)
 
     def rotate_link(self, slug: str) -> BotRecord:
@@ -583,12 +615,14 @@ class Registry:
             return _bot(bot)
 
     def bot_by_link(self, slug: str, key: str) -> BotRecord | None:
-        """The published bot a share link points at, or None (unknown, unpublished or an old key)."""
-        with self._session() as session:
-            bot = session.scalar(select(BotRow).where(BotRow.slug == slug))
-            if bot is None or not bot.published or not secrets.compare_digest(bot.link_key, key):
-                return None
-            return _bot(bot)
+        """The published version a share link points at, or None (unknown, unpublished or an old key)."""
+        try:
+            bot = self.served(slug)
+        except RegistryError:
+            return None
+        if not bot.published or not secrets.compare_digest(bot.link_key.encode(), key.encode()):
+            return None
+        return bot
 
     def delete_bot(self, slug: str) -> None:
         """Delete a bot and its versions."""
@@ -746,11 +780,13 @@ def _feedback(row: FeedbackRow) -> Feedback:
 
 
 def _bot(row: BotRow) -> BotRecord:
+    """The draft of a bot row."""
     current = next(v for v in row.versions if v.number == row.current_version)
     return BotRecord(row.slug, BotDefinition.model_validate(current.definition), row.current_version, row.published,
-                     row.link_key, row.created_at)
+                     row.link_key, row.created_at, row.published_version, row.current_version)
 
 
 def _bot_record(row: Any) -> BotRecord:
-    return BotRecord(row.slug, BotDefinition.model_validate(row.definition), row.current_version, row.published,
-                     row.link_key, row.created_at)
+    """A record of a row of _CURRENT_VERSIONS or _SERVED_VERSIONS (`number`: the version its definition is)."""
+    return BotRecord(row.slug, BotDefinition.model_validate(row.definition), row.number, row.published,
+                     row.link_key, row.created_at, row.published_version, row.current_version)

@@ -12,7 +12,7 @@ import os
 import threading
 import time
 import weakref
-from collections import deque
+from collections import OrderedDict, deque
 from typing import Annotated, Any
 
 import anyio
@@ -160,21 +160,28 @@ class AnswerSlots:
 
 
 class Answerers:
-    """One answerer per bot version, built on first use."""
+    """One answerer per bot version, built on first use, keyed by slug and version: staff asking the published
+    version and a lead trying an unpublished draft on the chat page never get each other's answerer."""
 
     def __init__(self, services: Services) -> None:
         self.services = services
-        self._built: dict[str, tuple[int, Answerer]] = {}
+        self._built: OrderedDict[tuple[str, int], Answerer] = OrderedDict()
         self._lock = threading.Lock()
 
     def get(self, bot: BotRecord) -> Answerer:
-        """The answerer of the bot's current version."""
+        """The answerer of the record's version (`Registry.served` gives the one its users get)."""
+        key = (bot.slug, bot.version)
         with self._lock:
-            cached = self._built.get(bot.slug)
-            if cached is not None and cached[0] == bot.version:
-                return cached[1]
+            cached = self._built.get(key)
+            if cached is not None:
+                self._built.move_to_end(key)
+                return cached
             answerer = bot_answerer(self.services, bot.definition)
-            self._built[bot.slug] = (bot.version, answerer)
+            self._built[key] = answerer
+            # Two versions of a bot at most (the published one and one more): older drafts are not kept.
+            older = [k for k in self._built if k[0] == bot.slug and k != key]
+            for stale in older[:-1]:
+                del self._built[stale]
             return answerer
 
 
@@ -202,7 +209,7 @@ def create_api(services: Services) -> FastAPI:
 
     def visible_bot(slug: str, user: User | None, key: str | None) -> BotRecord:
         try:
-            bot = services.registry.bot(slug)
+            bot = services.registry.served(slug)  # the published version: a lead's draft never leaves the builder
         except RegistryError:
             bot = None
         if bot is None or not can_use(bot, user, key):
@@ -232,7 +239,7 @@ def create_api(services: Services) -> FastAPI:
         user = current_user(request)
         return [{"slug": bot.slug, "name": bot.definition.name, "description": bot.definition.description,
                  "icon": bot.definition.icon, "starters": bot.definition.starters, "published": bot.published}
-                for bot in services.registry.bots() if user is not None and can_use(bot, user)]
+                for bot in services.registry.served_bots() if user is not None and can_use(bot, user)]
 
     @app.post("/api/bots/{slug}/ask", summary="봇에게 묻기")
     async def ask(slug: str, body: AskRequest, request: Request) -> dict[str, Any]:

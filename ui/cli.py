@@ -256,9 +256,11 @@ def _departments_profile(services: Services, departments: tuple[str, ...]) -> Bo
 @click.argument("question")
 @click.option("--department", "departments", multiple=True, help="부서 이름 (여러 번 쓸 수 있음; 없으면 색인된 전체)")
 @click.option("--bot", help="봇 slug ('deptbot bots list'; 그 봇의 부서, 지침, 거절 문구, 생성기로 답함)")
+@click.option("--draft", is_flag=True, help="--bot 의 게시된 버전 대신 최신 저장본(초안)으로 답함")
 @click.option("--json", "as_json", is_flag=True, help="답, 출처, 거절 여부, trace id를 JSON으로 출력")
 @with_services
-def ask(services: Services, question: str, departments: tuple[str, ...], bot: str | None, as_json: bool) -> None:
+def ask(services: Services, question: str, departments: tuple[str, ...], bot: str | None, draft: bool,
+        as_json: bool) -> None:
     """부서 문서에 근거해 질문에 답합니다 (출처 [n] 표시, 답이 문서에 없으면 그렇다고 말함)."""
     from bots.answer import Delta, Done, Notice, Reset
     from ui.wiring import bot_answerer, build_answerer
@@ -268,7 +270,9 @@ def ask(services: Services, question: str, departments: tuple[str, ...], bot: st
     if bot and departments:
         raise click.UsageError("--bot 과 --department 는 함께 쓸 수 없습니다")
     if bot:
-        answerer = bot_answerer(services, services.registry.bot(bot).definition)
+        # What staff get (the published version), unless the operator asks for the draft.
+        record = services.registry.bot(bot) if draft else services.registry.served(bot)
+        answerer = bot_answerer(services, record.definition)
     else:
         answerer = build_answerer(services, _departments_profile(services, departments))
     if as_json:

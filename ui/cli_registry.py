@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from builder.definitions import BotDefinition
 from builder.registry import ROLES, BotRecord, RegistryError
+from connectors.particles import josa
 from ui.cli_support import audit, emit, with_services
 from ui.wiring import Services
 
@@ -135,7 +136,18 @@ def bots() -> None:
 
 
 def _bot_json(record: BotRecord) -> dict[str, Any]:
-    return {**record.definition.model_dump(mode="json"), "version": record.version, "published": record.published}
+    """A bot's draft (its newest version) with which version staff get (`published_version`, null when
+    unpublished) and whether the draft has changes they do not get yet."""
+    return {**record.definition.model_dump(mode="json"), "version": record.version, "published": record.published,
+            "published_version": record.published_version, "unpublished_changes": record.has_unpublished_changes}
+
+
+def _state(record: BotRecord) -> str:
+    """Which version is live, in Korean: `게시 중 v3 (초안 v5)`, `게시 중 v3`, or `비공개`."""
+    if not record.published:
+        return "비공개"
+    draft = f" (초안 v{record.draft_version})" if record.has_unpublished_changes else ""
+    return f"게시 중 v{record.published_version}{draft}"
 
 
 @bots.command("create")
@@ -165,8 +177,7 @@ def bots_list(services: Services, as_json: bool) -> None:
         emit([_bot_json(r) for r in records])
         return
     for record in records:
-        state = "게시" if record.published else "비공개"
-        click.echo(f"{record.slug}\t{record.definition.name}\t{state}\tv{record.version}\t"
+        click.echo(f"{record.slug}\t{record.definition.name}\t{_state(record)}\tv{record.version}\t"
                    f"{', '.join(record.definition.departments)}")
 
 
@@ -174,10 +185,11 @@ def bots_list(services: Services, as_json: bool) -> None:
 @click.argument("slug")
 @with_services
 def bots_show(services: Services, slug: str) -> None:
-    """봇 하나의 정의와 버전 기록."""
+    """봇 하나의 정의(최신 버전, 곧 초안)와 버전 기록 (게시 중인 버전은 live: true)."""
     record = services.registry.bot(slug)
     emit({**_bot_json(record), "versions": [{"number": v.number, "author": v.author, "note": v.note,
-                                             "created_at": v.created_at.isoformat()}
+                                             "created_at": v.created_at.isoformat(),
+                                             "live": record.published and v.number == record.published_version}
                                             for v in services.registry.versions(slug)]})
 
 
@@ -198,10 +210,10 @@ def bots_export(services: Services, slug: str, output: Path | None) -> None:
 @click.argument("slug")
 @with_services
 def bots_publish(services: Services, slug: str) -> None:
-    """봇을 게시합니다 (공유 링크가 열립니다)."""
+    """봇의 최신 버전(초안)을 게시합니다 (직원은 이제 이 버전을 봅니다; 공유 링크가 열립니다)."""
     record = services.registry.set_published(slug, True)
-    audit(services, "bot_published", slug)
-    click.echo(f"게시: {record.slug} — 공유 링크 /b/{record.slug}?key={record.link_key}")
+    audit(services, "bot_published", slug, f"version {record.version}")
+    click.echo(f"게시: {record.slug} 버전 {record.version} — 공유 링크 /b/{record.slug}?key={record.link_key}")
 
 
 @bots.command("unpublish")
@@ -276,10 +288,14 @@ def bots_clone(services: Services, slug: str, new_slug: str, author: str) -> Non
 @click.option("--author", default="cli", help="버전 기록에 남길 작성자")
 @with_services
 def bots_restore(services: Services, slug: str, version: int, author: str) -> None:
-    """예전 버전을 되살립니다 (새 버전으로 저장; 기록은 지우지 않습니다)."""
+    """예전 버전을 초안으로 되살립니다 (새 버전으로 저장; 게시해야 직원에게 보입니다)."""
     record = services.registry.restore(slug, version, author)
     audit(services, "bot_restored", slug, f"version {version} -> {record.version}")
     click.echo(f"되돌림: {slug} 버전 {version} → 새 버전 {record.version}")
+    if record.has_unpublished_changes:
+        live = str(record.published_version)
+        click.echo(f"초안입니다: 직원에게는 버전 {live}{josa(live, '이')} 계속 보입니다. "
+                   f"'deptbot bots publish {slug}'로 게시하세요.")
 
 
 @click.group()
@@ -354,6 +370,6 @@ def seed(services: Services, folder: Path) -> None:
         audit(services, "bot_created", record.slug, str(source))
         if publish:
             record = services.registry.set_published(record.slug, True)
-            audit(services, "bot_published", record.slug)
+            audit(services, "bot_published", record.slug, f"version {record.version}")
         click.echo(f"봇 등록: {record.slug} ({record.definition.name})"
                    + (f", 공유 링크 /b/{record.slug}?key={record.link_key}" if publish else ""))

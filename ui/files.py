@@ -49,7 +49,7 @@ def add_file_routes(app: FastAPI, services: Services) -> None:
             department = services.registry.department(department_slug)
             allowed = user is not None and user.leads([department.name])
             if not allowed and bot:
-                record = services.registry.bot(bot)
+                record = services.registry.served(bot)  # the version the visitor gets, not the lead's draft
                 chosen = record.definition.documents  # a bot narrowed to chosen documents opens only those
                 allowed = (department.name in record.definition.departments and can_use(record, user, key)
                            and (not chosen or f"{department.name}/{file}" in chosen))

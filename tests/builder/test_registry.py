@@ -16,7 +16,7 @@ from builder.definitions import BotDefinition
 from builder.registry import Registry, RegistryError, default_url
 
 PASSWORD = "correct-horse-battery"
-HEAD = "0006"
+HEAD = "0007"
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -157,7 +157,7 @@ def test_an_upgrade_from_the_first_schema_keeps_every_bot_user_and_department(re
     assert registry.schema_version() == "0001"
     registry.add_department("총무과", "general-affairs")
     registry.add_user("kim", PASSWORD, "lead", ["총무과"])
-    registry.create_bot(_bot(), "kim")
+    old_bot(registry, 1, "dangjik", [_bot()], published=False)  # as the first release wrote it
     upgraded = Registry.open(registry.url)
     assert upgraded.schema_version() == HEAD
     assert upgraded.user("kim").departments == ("총무과",) and upgraded.bot("dangjik").version == 1
@@ -169,6 +169,19 @@ def test_an_upgrade_from_the_first_schema_keeps_every_bot_user_and_department(re
     saved = upgraded.conversations.add_turn(kim, "dangjik", SavedTurn("당직 근무비는?", "60,000원"))
     assert [c.id for c in upgraded.conversations.listed(kim, "dangjik")] == [saved]
     upgraded.close()
+
+
+def old_bot(registry: Registry, bot_id: int, slug: str, versions: list[BotDefinition], *, published: bool) -> None:
+    """A bot as the code before drafts (schema 0006 and older) wrote it: its newest version current, no
+    published_version column (the ORM of today would write one)."""
+    with registry.engine.begin() as connection:
+        connection.execute(text("INSERT INTO bots (id, slug, current_version, published, link_key, created_at) "
+                                "VALUES (:id, :slug, :current, :published, 'old-key', CURRENT_TIMESTAMP)"),
+                           {"id": bot_id, "slug": slug, "current": len(versions), "published": published})
+        for number, definition in enumerate(versions, start=1):
+            connection.execute(text("INSERT INTO bot_versions (bot_id, number, definition, author, note, created_at) "
+                                    "VALUES (:id, :number, :definition, 'kim', '', CURRENT_TIMESTAMP)"),
+                               {"id": bot_id, "number": number, "definition": definition.model_dump_json()})
 
 
 def test_a_rating_is_kept_once_per_answer_and_can_change(registry: Registry) -> None:

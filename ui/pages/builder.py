@@ -19,7 +19,6 @@ import html
 import json
 from collections import OrderedDict
 from collections.abc import Iterator
-from datetime import UTC
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +52,16 @@ from ui.pages.builder_fields import (
     registry_errors,
 )
 from ui.pages.builder_fields import summary as failed_summary
+from ui.pages.builder_publish import (
+    VERSION_HEADERS,
+    can_publish,
+    publish_label,
+    published_message,
+    restored_message,
+    saved_message,
+    sharing_status,
+    version_rows,
+)
 from ui.pages.chat import as_text, clean, document_link, replies, source_cards
 from ui.sessions import Sessions
 from ui.uploads import UploadLedger
@@ -61,7 +70,6 @@ from ui.wiring import Services, bot_answerer
 VISIBILITY = [("링크가 있는 누구나", "link"), ("로그인한 직원", "staff"), ("봇 부서의 직원만", "department")]
 SIGN_IN = "### 로그인이 필요합니다\n부서 담당자나 관리자로 [로그인](/login?next=/builder/)해 주세요."
 NOT_LEAD = "### 봇을 만들 권한이 없습니다\n부서 담당자나 관리자만 봇을 만들 수 있습니다. [홈으로](/)"
-VERSION_HEADERS = ["버전", "저장 시각", "작성자", "메모"]
 _PREVIEWS = 8  # preview answerers kept per process (one per draft being tried)
 _CONCURRENT = 8  # calls of one builder event that run at once (uploads of several departments, previews)
 
@@ -173,30 +181,28 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
         return values
 
     def sharing(bot: BotRecord | None, request: gr.Request) -> list[Any]:
+        """The sharing area of a bot's draft: which version is live, what changed since, the link."""
+        publish = gr.update(value=publish_label(bot), interactive=can_publish(bot))
         if bot is None:
-            return ["저장한 뒤 게시할 수 있습니다.", gr.update(value="", visible=False), "",
-                    gr.update(interactive=False), gr.update(interactive=False), gr.update(interactive=False)]
+            return ["저장한 뒤 게시할 수 있습니다.", gr.update(value="", visible=False), "", publish,
+                    gr.update(interactive=False), gr.update(interactive=False)]
+        live = services.registry.served(bot.slug).definition if bot.has_unpublished_changes else None
         if not bot.published:
-            return [f"**게시 안 됨** · 버전 {bot.version}. 게시하면 공유 링크가 생깁니다.",
-                    gr.update(value="", visible=False), "", gr.update(interactive=True),
+            return [sharing_status(bot, None), gr.update(value="", visible=False), "", publish,
                     gr.update(interactive=False), gr.update(interactive=True)]
         url = share_url(request, bot)
-        return [f"**게시됨** · 버전 {bot.version}", gr.update(value=url, visible=True), qr_code(url),
-                gr.update(interactive=False), gr.update(interactive=True), gr.update(interactive=True)]
+        return [sharing_status(bot, live), gr.update(value=url, visible=True), qr_code(url), publish,
+                gr.update(interactive=True), gr.update(interactive=True)]
 
-    def versions_table(slug: str) -> list[list[Any]]:
-        rows = []
-        for version in reversed(services.registry.versions(slug)):
-            when = version.created_at.replace(tzinfo=version.created_at.tzinfo or UTC).astimezone()
-            rows.append([version.number, when.strftime("%Y-%m-%d %H:%M"), version.author, version.note])
-        return rows
+    def versions_table(bot: BotRecord) -> list[list[Any]]:
+        return version_rows(services.registry.versions(bot.slug), bot)
 
     def bot_view(slug: str, request: gr.Request) -> tuple[list[Any], str]:
         """The form, sharing and version values of a bot I manage, and the status line to go with them."""
         found = managed(slug, request)
         bot = found[1] if found else None
         status = "" if bot else "새 봇을 만들거나 목록에서 봇을 고르세요." if not slug else "⚠️ 그 봇을 열 수 없습니다."
-        versions = versions_table(bot.slug) if bot else []
+        versions = versions_table(bot) if bot else []
         return [*form_values(bot.definition if bot else None, new=bot is None), *sharing(bot, request),
                 versions], status
 
@@ -247,7 +253,7 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
                 raise RegistryError(selected, "이 봇을 고칠 권한이 없습니다")
             record = services.registry.save_bot(definition, author=user.username)
             _record(services, user, request, "bot_saved", record.slug, f"version {record.version}")
-            return record, f"✅ 저장했습니다 (버전 {record.version})."
+            return record, saved_message(record)
         record = services.registry.create_bot(definition, author=user.username, note="새로 만듦")
         _record(services, user, request, "bot_created", record.slug)
         name = record.definition.name
@@ -255,7 +261,7 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
 
     def saved_view(bot: BotRecord, request: gr.Request) -> tuple[list[Any], list[Any], list[list[Any]]]:
         """The form, sharing and versions of a bot just saved, as the registry now has it."""
-        return form_values(bot.definition), sharing(bot, request), versions_table(bot.slug)
+        return form_values(bot.definition), sharing(bot, request), versions_table(bot)
 
     def preview(question: str, chat: dict[str, Any], slug: str, name: str, description: str, icon: str,
                 instructions: str, departments: list[str], documents: list[str], starters: str, refusal: str,
@@ -305,10 +311,11 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
     def set_published(slug: str, published: bool, request: gr.Request) -> list[Any]:
         found = managed(slug, request)
         if found is None:
-            return [*sharing(None, request), "⚠️ 그 봇을 게시할 권한이 없습니다."]
-        bot = services.registry.set_published(slug, published)
-        _record(services, found[0], request, "bot_published" if published else "bot_unpublished", slug)
-        return [*sharing(bot, request), "✅ 게시했습니다. 링크를 복사해 나눠 주세요." if published
+            return [*sharing(None, request), gr.update(), "⚠️ 그 봇을 게시할 권한이 없습니다."]
+        bot = services.registry.set_published(slug, published)  # publishing publishes the draft
+        _record(services, found[0], request, "bot_published" if published else "bot_unpublished", slug,
+                f"version {bot.version}" if published else "")
+        return [*sharing(bot, request), versions_table(bot), published_message(bot) if published
                 else "게시를 멈췄습니다. 공유 링크로 더는 열리지 않습니다."]
 
     def upload_icon(path: str | None, request: gr.Request) -> list[Any]:
@@ -339,14 +346,15 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
     def restore(slug: str, number: float | None, request: gr.Request) -> list[Any]:
         found = managed(slug, request)
         if found is None or not number:
-            return [*[gr.update()] * 14, gr.update(), "⚠️ 되돌릴 버전 번호를 넣어 주세요."]
+            return [*[gr.update()] * 21, "⚠️ 되돌릴 버전 번호를 넣어 주세요."]
         try:
             bot = services.registry.restore(slug, int(number), author=found[0].username)
             _record(services, found[0], request, "bot_restored", slug, f"version {int(number)} -> {bot.version}")
         except RegistryError as exc:
-            return [*[gr.update()] * 14, gr.update(), f"⚠️ {md(exc.message)}"]
-        return [*form_values(bot.definition), versions_table(slug),
-                f"✅ 버전 {int(number)}의 내용을 새 버전 {bot.version}으로 저장했습니다."]
+            return [*[gr.update()] * 21, f"⚠️ {md(exc.message)}"]
+        # A restore is a draft: the sharing area says which version staff still get.
+        return [*form_values(bot.definition), *sharing(bot, request), versions_table(bot),
+                restored_message(int(number), bot)]
 
     def clone(slug: str, new_slug: str, request: gr.Request) -> list[Any]:
         found = managed(slug, request)
@@ -553,10 +561,10 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
         for trigger in (preview_box.submit, preview_send.click):
             trigger(preview, inputs=[preview_box, preview_state, *form],
                     outputs=[preview_chat, preview_box, preview_sources])
-        publish.click(publish_bot, inputs=[picker], outputs=[*share, status])
-        unpublish.click(unpublish_bot, inputs=[picker], outputs=[*share, status])
+        publish.click(publish_bot, inputs=[picker], outputs=[*share, versions, status])
+        unpublish.click(unpublish_bot, inputs=[picker], outputs=[*share, versions, status])
         rotate_button.click(rotate, inputs=[picker], outputs=[*share, status])
-        restore_button.click(restore, inputs=[picker, version_number], outputs=[*form, versions, status])
+        restore_button.click(restore, inputs=[picker, version_number], outputs=[*form, *share, versions, status])
         clone_button.click(clone, inputs=[picker, clone_slug], outputs=[picker, status]).then(
             show_other, inputs=[picker], outputs=other)
         export_button.click(export, inputs=[picker], outputs=[export_file, status])

@@ -24,6 +24,7 @@ MORE = {"refusal", "contact", "visibility", "kind", "model", "temperature"}
 _NAMES = {"slug": "주소 이름(slug)", "name": "이름", "description": "설명", "icon": "아이콘", "instructions": "지침",
           "departments": "부서", "documents": "문서", "starters": "대화 시작 문구", "refusal": "거절 문구",
           "contact": "문의처", "visibility": "공개 범위", "kind": "생성기", "model": "모델", "temperature": "온도"}
+LABELS = _NAMES  # the Korean label of each field (what changed since the published version names them too)
 _GENERATOR = {"kind": "kind", "profile": "kind", "model": "model", "temperature": "temperature"}
 
 

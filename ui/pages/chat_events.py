@@ -60,9 +60,10 @@ class ChatEvents:
         return self.sessions.user(dict(request.cookies), dict(request.headers))
 
     def allowed(self, state: dict[str, Any], request: gr.Request) -> BotRecord | None:
-        """The page's bot, when this visitor may use it."""
+        """The page's bot as its users get it (the published version; an unpublished bot's draft for its
+        managers), when this visitor may use it: looked up afresh at every event, never kept in the page's state."""
         try:
-            bot = self.services.registry.bot(str(state.get("bot", "")))
+            bot = self.services.registry.served(str(state.get("bot", "")))
         except RegistryError:
             return None
         return bot if can_use(bot, self.user_of(request), state.get("key")) else None

@@ -175,7 +175,7 @@ def add_pages(app: FastAPI, services: Services, setup_token: str = "") -> None:
         if user is None:
             return RedirectResponse("/login", status_code=303)
         cards = []
-        for bot in services.registry.bots():
+        for bot in services.registry.served_bots():  # the published versions
             if not bot.published or not can_use(bot, user):
                 continue
             definition = bot.definition
