@@ -1,0 +1,133 @@
+"""OCR benchmark: pages of real PDFs rendered to images and put back as a scanned PDF, read by deptbot's OCR, and
+compared with the text layer they came from.
+
+    python bench/ocr_pages.py [--pdfs DIR] [--pages 4] [--psm 6 4] [--dpi 300] [--languages kor] [--json OUT]
+
+Per page: the character error rate (edit distance over the text layer's length, whitespace removed), the same
+ignoring reading order (a side box the text layer lists first is no OCR error), and the seconds to render and read
+it. The sampled pages are split in two halves (A: 1st, 3rd … page of each document; B: the others): settings such
+as --psm are chosen on half A and reported on half B.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import pypdf
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))  # tests.support.scans: the scanned copies and CER the tests use too
+
+from connectors.parsers.ocr import OcrOptions, read_pages  # noqa: E402
+from tests.support.scans import cer, order_free_cer, scanned_copy  # noqa: E402
+
+DEFAULT_PDFS = REPO.parent / "shared" / "eval" / "pdfs" / "ko"
+_MIN_CHARS = 100  # pages with less text (covers, blank backs) say little about OCR
+
+
+@dataclass(slots=True)
+class PageResult:
+    """One page read by OCR."""
+
+    document: str
+    page: int
+    half: str
+    psm: int
+    chars: int
+    cer: float
+    order_free_cer: float
+    seconds: float
+
+
+def text_pages(pdf: Path, count: int) -> list[tuple[int, str]]:
+    """The first `count` pages with a real text layer: (1-based number, text)."""
+    reader = pypdf.PdfReader(str(pdf))
+    found = []
+    for number, page in enumerate(reader.pages, 1):
+        text = page.extract_text() or ""
+        if len("".join(text.split())) >= _MIN_CHARS:
+            found.append((number, text))
+        if len(found) == count:
+            break
+    return found
+
+
+def measure(pdf: Path, count: int, options: OcrOptions, scan_dpi: int = 300) -> list[PageResult]:
+    """OCR a scanned copy of the document's first text pages; one result per page."""
+    pages = text_pages(pdf, count)
+    scan = scanned_copy(pdf, [number for number, _ in pages], dpi=scan_dpi)
+    read = read_pages(scan, list(range(1, len(pages) + 1)), options)
+    results = []
+    for index, (number, reference) in enumerate(pages, 1):
+        recognised = read.pages.get(index, "")
+        results.append(PageResult(pdf.name, number, "A" if index % 2 else "B", options.psm,
+                                  len("".join(reference.split())), cer(reference, recognised),
+                                  order_free_cer(reference, recognised), read.seconds.get(index, float("nan"))))
+    return results
+
+
+def seconds_per_page(pdf: Path, count: int, options: OcrOptions | None = None) -> float:
+    """Seconds deptbot's OCR takes per page of a scanned copy of the document's first text pages."""
+    pages = [number for number, _ in text_pages(pdf, count)]
+    scan = scanned_copy(pdf, pages, dpi=300)
+    started = time.perf_counter()
+    read_pages(scan, list(range(1, len(pages) + 1)), options or OcrOptions())
+    return (time.perf_counter() - started) / max(1, len(pages))
+
+
+def table(results: list[PageResult]) -> str:
+    """A markdown table, one row per page."""
+    rows = ["| document | page | half | psm | chars | CER | CER (any order) | s |", "|---|---|---|---|---|---|---|---|"]
+    rows += [f"| {r.document} | {r.page} | {r.half} | {r.psm} | {r.chars} | {r.cer:.1%} | {r.order_free_cer:.1%} "
+             f"| {r.seconds:.1f} |" for r in results]
+    return "\n".join(rows)
+
+
+def summary(results: list[PageResult]) -> str:
+    """Mean CER per psm and half, character-weighted, and mean seconds per page."""
+    lines = []
+    for psm in sorted({r.psm for r in results}):
+        for half in ("A", "B"):
+            part = [r for r in results if r.psm == psm and r.half == half]
+            if part:
+                chars = sum(r.chars for r in part)
+                lines.append(f"psm {psm} half {half}: CER {sum(r.cer * r.chars for r in part) / chars:.1%}, "
+                             f"any order {sum(r.order_free_cer * r.chars for r in part) / chars:.1%}, "
+                             f"{sum(r.seconds for r in part) / len(part):.1f} s/page over {len(part)} pages")
+    return "\n".join(lines)
+
+
+def main() -> None:
+    """Measure and print the table."""
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--pdfs", type=Path, default=DEFAULT_PDFS)
+    parser.add_argument("--pages", type=int, default=4, help="text pages per document")
+    parser.add_argument("--psm", type=int, nargs="+", default=[6])
+    parser.add_argument("--dpi", type=int, default=300)
+    parser.add_argument("--languages", default="kor")
+    parser.add_argument("--documents", nargs="*", default=None, help="file names (default: every PDF)")
+    parser.add_argument("--json", type=Path)
+    args = parser.parse_args()
+    if not args.pdfs.is_dir():
+        sys.exit(f"no PDFs at {args.pdfs}")
+    pdfs = [args.pdfs / name for name in args.documents] if args.documents else sorted(args.pdfs.glob("*.pdf"))
+    results: list[PageResult] = []
+    for pdf in pdfs:
+        for psm in args.psm:
+            options = OcrOptions(dpi=args.dpi, psm=psm, languages=args.languages, timeout=300)
+            part = measure(pdf, args.pages, options)
+            results += part
+            print(table(part).split("\n", 2)[-1], flush=True)
+    print(table(results))
+    print(summary(results))
+    if args.json:
+        args.json.write_text(json.dumps([asdict(r) for r in results], ensure_ascii=False, indent=1))
+
+
+if __name__ == "__main__":
+    main()
