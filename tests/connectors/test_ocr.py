@@ -4,8 +4,6 @@ OCR off, Tesseract missing and a page over its time limit are reported; pages wi
 from __future__ import annotations
 
 import io
-import shutil
-import subprocess
 from typing import Any
 
 import pypdf
@@ -16,25 +14,9 @@ from connectors.chunking import chunk_document
 from connectors.parsers import ParseLimits, ocr, parse_bytes
 from connectors.parsers.ocr import OcrOptions
 from tests.support.pdfs import korean_pdf
-from tests.support.scans import cer, images_pdf, text_page
+from tests.support.scans import NOTICE, cer, images_pdf, needs_tesseract, text_page
 
-NOTICE = ["공공 와이파이 고장 신고 안내",
-          "시내 공공 와이파이가 끊기면 정보통신과 유지보수 담당에게 신고합니다.",
-          "신고는 평일 오전 9시부터 오후 6시까지 전화로 받습니다.",
-          "접수된 고장은 3일 이내에 수리하고 결과를 알려 드립니다."]
 NO_TEXT = "텍스트 레이어가 없는 쪽 1개 (스캔 문서?): 1쪽"
-
-
-def _tesseract_ready() -> bool:
-    if not (shutil.which("tesseract") and shutil.which("pdftoppm")):
-        return False
-    listed = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True).stdout.split()
-    return "kor" in listed
-
-
-needs_tesseract = pytest.mark.skipif(not _tesseract_ready(),
-                                     reason="needs tesseract, its Korean model and pdftoppm (apt-get install "
-                                            "tesseract-ocr tesseract-ocr-kor poppler-utils)")
 
 
 def _scan(*pages: list[str]) -> bytes:

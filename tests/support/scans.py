@@ -5,14 +5,38 @@ from __future__ import annotations
 
 import io
 import re
+import shutil
 import subprocess
 import tempfile
 import unicodedata
 from pathlib import Path
 
+import pytest
 from PIL import Image, ImageDraw, ImageFont
 
+# A notice to print and scan: the facts a question asks for are on it.
+NOTICE = ["공공 와이파이 고장 신고 안내",
+          "시내 공공 와이파이가 끊기면 정보통신과 유지보수 담당에게 신고합니다.",
+          "신고는 평일 오전 9시부터 오후 6시까지 전화로 받습니다.",
+          "접수된 고장은 3일 이내에 수리하고 결과를 알려 드립니다."]
+FIRST_PAGE = ["정보통신과 업무 안내", "이 문서는 시민 불편 신고의 처리 절차를 정리한 것입니다.",
+              "각 쪽의 담당 부서와 처리 기한을 확인하여 주십시오."]
+
 _SPACE = re.compile(r"\s+")
+# Dot leaders of a table of contents ("제안경위 ·········· 1"): dozens of dots whose count is layout, not text.
+_LEADER = re.compile(r"[·.…‥ㆍ・]{3,}")
+
+
+def _tesseract_ready() -> bool:
+    if not (shutil.which("tesseract") and shutil.which("pdftoppm")):
+        return False
+    listed = subprocess.run(["tesseract", "--list-langs"], capture_output=True, text=True).stdout.split()
+    return "kor" in listed
+
+
+needs_tesseract = pytest.mark.skipif(not _tesseract_ready(),
+                                     reason="needs tesseract, its Korean model and pdftoppm (apt-get install "
+                                            "tesseract-ocr tesseract-ocr-kor poppler-utils)")
 
 
 def scanned_copy(pdf: Path, pages: list[int], dpi: int = 200) -> bytes:
@@ -60,8 +84,8 @@ def text_page(lines: list[str], dpi: int = 200) -> Image.Image:
 
 
 def normalised(text: str) -> str:
-    """The text as OCR is judged on it: NFKC, no whitespace (line breaks and spacing are layout, not text)."""
-    return _SPACE.sub("", unicodedata.normalize("NFKC", text))
+    """The text as OCR is judged on it: NFKC, no whitespace and no dot leaders (layout, not text)."""
+    return _LEADER.sub("", _SPACE.sub("", unicodedata.normalize("NFKC", text)))
 
 
 def edit_distance(a: str, b: str) -> int:
