@@ -24,10 +24,10 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))  # tests.support.scans: the scanned copies and CER the tests use too
 
 from connectors.parsers.ocr import OcrOptions, read_pages  # noqa: E402
-from tests.support.scans import cer, order_free_cer, scanned_copy  # noqa: E402
+from tests.support.scans import cer, normalised, order_free_cer, scanned_copy  # noqa: E402
 
 DEFAULT_PDFS = REPO.parent / "shared" / "eval" / "pdfs" / "ko"
-_MIN_CHARS = 100  # pages with less text (covers, blank backs) say little about OCR
+_MIN_CHARS = 100  # pages with less text (covers, blank backs, dot leaders) say little about OCR
 
 
 @dataclass(slots=True)
@@ -50,7 +50,7 @@ def text_pages(pdf: Path, count: int) -> list[tuple[int, str]]:
     found = []
     for number, page in enumerate(reader.pages, 1):
         text = page.extract_text() or ""
-        if len("".join(text.split())) >= _MIN_CHARS:
+        if len(normalised(text)) >= _MIN_CHARS:
             found.append((number, text))
         if len(found) == count:
             break
@@ -66,7 +66,7 @@ def measure(pdf: Path, count: int, options: OcrOptions, scan_dpi: int = 300) -> 
     for index, (number, reference) in enumerate(pages, 1):
         recognised = read.pages.get(index, "")
         results.append(PageResult(pdf.name, number, "A" if index % 2 else "B", options.psm,
-                                  len("".join(reference.split())), cer(reference, recognised),
+                                  len(normalised(reference)), cer(reference, recognised),
                                   order_free_cer(reference, recognised), read.seconds.get(index, float("nan"))))
     return results
 
