@@ -13,10 +13,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 import pypdf
 
@@ -27,6 +30,9 @@ from connectors.parsers.ocr import OcrOptions, read_pages  # noqa: E402
 from tests.support.scans import cer, normalised, order_free_cer, scanned_copy  # noqa: E402
 
 DEFAULT_PDFS = REPO.parent / "shared" / "eval" / "pdfs" / "ko"
+DEFAULT_OCR_PDF = DEFAULT_PDFS / "국회_의안원문_2125318.pdf"
+OCR_BENCH_PAGES = 4
+_OCR_SAID = re.compile(r"OCR로 (?:읽은|읽지 못한) 쪽 (\d+)개")
 _MIN_CHARS = 100  # pages with less text (covers, blank backs, dot leaders) say little about OCR
 
 
@@ -78,6 +84,44 @@ def seconds_per_page(pdf: Path, count: int, options: OcrOptions | None = None) -
     started = time.perf_counter()
     read_pages(scan, list(range(1, len(pages) + 1)), options or OcrOptions())
     return (time.perf_counter() - started) / max(1, len(pages))
+
+
+def ocr_pages_said(warnings: list[str]) -> int:
+    """Pages a file's warnings say went to OCR (read or not)."""
+    return sum(int(match.group(1)) for warning in warnings for match in _OCR_SAID.finditer(warning))
+
+
+def ocr_figures(corpus: Path, root: Path, workers: int, pdf: Path,
+                reindex: Callable[[Path, Path, int, dict[str, str]], dict[str, Any]]) -> dict[str, Any]:
+    """For bench/ingest.py: OCR seconds per page of a scanned copy of `pdf`, and the whole re-index with OCR off
+    then on, each in a fresh folder, one right after the other: equal times when no page of the corpus needs OCR."""
+    figures: dict[str, Any] = {"pdf": pdf.name, "pages": OCR_BENCH_PAGES}
+    if pdf.is_file():
+        figures["s_per_page"] = seconds_per_page(pdf, OCR_BENCH_PAGES)
+    off = reindex(corpus, root / "ocr-off", workers, {"DEPTBOT_OCR__ENABLED": "false"})
+    on = reindex(corpus, root / "ocr-on", workers, {"DEPTBOT_OCR__ENABLED": "true"})
+    figures.update(on_s=on["wall_s"], off_s=off["wall_s"], ratio_on_to_off=on["wall_s"] / off["wall_s"],
+                   corpus_ocr_pages=on["totals"].get("ocr_pages", 0))
+    return figures
+
+
+def render_ocr(figures: dict[str, Any] | None) -> list[str]:
+    """bench/ingest.py's OCR section."""
+    if figures is None:
+        return ["OCR: skipped (--skip-ocr)"]
+    lines = [f"OCR (Tesseract, defaults of DEPTBOT_OCR__*; scanned copy of {figures['pdf']}, first "
+             f"{figures['pages']} text pages, rendered at 300 dpi)"]
+    if "s_per_page" in figures:
+        ratio = figures["s_per_page"] / max(1e-9, figures["text_parse_s_per_page"])
+        lines += [f"  {'OCR seconds per page':<46}{figures['s_per_page']:>14.2f}",
+                  f"  {'ratio to parsing a page with a text layer':<46}{ratio:>14.0f}"]
+    else:
+        lines.append(f"  OCR seconds per page: no {figures['pdf']} here")
+    lines += [f"  {'corpus pages sent to OCR':<46}{figures['corpus_ocr_pages']:>14}",
+              f"  {'whole re-index with OCR on / off (s)':<46}{figures['on_s']:>7.1f} / {figures['off_s']:<5.1f}",
+              f"  {'ratio on / off':<46}{figures['ratio_on_to_off']:>14.2f}  1.00 when no page needs OCR "
+              "(run-to-run noise: a few %)"]
+    return lines
 
 
 def table(results: list[PageResult]) -> str:
