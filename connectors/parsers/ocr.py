@@ -88,6 +88,8 @@ def unavailable(options: OcrOptions) -> str:
     """Why OCR cannot run here (Korean, with what to install), or "" when it can."""
     if not options.enabled:
         return "OCR이 꺼져 있습니다 (DEPTBOT_OCR__ENABLED=false)"
+    if _page_hook is not None:  # asking Tesseract what it has starts a process: under the OCR limit, not the file's
+        _page_hook(options.timeout)
     return _missing(options.tesseract_cmd, options.languages)
 
 

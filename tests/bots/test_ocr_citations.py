@@ -8,7 +8,7 @@ from pathlib import Path
 
 from bots.answer import BotProfile
 from tests.conftest import make_services
-from tests.support.scans import FIRST_PAGE, NOTICE, images_pdf, needs_tesseract, text_page
+from tests.support.scans import FILLER, FIRST_PAGE, NOTICE, images_pdf, needs_tesseract, text_page
 from ui.wiring import build_answerer
 
 
@@ -16,14 +16,16 @@ from ui.wiring import build_answerer
 def test_a_question_is_answered_from_a_scanned_page_and_its_citation_says_ocr(tmp_path: Path) -> None:
     folder = tmp_path / "정보통신과"
     folder.mkdir()
-    (folder / "와이파이 안내(스캔).pdf").write_bytes(images_pdf([text_page(FIRST_PAGE), text_page(NOTICE)], 200))
-    # The file's limit (1 s) is far below two pages of OCR: each page brings its own limit to the worker.
-    services = make_services(tmp_path / "data", isolate_parsing=True, parse_timeout_seconds=1.0)
+    # Two full pages: their OCR takes several times the file's limit (2 s), and each page brings its own limit.
+    (folder / "와이파이 안내(스캔).pdf").write_bytes(images_pdf([text_page(FIRST_PAGE + FILLER, 300),
+                                                            text_page(NOTICE + FILLER, 300)], 300))
+    services = make_services(tmp_path / "data", isolate_parsing=True, parse_timeout_seconds=2.0)
     with services.reindexer:
         report = services.reindexer.reindex(folder, "정보통신과")
     [result] = report.files
     assert result.status == "indexed", result.error
     assert result.warnings == ["OCR로 읽은 쪽 2개 (원문과 대조해 확인하세요): 1, 2쪽"]
+    assert sum(report.timings.get(stage, 0) for stage in ("parse", "chunk", "tokenize")) > 2.0  # over the limit
     answer = build_answerer(services, BotProfile(departments=["정보통신과"])).ask(
         "공공 와이파이가 끊기면 어디에 신고하나요?")
     assert not answer.refused, answer.text

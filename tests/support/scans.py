@@ -21,6 +21,8 @@ NOTICE = ["공공 와이파이 고장 신고 안내",
           "접수된 고장은 3일 이내에 수리하고 결과를 알려 드립니다."]
 FIRST_PAGE = ["정보통신과 업무 안내", "이 문서는 시민 불편 신고의 처리 절차를 정리한 것입니다.",
               "각 쪽의 담당 부서와 처리 기한을 확인하여 주십시오."]
+# Lines that fill a page, as on a real notice: OCR of a full page takes seconds.
+FILLER = [f"{n}. 민원 처리 현황은 매월 말일에 집계하여 부서장에게 보고하고 누리집에 게시합니다." for n in range(1, 15)]
 
 _SPACE = re.compile(r"\s+")
 # Dot leaders of a table of contents ("제안경위 ·········· 1"): dozens of dots whose count is layout, not text.
