@@ -47,6 +47,7 @@ class OcrOptions:
     dpi: int = 300
     psm: int = 6  # Tesseract page segmentation: 6 reads the page as one block (chosen on half the eval pages)
     tesseract_cmd: str = "tesseract"
+    max_pages: int = 300  # pages read per file: each brings its own time limit, so a file needs a bound too
 
 
 @dataclass(slots=True)
@@ -120,8 +121,14 @@ def read_pages(data: bytes, numbers: list[int], options: OcrOptions) -> OcrResul
     # every page down.
     os.environ.setdefault("OMP_THREAD_LIMIT", "1")
     pytesseract.pytesseract.tesseract_cmd = options.tesseract_cmd
+    from PIL import Image
+
     result = OcrResult()
     failed: list[str] = []
+    if len(numbers) > (bound := options.max_pages):
+        result.warnings.append(f"OCR은 파일마다 {bound}쪽까지만 읽습니다: {numbers[bound]}쪽부터 "
+                               f"{len(numbers) - bound}개 쪽은 읽지 않았습니다 (DEPTBOT_OCR__MAX_PAGES)")
+        numbers = numbers[:bound]
     with tempfile.TemporaryDirectory(prefix="deptbot-ocr-") as folder:
         source = Path(folder) / "source.pdf"
         source.write_bytes(data)
@@ -131,7 +138,8 @@ def read_pages(data: bytes, numbers: list[int], options: OcrOptions) -> OcrResul
             started = time.perf_counter()
             try:
                 text = _read_page(source, number, options)
-            except (subprocess.SubprocessError, OSError, RuntimeError, pytesseract.TesseractError) as exc:
+            except (subprocess.SubprocessError, OSError, RuntimeError, pytesseract.TesseractError,
+                    Image.DecompressionBombError) as exc:  # OSError includes an image PIL cannot read
                 log.warning("ocr failed page=%d error=%s", number, exc)
                 failed.append(f"{number}쪽({_reason(exc)})")
                 continue

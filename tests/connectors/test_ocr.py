@@ -112,3 +112,15 @@ def test_a_blank_page_is_not_sent_to_ocr(monkeypatch: pytest.MonkeyPatch) -> Non
     buffer = io.BytesIO()
     writer.write(buffer)
     assert parse_bytes(buffer.getvalue(), "빈쪽.pdf").warnings == [NO_TEXT]
+
+
+@needs_tesseract
+def test_pages_past_the_per_file_bound_are_reported_unread() -> None:
+    limits = ParseLimits(ocr=OcrOptions(max_pages=1))
+    document = parse_bytes(_scan(NOTICE, ["둘째 쪽은 읽지 않습니다"]), "두쪽스캔.pdf", limits)
+    assert document.ocr_pages == [1]
+    assert "와이파이" in document.text and "둘째" not in document.text
+    assert document.warnings == ["텍스트 레이어가 없는 쪽 1개 (스캔 문서?): 2쪽",
+                                 "OCR로 읽은 쪽 1개 (원문과 대조해 확인하세요): 1쪽",
+                                 "OCR은 파일마다 1쪽까지만 읽습니다: 2쪽부터 1개 쪽은 읽지 않았습니다 "
+                                 "(DEPTBOT_OCR__MAX_PAGES)"]
