@@ -79,7 +79,7 @@ class OcrSettings(BaseModel):
 
     enabled: bool = Field(True, description="Read pages without a text layer by OCR when Tesseract is installed "
                           "(false: such pages are only reported)")
-    timeout: float = Field(60.0, description="Longest time one page may take to render and to recognise, in seconds; "
+    timeout: float = Field(120.0, description="Longest time one page may take to render and to recognise, in seconds; "
                            "a page over it is reported unread", gt=0)
     languages: str = Field("kor", description="Tesseract language models, joined by '+' (e.g. kor+eng)",
                            pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$")

@@ -42,7 +42,7 @@ class OcrOptions:
     """Whether and how pages without a text layer are read by Tesseract."""
 
     enabled: bool = True
-    timeout: float = 60.0  # seconds for one page: rendering, then recognition, each within it
+    timeout: float = 120.0  # seconds for one page: rendering, then recognition, each within it
     languages: str = "kor"  # Tesseract's language models, "kor+eng" for both
     dpi: int = 300
     psm: int = 6  # Tesseract page segmentation: 6 reads the page as one block (chosen on half the eval pages)
