@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from machine import others_cpu, proc_kb
+from ocr_pages import DEFAULT_OCR_PDF, ocr_figures, ocr_pages_said, render_ocr
 
 from connectors.chunk import Chunk
 from connectors.chunking import chunk_document
@@ -112,6 +113,7 @@ def reindex_child(corpus: Path, data_dir: Path, workers: int) -> dict[str, Any]:
         for key, seconds in report.timings.items():
             timings[key] = timings.get(key, 0.0) + seconds
     failed = [f"{r.department}/{f.file}: {f.error}" for r in reports for f in r.files if f.status == "failed"]
+    totals["ocr_pages"] = sum(ocr_pages_said([*f.warnings, f.error]) for r in reports for f in r.files)
     return {"wall_s": wall, "totals": totals, "timings": timings, "failed": failed,
             "maxrss_main_kb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss,
             "maxrss_largest_child_kb": resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss}
@@ -179,12 +181,14 @@ class TreeMemory:
                 "largest_other_process_sampled_mb": max(workers, default=0) / 1024}
 
 
-def run_reindex(corpus: Path, data_dir: Path, workers: int) -> dict[str, Any]:
-    """Run the whole re-index in a child process, measuring its process wall time and its tree's memory."""
+def run_reindex(corpus: Path, data_dir: Path, workers: int, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """Run the whole re-index in a child process, measuring its process wall time and its tree's memory (`env`:
+    settings for the child on top of this process's environment)."""
     command = [sys.executable, str(Path(__file__).resolve()), "--corpus", str(corpus), "--workers", str(workers),
                "--reindex-child", str(data_dir)]
     started = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    child = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                             env=os.environ | (env or {}))
     with TreeMemory(child.pid) as memory:
         out, err = child.communicate()
     process_s = time.perf_counter() - started
@@ -442,6 +446,9 @@ def benchmark(args: argparse.Namespace, root: Path) -> dict[str, Any]:
         llama["total_with_parse_s"] = stages["parse_s"] + llama["llama_s"]
         llama["ratio_deptbot_to_llama"] = results["whole"]["wall_s"] / llama["total_with_parse_s"]
         results["llama"] = llama
+    if not args.skip_ocr:
+        with others_cpu(cpu, "ocr"):
+            results["ocr"] = ocr_figures(corpus, root, workers, args.ocr_pdf, run_reindex)
     results["cpu_outside_benchmark"] = cpu
     return results
 
@@ -570,7 +577,7 @@ def render(results: dict[str, Any]) -> str:
     if results["code_changed_during_run"]:
         head += "\nWARNING: connectors/ or ui/ changed while the benchmark ran: the figures mix two versions"
     return "\n".join([head, "", *render_whole(results), "", *render_stages(results), "", *render_llama(results), "",
-                      *render_cpu(results)])
+                      *render_ocr(results.get("ocr")), "", *render_cpu(results)])
 
 
 # --- entry point --------------------------------------------------------------------------------------------------
@@ -583,6 +590,10 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="parsing processes (default: all cores)")
     parser.add_argument("--json", type=Path, dest="json_out", metavar="OUT", help="also write the figures as JSON")
     parser.add_argument("--skip-llama", action="store_true", help="skip the plain llama-index baseline")
+    parser.add_argument("--skip-ocr", action="store_true", help="skip the OCR figures (and the re-index with OCR off)")
+    parser.add_argument("--ocr-only", action="store_true", help="only the OCR figures")
+    parser.add_argument("--ocr-pdf", type=Path, default=DEFAULT_OCR_PDF,
+                        help="a PDF with a text layer whose scanned copy is read by OCR (default: an eval PDF)")
     parser.add_argument("--reindex-child", type=Path, metavar="DATA_DIR", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.workers < 1:
@@ -600,6 +611,11 @@ def main(argv: list[str] | None = None) -> None:
                  "pass --corpus PATH")
     if args.reindex_child is not None:
         print(json.dumps(reindex_child(args.corpus, args.reindex_child, args.workers)))
+        return
+    if args.ocr_only:  # the OCR figures alone (minutes, not the whole benchmark's quarter of an hour)
+        with tempfile.TemporaryDirectory(prefix="deptbot-bench-") as tmp:
+            figures = ocr_figures(args.corpus, Path(tmp), args.workers, args.ocr_pdf, run_reindex)
+        print("\n".join(render_ocr(figures)))
         return
     with tempfile.TemporaryDirectory(prefix="deptbot-bench-") as tmp:
         results = describe(args) | benchmark(args, Path(tmp))

@@ -22,6 +22,7 @@ _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳㉑㉒�
 # "[3]", "[1, 2]", "[1][2]", "[ 2 ]", full-width brackets too; not "[별표 1]" or "[시행 2026. 9. 11.]".
 MARKER = re.compile(r"[\[［]\s*(\d{1,3}(?:\s*[,，]\s*\d{1,3})*)\s*[\]］]")
 _QUOTE_CHARS = 300
+OCR_MARK = "OCR로 읽은 쪽"  # said on a citation whose page was recognised from a scan, not read from text
 _NUMBER = re.compile(r"\d[\d,.]*\s*[가-힣%]?")
 
 
@@ -52,6 +53,7 @@ class Citation:
     source: int = 0  # the source number the generator used (before renumbering)
     effective_date: str = ""  # a statute's version: "2026-09-11" ([시행 2026. 9. 11.])
     promulgation: str = ""  # "법률 제21512호, 2026. 3. 31."
+    ocr: bool = False  # the quote's page was read by OCR from a scan: staff should check the original
 
     @property
     def label(self) -> str:
@@ -100,6 +102,8 @@ def render(citation: Citation) -> str:
     head = " ".join(part for part in (name, where, version) if part)
     file = citation.file.rsplit("/", 1)[-1]
     tail = f"{file} {citation.page}쪽" if citation.page else file
+    if citation.ocr:
+        tail += f" ({OCR_MARK})"
     return f"{head} — {tail}" if head else tail
 
 
@@ -195,10 +199,11 @@ def citation_of(source: Source, n: int, claim: str = "") -> Citation:
     chunk = next((part for part in source.parts if key and key in part.text), source.chunk)
     paragraph = paragraph_at(chunk.text, quote) or chunk.paragraph
     statute = chunk.kind == "statute"
-    return Citation(n=n, file=chunk.file, page=page_of(chunk, quote), article=chunk.article, paragraph=paragraph,
+    page = page_of(chunk, quote)
+    return Citation(n=n, file=chunk.file, page=page, article=chunk.article, paragraph=paragraph,
                     heading=chunk.heading, quote=quote, title=chunk.title, department=chunk.department,
                     source=source.n, effective_date=chunk.effective_date if statute else "",
-                    promulgation=chunk.promulgation if statute else "")
+                    promulgation=chunk.promulgation if statute else "", ocr=page in chunk.ocr_pages)
 
 
 def page_of(chunk: Chunk, quote: str) -> int | None:

@@ -19,6 +19,9 @@ TOKENS_KEY = "tokens"
 # Where each page starts inside a chunk's text, as "offset:page" pairs ("0:2,412:3"): Chroma metadata is flat.
 # Written only for chunks that span pages; a chunk without it (or from an older index) is on its page_start.
 PAGE_OFFSETS_KEY = "page_offsets"
+# Pages of the chunk whose text OCR recognised ("3,4"), so a citation can say to check the original. Written only
+# when there are some.
+OCR_PAGES_KEY = "ocr_pages"
 
 
 @dataclass(slots=True)
@@ -44,6 +47,7 @@ class Chunk:
     tokens: list[str] = field(default_factory=list)  # keyword-index tokens of index_text
     id: str = ""
     page_offsets: list[tuple[int, int]] = field(default_factory=list)  # (offset in text, page) where a page starts
+    ocr_pages: list[int] = field(default_factory=list)  # pages of this chunk read by OCR
 
     def page_at(self, offset: int) -> int | None:
         """The page holding the character at `offset` of the text (page_start when page starts are unknown)."""
@@ -72,6 +76,8 @@ class Chunk:
         meta[TOKENS_KEY] = " ".join(self.tokens)
         if len(self.page_offsets) > 1:
             meta[PAGE_OFFSETS_KEY] = ",".join(f"{start}:{page}" for start, page in self.page_offsets)
+        if self.ocr_pages:
+            meta[OCR_PAGES_KEY] = ",".join(map(str, self.ocr_pages))
         return meta
 
     @classmethod
@@ -84,7 +90,8 @@ class Chunk:
         values["kind"] = "statute" if values["kind"] == "statute" else "manual"
         tokens = str(meta.get(TOKENS_KEY, "") or "").split()
         offsets = _parse_offsets(str(meta.get(PAGE_OFFSETS_KEY, "") or ""))
-        return cls(text=text, tokens=tokens, id=chunk_id, page_offsets=offsets, **values)
+        ocr_pages = [int(page) for page in str(meta.get(OCR_PAGES_KEY, "") or "").split(",") if page.isdigit()]
+        return cls(text=text, tokens=tokens, id=chunk_id, page_offsets=offsets, ocr_pages=ocr_pages, **values)
 
 
 def _parse_offsets(value: str) -> list[tuple[int, int]]:

@@ -35,6 +35,7 @@ class Document:
     pages: int | None = None  # page count for paged formats (PDF); None otherwise
     title: str | None = None
     warnings: list[str] = field(default_factory=list)  # Korean, one line each (e.g. pages without text)
+    ocr_pages: list[int] = field(default_factory=list)  # pages whose text was recognised by OCR, not read
 
     @property
     def text(self) -> str:

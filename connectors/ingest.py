@@ -36,7 +36,8 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when parsing or chunking changes what a file yields: every file is then re-indexed once.
-PIPELINE_VERSION = f"chunks-v3+{TOKENIZER_VERSION}"  # v2: page offsets, PDF titles, list items; v3: promulgation
+PIPELINE_VERSION = f"chunks-v4+{TOKENIZER_VERSION}"  # v2: page offsets, PDF titles, list items; v3: promulgation;
+# v4: pages without a text layer read by OCR, marked per chunk (ocr_pages)
 Status = Literal["indexed", "unchanged", "removed", "failed"]
 Progress = Callable[[int, int, str], None]
 
@@ -182,7 +183,9 @@ def process_file(task: _Task) -> ParsedFile:
         parsed = time.perf_counter()
         chunks = chunk_document(document, task.options.chunking)
         if not chunks:
-            raise ParseError(task.file, "추출할 수 있는 텍스트가 없습니다 (스캔 문서이거나 빈 문서?)",
+            # The parser's warnings say why (pages without a text layer, and why OCR could not read them).
+            said = "; ".join(document.warnings) or "스캔 문서이거나 빈 문서?"
+            raise ParseError(task.file, f"추출할 수 있는 텍스트가 없습니다 ({said})",
                              "스캔 문서라면 OCR로 텍스트를 넣은 PDF로 올려 주세요")
         chunked = time.perf_counter()
         for chunk, tokens in zip(chunks, task.tokenizer.tokenize_many(c.index_text for c in chunks), strict=True):

@@ -3,7 +3,9 @@
 The web server re-indexes every builder upload, so a hostile file (a 10 MB TXT, a DOCX with 100 MB of XML, a
 zip that inflates to gigabytes) must not be parsed in it: it would stall answers for minutes and swell the server
 by gigabytes. Files go to long-lived worker processes instead; a worker over the time limit is killed, a file over
-the memory limit gets a MemoryError inside its worker, and a worker that dies fails only its own file.
+the memory limit gets a MemoryError inside its worker, and a worker that dies fails only its own file. A scanned
+page read by OCR adds its own limit to its file's (the worker says so before the page), so a long scan is not
+failed for being many pages.
 
 Workers are fresh interpreters (never fork: the parent holds Chroma's and kiwipiepy's native threads), started
 with subprocess rather than multiprocessing's "spawn": on POSIX that also starts multiprocessing's resource
@@ -37,6 +39,7 @@ from typing import Any
 
 from connectors.errors import ParseError
 from connectors.ingest import ParsedFile, _Task, process_file
+from connectors.parsers import ocr
 
 log = logging.getLogger(__name__)
 
@@ -298,6 +301,9 @@ class _Dispatcher:
         if message[0] == "started":
             worker.started, worker.deadline = True, time.monotonic() + self.timeout
             return
+        if message[0] == "ocr_page":  # a page to OCR has its own limit, added to the file's
+            worker.deadline += float(message[1])
+            return
         _, outcome, retire = message
         job, _, _ = _unassign(worker)
         if job is not None:
@@ -393,6 +399,7 @@ def serve() -> None:
     _die_with_parent(parent)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which then closes the pool
     conn = Connection(fd)
+    ocr.set_page_hook(lambda seconds: conn.send(("ocr_page", seconds)))
     limited = False
     while True:
         try:

@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install.sh .
+bash scripts/ocr-tools.sh
 # The data folder: DEPTBOT_DATA_DIR when set, else the one the settings file names (an earlier run wrote it), else
 # ./data. The settings file (deptbot.env here, or DEPTBOT_SETTINGS_FILE) is then (re)written with it, so that any
 # `deptbot` command run later from this folder, in another terminal without this variable, works on the same

@@ -74,6 +74,23 @@ class ChunkingSettings(BaseModel):
     article_split_chars: int = Field(1500, description="A statute article longer than this is split by 항", ge=300)
 
 
+class OcrSettings(BaseModel):
+    """OCR of PDF pages without a text layer (scans), with Tesseract and its Korean model."""
+
+    enabled: bool = Field(True, description="Read pages without a text layer by OCR when Tesseract is installed "
+                          "(false: such pages are only reported)")
+    timeout: float = Field(120.0, description="Longest time one page may take to render and to recognise, in seconds; "
+                           "a page over it is reported unread", gt=0)
+    languages: str = Field("kor", description="Tesseract language models, joined by '+' (e.g. kor+eng)",
+                           pattern=r"^[A-Za-z_]+(\+[A-Za-z_]+)*$")
+    dpi: int = Field(300, description="Resolution pages are rendered at for OCR", ge=100, le=600)
+    psm: int = Field(6, description="Tesseract page segmentation mode (6: the page as one block of text; 4: one "
+                     "column of lines; 3: automatic layout)", ge=3, le=13)
+    tesseract_cmd: str = Field("tesseract", description="The tesseract program: a name on PATH or a full path")
+    max_pages: int = Field(300, description="Pages read by OCR per file (each adds its own time limit to the "
+                           "file's); further pages are reported unread", ge=1)
+
+
 class AnswerSettings(BaseModel):
     """How answers are made from what retrieval finds."""
 
@@ -200,6 +217,7 @@ class Settings(BaseSettings):
     chroma: ChromaSettings = Field(default_factory=ChromaSettings, description="The vector store")
     embedder: EmbedderSettings = Field(default_factory=EmbedderSettings, description="The embedder")
     chunking: ChunkingSettings = Field(default_factory=ChunkingSettings, description="Chunk sizes")
+    ocr: OcrSettings = Field(default_factory=OcrSettings, description="OCR of scanned PDF pages")
     answer: AnswerSettings = Field(default_factory=AnswerSettings, description="Answering")
     llm: LLMSettings = Field(default_factory=LLMSettings, description="The generator")
     law: LawSettings = Field(default_factory=LawSettings, description="The law portal (statutes kept current)")

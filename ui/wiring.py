@@ -24,6 +24,7 @@ from connectors.ingest import IngestOptions, Reindexer
 from connectors.korean import KoreanTokenizer
 from connectors.laws.client import LawPortal
 from connectors.parsers import ParseLimits
+from connectors.parsers.ocr import OcrOptions
 from ui.settings import Settings
 
 _MB = 1024 * 1024
@@ -119,7 +120,8 @@ def build_services(settings: Settings, *, isolate_parsing: bool = True) -> Servi
     options = IngestOptions(
         chunking=ChunkOptions(**settings.chunking.model_dump()),
         limits=ParseLimits(max_file_bytes=settings.max_file_mb * _MB,
-                           max_unpacked_bytes=settings.max_unpacked_mb * _MB),
+                           max_unpacked_bytes=settings.max_unpacked_mb * _MB,
+                           ocr=OcrOptions(**settings.ocr.model_dump())),
         workers=settings.workers,
         write_batch=settings.write_batch,
         parse_timeout=settings.parse_timeout_seconds,

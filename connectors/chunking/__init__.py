@@ -30,6 +30,10 @@ def chunk_document(document: Document, options: ChunkOptions | None = None) -> l
     """Chunks of one document, statute-aware when it reads as a statute or ordinance."""
     options = options or ChunkOptions()
     title = document_title(document)
-    if is_statute(document):
-        return chunk_statute(document, title, options)
-    return chunk_manual(document, title, options)
+    chunks = chunk_statute(document, title, options) if is_statute(document) else chunk_manual(document, title, options)
+    if document.ocr_pages:
+        recognised = set(document.ocr_pages)
+        for chunk in chunks:
+            first = chunk.page_start or 0
+            chunk.ocr_pages = [page for page in range(first, (chunk.page_end or first) + 1) if page in recognised]
+    return chunks

@@ -1,4 +1,4 @@
-"""PDF with pypdf: text per page, page furniture removed, pages without a text layer reported."""
+"""PDF with pypdf: text per page, page furniture removed, pages without a text layer read by OCR or reported."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pypdf.errors import FileNotDecryptedError, PyPdfError
 
 from connectors.document import Block, Document
 from connectors.errors import EncryptedDocumentError, ParseError
+from connectors.parsers import ocr
 from connectors.parsers.base import ParseLimits
 from connectors.parsers.textnorm import normalize_line, split_lines
 
@@ -40,11 +41,35 @@ def parse_pdf(data: bytes, file: str, limits: ParseLimits) -> Document:
     except _MALFORMED as exc:
         raise ParseError(file, f"PDF 내용을 읽는 중 오류가 났습니다 ({type(exc).__name__}: {exc})",
                          "PDF를 다시 내보내거나 인쇄(PDF로 저장)한 뒤 올려 주세요") from exc
-    warnings = _empty_page_warnings(pages)
+    recognised, warnings = _recognise(reader, data, pages, limits.ocr)
+    warnings = _empty_page_warnings(pages) + warnings
     pages = _strip_furniture(pages)
     blocks = [Block(text=line, page=number) for number, lines in enumerate(pages, 1) for line in lines]
-    title = _title(reader, pages, file)
-    return Document(file=file, format="pdf", blocks=blocks, pages=len(pages), title=title, warnings=warnings)
+    title = _title(reader, pages, file, recognised)
+    return Document(file=file, format="pdf", blocks=blocks, pages=len(pages), title=title, warnings=warnings,
+                    ocr_pages=recognised)
+
+
+def _recognise(reader: pypdf.PdfReader, data: bytes, pages: list[list[str]],
+               options: ocr.OcrOptions) -> tuple[list[int], list[str]]:
+    """Read pages without text by OCR, in place; the pages read, and warnings (what failed, or why OCR could not
+    run). Pages with text are never rendered."""
+    wanted = [number for number, lines in enumerate(pages, 1) if not lines and ocr.needs_ocr(reader.pages[number - 1])]
+    if not wanted:
+        return [], []
+    reason = ocr.unavailable(options)
+    if reason:
+        return [], [reason]
+    result = ocr.read_pages(data, wanted, options)
+    read: list[int] = []
+    for number, text in sorted(result.pages.items()):
+        if lines := split_lines(text):
+            pages[number - 1] = lines
+            read.append(number)
+    if read:
+        shown = ", ".join(map(str, read[:10])) + (" 등" if len(read) > 10 else "")
+        result.warnings.insert(0, f"OCR로 읽은 쪽 {len(read)}개 (원문과 대조해 확인하세요): {shown}쪽")
+    return read, result.warnings
 
 
 def _open(data: bytes, file: str) -> pypdf.PdfReader:
@@ -66,6 +91,7 @@ def _open(data: bytes, file: str) -> pypdf.PdfReader:
 
 
 def _empty_page_warnings(pages: list[list[str]]) -> list[str]:
+    # After OCR: the pages still empty (blank, OCR off or unavailable, or nothing recognised).
     empty = [number for number, lines in enumerate(pages, 1) if not lines]
     if not empty:
         return []
@@ -123,14 +149,14 @@ _HANGUL = re.compile(r"[가-힣]")
 _LETTER_SPACED = re.compile(r"(?<!\S)[가-힣](?: [가-힣](?!\S)){2,}")  # "특 허 법 원" -> "특허법원"
 
 
-def _title(reader: pypdf.PdfReader, pages: list[list[str]], file: str) -> str | None:
+def _title(reader: pypdf.PdfReader, pages: list[list[str]], file: str, recognised: list[int]) -> str | None:
     """The document's title: its metadata title when real, else its largest type on the first page, else its
-    first line that is not a cover word."""
+    first line that is not a cover word (a page read by OCR has no type sizes)."""
     first = next((number for number, lines in enumerate(pages) if lines), None)
     if first is None:
         return _metadata_title(reader, file)
-    return (_metadata_title(reader, file) or _largest_type(reader.pages[first], pages[first])
-            or _first_line(pages[first]))
+    sized = None if first + 1 in recognised else _largest_type(reader.pages[first], pages[first])
+    return _metadata_title(reader, file) or sized or _first_line(pages[first])
 
 
 def _metadata_title(reader: pypdf.PdfReader, file: str) -> str | None:

@@ -1,0 +1,61 @@
+"""A scanned notice (an image-only PDF printed from Korean type here) indexed through the real ingest, in parsing
+workers, into a real Chroma: a question is answered from its page, and the citation names the page and says
+'OCR로 읽은 쪽'."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bots.answer import BotProfile
+from tests.conftest import make_services
+from tests.support.scans import FILLER, FIRST_PAGE, NOTICE, images_pdf, needs_tesseract, text_page
+from ui.wiring import build_answerer
+
+
+@needs_tesseract
+def test_a_question_is_answered_from_a_scanned_page_and_its_citation_says_ocr(tmp_path: Path) -> None:
+    folder = tmp_path / "정보통신과"
+    folder.mkdir()
+    # Two full pages: their OCR takes several times the file's limit (2 s), and each page brings its own limit.
+    (folder / "와이파이 안내(스캔).pdf").write_bytes(images_pdf([text_page(FIRST_PAGE + FILLER, 300),
+                                                            text_page(NOTICE + FILLER, 300)], 300))
+    services = make_services(tmp_path / "data", isolate_parsing=True, parse_timeout_seconds=2.0)
+    with services.reindexer:
+        report = services.reindexer.reindex(folder, "정보통신과")
+    [result] = report.files
+    assert result.status == "indexed", result.error
+    assert result.warnings == ["OCR로 읽은 쪽 2개 (원문과 대조해 확인하세요): 1, 2쪽"]
+    assert sum(report.timings.get(stage, 0) for stage in ("parse", "chunk", "tokenize")) > 2.0  # over the limit
+    answer = build_answerer(services, BotProfile(departments=["정보통신과"])).ask(
+        "공공 와이파이가 끊기면 어디에 신고하나요?")
+    assert not answer.refused, answer.text
+    assert "유지보수 담당" in answer.text, answer.text
+    labels = [citation.label for citation in answer.citations]
+    assert any(label.endswith("와이파이 안내(스캔).pdf 2쪽 (OCR로 읽은 쪽)") for label in labels), labels
+    assert all(citation.ocr for citation in answer.citations)
+    assert answer.citations[0].to_dict()["ocr"] is True  # what the API and `ask --json` send
+
+
+@needs_tesseract
+def test_with_tesseract_missing_a_scan_fails_saying_how_to_enable_ocr(tmp_path: Path) -> None:
+    folder = tmp_path / "정보통신과"
+    folder.mkdir()
+    (folder / "스캔.pdf").write_bytes(images_pdf([text_page(NOTICE)], 200))
+    services = make_services(tmp_path / "data", ocr={"tesseract_cmd": str(tmp_path / "no-tesseract")})
+    with services.reindexer:
+        [result] = services.reindexer.reindex(folder, "정보통신과").files
+    assert result.status == "failed"
+    assert "텍스트 레이어가 없는 쪽 1개" in result.error and "apt-get install tesseract-ocr" in result.error, \
+        result.error
+
+
+@needs_tesseract
+def test_with_ocr_off_in_settings_a_scan_is_not_read(tmp_path: Path) -> None:
+    folder = tmp_path / "정보통신과"
+    folder.mkdir()
+    (folder / "스캔.pdf").write_bytes(images_pdf([text_page(NOTICE)], 200))
+    services = make_services(tmp_path / "data", ocr={"enabled": False})
+    with services.reindexer:
+        [result] = services.reindexer.reindex(folder, "정보통신과").files
+    assert result.status == "failed"
+    assert "OCR이 꺼져 있습니다" in result.error, result.error
