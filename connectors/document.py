@@ -15,7 +15,7 @@ class Block:
 
     `page` is the 1-based page the block starts on (None for formats without pages); `level` is the
     heading level (1 = top) for headings; a table's `rows` keep the cells, and `text` is the table
-    rendered as one row per line with cells joined by " | ".
+    rendered as one row per line with cells joined by " | ". `ocr` marks a line read from an embedded picture.
     """
 
     text: str
@@ -23,6 +23,8 @@ class Block:
     page: int | None = None
     level: int = 0
     rows: list[list[str]] | None = None
+    ocr: bool = False  # text recognised by OCR in a picture embedded in the document, not read from its text
+    picture: str = ""  # a parser's placeholder for an embedded picture (its reference); never left in a Document
 
 
 @dataclass(slots=True)

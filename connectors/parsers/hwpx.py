@@ -4,7 +4,8 @@ Notes on choices that matter for retrieval:
 - Footnotes/endnotes are emitted as a paragraph right after the paragraph (or paragraph part) that anchors
   them, so a note stays next to the text it explains; the note text starts with its number, e.g. "1) ...".
 - A paragraph is split around the tables and text boxes it anchors, so "text, table, text" keeps its order.
-- Headers/footers, hidden comments, memos and shape alt-text ("그림입니다.") are skipped.
+- Headers/footers, hidden comments, memos and shape alt-text ("그림입니다.") are skipped; a picture (hp:pic) of
+  text is read by OCR where it is anchored (connectors/parsers/pictures.py).
 - The public helpers below (outline_level, grid_rows, assemble_blocks, ...) are shared with the HWP reader.
 """
 
@@ -16,7 +17,7 @@ import re
 import struct
 import zipfile
 import zlib
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from lxml import etree
@@ -24,6 +25,7 @@ from lxml import etree
 from connectors.document import Block, Document, table_block
 from connectors.errors import EncryptedDocumentError, FileTooLargeError, ParseError
 from connectors.parsers.base import ParseLimits
+from connectors.parsers.pictures import read_pictures
 from connectors.parsers.textnorm import split_lines
 from connectors.parsers.ziputil import open_zip, read_member
 
@@ -175,9 +177,37 @@ def _parse(data: bytes, file: str, limits: ParseLimits) -> Document:
             for child in root:
                 if _local(child) == "p":
                     blocks.extend(_paragraph_blocks(child, styles))
+        if any(block.picture for block in blocks):
+            blocks, found = read_pictures(blocks, _picture_loader(archive, file, limits), limits.ocr)
+            warnings.extend(found)
     if not blocks:
         warnings.append(_NO_TEXT_WARNING)
     return Document(file=file, format="hwpx", blocks=blocks, title=guess_title(blocks), warnings=warnings)
+
+
+def _picture_loader(archive: zipfile.ZipFile, file: str,
+                    limits: ParseLimits) -> Callable[[str], tuple[str, bytes] | None]:
+    """Reads a picture by its binary item id ("image1"): the content.hpf manifest's href, else BinData/image1.*."""
+    items: dict[str, str] = {}
+    names = archive.namelist()
+    if "Contents/content.hpf" in names:
+        try:
+            package = _parse_xml_raw(read_member(archive, "Contents/content.hpf", file, limits))
+            items = {el.get("id", ""): el.get("href", "") for el in package.iter() if _local(el) == "item"}
+        except (etree.XMLSyntaxError, ParseError):
+            log.warning("%s: unreadable Contents/content.hpf, finding pictures by name", file)
+
+    def load(ref: str) -> tuple[str, bytes] | None:
+        name = items.get(ref, "").lstrip("/")
+        if name not in names:
+            name = next((n for n in names if n.startswith(f"BinData/{ref}.")), "")
+        try:
+            return (name, read_member(archive, name, file, limits)) if name else None
+        except ParseError:  # a damaged picture is not a damaged document: its text is simply not read
+            log.warning("%s: unreadable picture %s", file, name)
+            return None
+
+    return load
 
 
 def _check_encryption(archive: zipfile.ZipFile, file: str, limits: ParseLimits) -> None:
@@ -367,6 +397,8 @@ def _object_blocks(obj: etree._Element, styles: _Styles) -> list[Block]:
             blocks.extend(_paragraphs_of(child, styles))
         elif name == "tbl":
             blocks.extend(_table_blocks(child, styles))
+        elif name == "img" and _local(obj) == "pic" and (ref := child.get("binaryItemIDRef")):
+            blocks.append(Block(text="", picture=ref))  # read by OCR once the section is read (pictures.py)
         elif name != "p":
             blocks.extend(_object_blocks(child, styles))
     return blocks

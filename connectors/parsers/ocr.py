@@ -3,6 +3,7 @@
 Only pages that have no text and do paint something (an image, or drawing enough to hold outlined text) are
 rendered: a PDF whose pages all have text never reaches this module's programs. Each page has its own time limit;
 a page over it, or a failure of either program, leaves that page unread and says so, the other pages go on.
+Pictures embedded in DOCX and HWPX files are read by `read_image` (connectors/parsers/pictures.py).
 """
 
 from __future__ import annotations
@@ -85,21 +86,28 @@ def _has_image(resources: Any, depth: int) -> bool:
     return False
 
 
-def unavailable(options: OcrOptions) -> str:
-    """Why OCR cannot run here (Korean, with what to install), or "" when it can."""
+def before_page(seconds: float) -> None:
+    """Tell the parsing worker (if any) that a page or picture with its own time budget is about to be read."""
+    if _page_hook is not None:
+        _page_hook(seconds)
+
+
+def unavailable(options: OcrOptions, renderer: bool = True) -> str:
+    """Why OCR cannot run here (Korean, with what to install), or "" when it can; pictures embedded in a
+    document need no page renderer (`renderer=False`)."""
     if not options.enabled:
         return "OCR이 꺼져 있습니다 (DEPTBOT_OCR__ENABLED=false)"
     if _page_hook is not None:  # asking Tesseract what it has starts a process: under the OCR limit, not the file's
         _page_hook(options.timeout)
-    return _missing(options.tesseract_cmd, options.languages)
+    return _missing(options.tesseract_cmd, options.languages, renderer)
 
 
-def _missing(tesseract_cmd: str, languages: str) -> str:
+def _missing(tesseract_cmd: str, languages: str, renderer: bool) -> str:
     # Asked anew each time (about 50 ms, only for files with pages to read): Tesseract installed while the
     # server runs is used from the next file on.
     import pytesseract
 
-    if shutil.which("pdftoppm") is None:
+    if renderer and shutil.which("pdftoppm") is None:
         return f"쪽 이미지를 만들 pdftoppm(poppler-utils)이 없어 OCR을 하지 못했습니다 — {INSTALL_HINT}"
     pytesseract.pytesseract.tesseract_cmd = tesseract_cmd
     try:
@@ -141,7 +149,7 @@ def read_pages(data: bytes, numbers: list[int], options: OcrOptions) -> OcrResul
             except (subprocess.SubprocessError, OSError, RuntimeError, pytesseract.TesseractError,
                     Image.DecompressionBombError) as exc:  # OSError includes an image PIL cannot read
                 log.warning("ocr failed page=%d error=%s", number, exc)
-                failed.append(f"{number}쪽({_reason(exc)})")
+                failed.append(f"{number}쪽({reason(exc)})")
                 continue
             result.seconds[number] = time.perf_counter() - started
             result.pages[number] = text
@@ -153,7 +161,6 @@ def read_pages(data: bytes, numbers: list[int], options: OcrOptions) -> OcrResul
 
 
 def _read_page(source: Path, number: int, options: OcrOptions) -> str:
-    import pytesseract
     from PIL import Image
 
     stem = source.with_name(f"page-{number}")
@@ -162,14 +169,30 @@ def _read_page(source: Path, number: int, options: OcrOptions) -> str:
     image_path = stem.with_suffix(".png")
     try:
         with Image.open(image_path) as image:
-            text: str = pytesseract.image_to_string(image, lang=options.languages, config=f"--psm {options.psm}",
-                                                    timeout=options.timeout)
+            return read_image(image, options)
     finally:
         image_path.unlink(missing_ok=True)
+
+
+def read_image(image: Any, options: OcrOptions) -> str:
+    """The text Tesseract recognises in a PIL image, within the OCR time limit (raises on failure)."""
+    import pytesseract
+    from PIL import Image
+
+    os.environ.setdefault("OMP_THREAD_LIMIT", "1")
+    pytesseract.pytesseract.tesseract_cmd = options.tesseract_cmd
+    if image.mode in ("RGBA", "LA", "P", "PA"):
+        # Transparent pixels are black underneath: a picture of black text on a transparent background would
+        # read as black on black. Flatten it onto white paper first.
+        rgba = image.convert("RGBA")
+        image = Image.alpha_composite(Image.new("RGBA", rgba.size, (255, 255, 255, 255)), rgba)
+    text: str = pytesseract.image_to_string(image.convert("L"), lang=options.languages,
+                                            config=f"--psm {options.psm}", timeout=options.timeout)
     return text
 
 
-def _reason(exc: BaseException) -> str:
+def reason(exc: BaseException) -> str:
+    """A failed page's or picture's reason, in a few Korean words."""
     if isinstance(exc, subprocess.TimeoutExpired) or "timeout" in str(exc).lower():
         return "시간 초과"
     if isinstance(exc, subprocess.CalledProcessError):
