@@ -23,6 +23,7 @@ _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳㉑㉒�
 MARKER = re.compile(r"[\[［]\s*(\d{1,3}(?:\s*[,，]\s*\d{1,3})*)\s*[\]］]")
 _QUOTE_CHARS = 300
 OCR_MARK = "OCR로 읽은 쪽"  # said on a citation whose page was recognised from a scan, not read from text
+OCR_PICTURE_MARK = "OCR로 읽은 그림"  # the same for a passage holding text read from a picture in a DOCX or HWPX
 _NUMBER = re.compile(r"\d[\d,.]*\s*[가-힣%]?")
 
 
@@ -103,7 +104,7 @@ def render(citation: Citation) -> str:
     file = citation.file.rsplit("/", 1)[-1]
     tail = f"{file} {citation.page}쪽" if citation.page else file
     if citation.ocr:
-        tail += f" ({OCR_MARK})"
+        tail += f" ({OCR_MARK if citation.page else OCR_PICTURE_MARK})"
     return f"{head} — {tail}" if head else tail
 
 
@@ -203,7 +204,8 @@ def citation_of(source: Source, n: int, claim: str = "") -> Citation:
     return Citation(n=n, file=chunk.file, page=page, article=chunk.article, paragraph=paragraph,
                     heading=chunk.heading, quote=quote, title=chunk.title, department=chunk.department,
                     source=source.n, effective_date=chunk.effective_date if statute else "",
-                    promulgation=chunk.promulgation if statute else "", ocr=page in chunk.ocr_pages)
+                    promulgation=chunk.promulgation if statute else "",
+                    ocr=page in chunk.ocr_pages or (page is None and chunk.ocr_picture))
 
 
 def page_of(chunk: Chunk, quote: str) -> int | None:

@@ -22,6 +22,9 @@ PAGE_OFFSETS_KEY = "page_offsets"
 # Pages of the chunk whose text OCR recognised ("3,4"), so a citation can say to check the original. Written only
 # when there are some.
 OCR_PAGES_KEY = "ocr_pages"
+# 1 when the chunk holds text OCR recognised in a picture embedded in a document without pages (DOCX, HWPX).
+# Written only when true.
+OCR_PICTURE_KEY = "ocr_picture"
 
 
 @dataclass(slots=True)
@@ -48,6 +51,7 @@ class Chunk:
     id: str = ""
     page_offsets: list[tuple[int, int]] = field(default_factory=list)  # (offset in text, page) where a page starts
     ocr_pages: list[int] = field(default_factory=list)  # pages of this chunk read by OCR
+    ocr_picture: bool = False  # holds text read by OCR from an embedded picture (formats without pages)
 
     def page_at(self, offset: int) -> int | None:
         """The page holding the character at `offset` of the text (page_start when page starts are unknown)."""
@@ -78,6 +82,8 @@ class Chunk:
             meta[PAGE_OFFSETS_KEY] = ",".join(f"{start}:{page}" for start, page in self.page_offsets)
         if self.ocr_pages:
             meta[OCR_PAGES_KEY] = ",".join(map(str, self.ocr_pages))
+        if self.ocr_picture:
+            meta[OCR_PICTURE_KEY] = 1
         return meta
 
     @classmethod
@@ -91,7 +97,8 @@ class Chunk:
         tokens = str(meta.get(TOKENS_KEY, "") or "").split()
         offsets = _parse_offsets(str(meta.get(PAGE_OFFSETS_KEY, "") or ""))
         ocr_pages = [int(page) for page in str(meta.get(OCR_PAGES_KEY, "") or "").split(",") if page.isdigit()]
-        return cls(text=text, tokens=tokens, id=chunk_id, page_offsets=offsets, ocr_pages=ocr_pages, **values)
+        return cls(text=text, tokens=tokens, id=chunk_id, page_offsets=offsets, ocr_pages=ocr_pages,
+                   ocr_picture=bool(meta.get(OCR_PICTURE_KEY)), **values)
 
 
 def _parse_offsets(value: str) -> list[tuple[int, int]]:

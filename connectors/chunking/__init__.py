@@ -36,4 +36,8 @@ def chunk_document(document: Document, options: ChunkOptions | None = None) -> l
         for chunk in chunks:
             first = chunk.page_start or 0
             chunk.ocr_pages = [page for page in range(first, (chunk.page_end or first) + 1) if page in recognised]
+    # Lines read from a picture carry no page: a chunk is marked when one of its lines is one of them.
+    if pictured := {block.text for block in document.blocks if block.ocr}:
+        for chunk in chunks:
+            chunk.ocr_picture = not pictured.isdisjoint(chunk.text.split("\n"))
     return chunks

@@ -1,10 +1,14 @@
 """A scanned notice (an image-only PDF printed from Korean type here) indexed through the real ingest, in parsing
 workers, into a real Chroma: a question is answered from its page, and the citation names the page and says
-'OCR로 읽은 쪽'."""
+'OCR로 읽은 쪽'; the same for a picture of the notice pasted into a DOCX ('OCR로 읽은 그림')."""
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
+
+import docx
+from docx.shared import Inches
 
 from bots.answer import BotProfile
 from tests.conftest import make_services
@@ -59,3 +63,29 @@ def test_with_ocr_off_in_settings_a_scan_is_not_read(tmp_path: Path) -> None:
         [result] = services.reindexer.reindex(folder, "정보통신과").files
     assert result.status == "failed"
     assert "OCR이 꺼져 있습니다" in result.error, result.error
+
+
+@needs_tesseract
+def test_a_question_is_answered_from_a_picture_in_a_docx_and_its_citation_says_ocr(tmp_path: Path) -> None:
+    folder = tmp_path / "정보통신과"
+    folder.mkdir()
+    document = docx.Document()
+    document.add_paragraph("정보통신과 게시판에 붙인 공지를 스캔하여 아래에 넣었습니다.")
+    picture = io.BytesIO()
+    text_page(NOTICE + FILLER, 300).save(picture, "PNG")  # a full page: its OCR takes longer than the file's limit
+    document.add_picture(picture, width=Inches(6))
+    document.save(str(folder / "와이파이 안내.docx"))
+    services = make_services(tmp_path / "data", isolate_parsing=True, parse_timeout_seconds=1.0)
+    with services.reindexer:
+        report = services.reindexer.reindex(folder, "정보통신과")
+    [result] = report.files
+    assert result.status == "indexed", result.error
+    assert result.warnings == ["OCR로 읽은 그림 1개 (원문과 대조해 확인하세요): image1.png"]
+    assert sum(report.timings.get(stage, 0) for stage in ("parse", "chunk", "tokenize")) > 1.0  # over the limit
+    answer = build_answerer(services, BotProfile(departments=["정보통신과"])).ask(
+        "공공 와이파이가 끊기면 어디에 신고하나요?")
+    assert not answer.refused, answer.text
+    assert "유지보수 담당" in answer.text, answer.text
+    [citation] = [citation for citation in answer.citations if "유지보수 담당" in citation.quote]
+    assert citation.label.endswith("와이파이 안내.docx (OCR로 읽은 그림)"), citation.label
+    assert citation.to_dict()["ocr"] is True

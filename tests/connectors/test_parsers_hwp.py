@@ -18,10 +18,13 @@ from connectors.errors import EncryptedDocumentError, FileTooLargeError, ParseEr
 from connectors.parsers.base import ParseLimits, Parser
 from connectors.parsers.hwp import parse_hwp
 from connectors.parsers.hwpx import parse_hwpx
+from connectors.parsers.ocr import OcrOptions
 
 SHARED = Path(__file__).resolve().parents[2].parent / "shared"
 FIXTURES = SHARED / "fixtures"
-LIMITS = ParseLimits()
+# OCR off: these tests are about structure, and the donation form's 25 charts would add seconds of OCR to each
+# parse (pictures read by OCR: tests/connectors/test_ocr_pictures.py).
+LIMITS = ParseLimits(ocr=OcrOptions(enabled=False))
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 
 HWP_FILES = [
