@@ -85,7 +85,7 @@ def test_a_picture_of_text_is_read_where_it_sits_and_marked(name: str, build: ob
     chunks = chunk_document(document)
     assert any("유지보수 담당" in chunk.text for chunk in chunks)
     assert all(chunk.ocr_picture for chunk in chunks if "유지보수 담당" in chunk.text)
-    stored = [chunk for chunk in chunks if chunk.ocr_picture][0].to_metadata()
+    stored = next(chunk for chunk in chunks if chunk.ocr_picture).to_metadata()
     assert Chunk.from_record("x", "", stored).ocr_picture
 
 
