@@ -35,15 +35,15 @@ def parse_docx(data: bytes, file: str, limits: ParseLimits) -> Document:
         document = docx.Document(io.BytesIO(data))
         blocks = [block for item in document.iter_inner_content() for block in _blocks(item)]
         parts = document.part.related_parts
-
-        def load(ref: str) -> tuple[str, bytes] | None:
-            part = parts.get(ref)
-            return (str(part.partname), part.blob) if part is not None else None
-
-        blocks, warnings = read_pictures(blocks, load, limits.ocr)
     except _MALFORMED as exc:
         raise ParseError(file, f"DOCX 구조를 읽을 수 없습니다 ({type(exc).__name__}: {exc})",
                          "Word나 한글에서 DOCX로 다시 저장한 뒤 올려 주세요") from exc
+
+    def load(ref: str) -> tuple[str, bytes] | None:
+        part = parts.get(ref)  # python-docx holds every part in memory: nothing here can fail on a damaged file
+        return (str(part.partname), part.blob) if part is not None else None
+
+    blocks, warnings = read_pictures(blocks, load, limits.ocr)
     title = next((b.text for b in blocks if b.kind == "title"), None)
     return Document(file=file, format="docx", blocks=blocks, title=title, warnings=warnings)
 
@@ -68,7 +68,8 @@ def _blocks(item: Paragraph | Table) -> list[Block]:
 def _picture_refs(paragraph: Paragraph) -> list[str]:
     """Relationship ids of the pictures in a paragraph, in order: DrawingML blips, then VML (older Word) images."""
     refs = [str(ref) for ref in paragraph._p.xpath(".//a:blip/@r:embed")]
-    return refs + [str(el.get(_R_ID)) for el in paragraph._p.iter(_VML_IMAGE) if el.get(_R_ID)]
+    refs += [str(el.get(_R_ID)) for el in paragraph._p.iter(_VML_IMAGE) if el.get(_R_ID)]
+    return list(dict.fromkeys(refs))  # a VML fallback repeats the DrawingML picture: read its text once
 
 
 def _rows(table: Table) -> list[list[str]]:
