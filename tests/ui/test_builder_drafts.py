@@ -79,6 +79,8 @@ def test_a_draft_is_not_seen_on_the_share_link_until_the_lead_publishes(browser,
                                timeout=30000)
         history = table.inner_text()  # newest first: version 2 the draft, version 1 live
         assert history.count("게시 중") == 1 and history.index("초안") < history.index("게시 중"), history
+        restore = lead.locator("#restore-number input")
+        assert restore.evaluate("e => e.checkValidity()")  # the untouched field is not marked invalid (red)
         lead.screenshot(path=str(SHOTS / "builder-draft.png"), full_page=True)
 
         # Staff and anonymous visitors still get version 1: the page, and every event of it.

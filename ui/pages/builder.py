@@ -495,8 +495,10 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
                 with gr.Accordion("버전 기록, 복제, 내보내기·가져오기", open=False, elem_id="versions"):
                     versions = gr.Dataframe(headers=VERSION_HEADERS, interactive=False, elem_id="version-table")
                     with gr.Row():
-                        version_number = gr.Number(label="되돌릴 버전", precision=0, minimum=1,
-                                                   elem_id="restore-number")
+                        # No minimum: Gradio shows an untouched Number as 0, which a minimum of 1 marked red on
+                        # every page; restore refuses 0 and versions that do not exist itself.
+                        version_number = gr.Number(label="되돌릴 버전", value=None, precision=0,
+                                                   placeholder="버전 번호", elem_id="restore-number")
                         restore_button = gr.Button("이 버전으로 되돌리기", elem_id="restore")
                     with gr.Row():
                         clone_slug = gr.Textbox(label="복제본의 주소 이름 (slug)", max_length=63, elem_id="clone-slug")
