@@ -45,11 +45,19 @@ def versions_in_force(keywords: Sequence[KeywordIndex], files_of: Callable[[int]
         dates = {effective for effective, _, _ in found}
         if len(dates) < 2 or "" in dates:
             continue  # one version (perhaps in several copies), or a copy whose date is unknown: nothing to choose
-        started = sorted(item for item in found if item[0] <= day)
-        effective, d, file = started[-1] if started else min(found)
+        effective = in_force_date(dates, day)
+        copies = [item for item in found if item[0] == effective]  # the same version in several files: as before,
+        effective, d, file = max(copies) if effective <= day else min(copies)  # the last sorted once in force
         others = tuple(sorted({(f, e) for e, _, f in found if e != effective}, key=lambda item: item[1]))
         chosen[title] = InForce(d, file, effective, others)
     return chosen
+
+
+def in_force_date(dates: set[str], day: str) -> str:
+    """Of a law's effective dates (ISO), the version in force on `day`: the latest that has taken effect, else the
+    earliest ("" for none)."""
+    started = [effective for effective in dates if effective <= day]
+    return max(started) if started else min(dates, default="")
 
 
 def version_warnings(citations: Sequence[Citation], versions: dict[str, InForce], today: date) -> list[str]:
@@ -96,9 +104,7 @@ def statute_notes(keywords: KeywordIndex, today: date) -> dict[str, str]:
     day = today.isoformat()
     notes: dict[str, str] = {}
     for dated in keywords.versions().values():
-        dates = {effective for effective in dated.values() if effective}
-        started = sorted(effective for effective in dates if effective <= day)
-        in_force = started[-1] if started else min(dates, default="")
+        in_force = in_force_date({effective for effective in dated.values() if effective}, day)
         for file, effective in dated.items():
             if not effective:
                 notes[file] = "시행일 모름"

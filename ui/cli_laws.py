@@ -9,11 +9,11 @@ from typing import Any
 import click
 
 from connectors.errors import ConnectorError
-from connectors.laws.check import FLAG_LABELS, StatuteCheck, check_statutes, local_statutes
+from connectors.laws.check import FLAG_LABELS, StatuteCheck
 from connectors.laws.listing import law_list_path, read_law_list
 from connectors.laws.sync import SyncReport, sync_folder
 from ui.cli_support import audit, emit, with_services
-from ui.wiring import Services, build_law_portal, department_folder
+from ui.wiring import Services, build_law_portal, department_folder, law_checks
 
 _STATUS = {"written": "받음", "unchanged": "변경 없음", "repealed": "폐지", "not_found": "찾지 못함"}
 
@@ -80,10 +80,7 @@ def laws_check(services: Services, departments: tuple[str, ...], as_json: bool) 
     names = [d.strip() for d in departments] or services.store.departments()
     rows: list[tuple[str, list[StatuteCheck]]] = []
     for name in names:
-        folder = department_folder(services, name)
-        statutes = local_statutes(services.store.open(name, services.embedder)) if services.store.exists(
-            name) else []
-        rows.append((name, check_statutes(portal, read_law_list(folder), statutes, date.today())))
+        rows.append((name, law_checks(services, portal, name, date.today())))
     if as_json:
         emit([{"department": name, "statutes": [c.to_json() for c in checks]} for name, checks in rows])
         return

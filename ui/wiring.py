@@ -6,6 +6,7 @@ import logging
 import os
 import threading
 from dataclasses import dataclass, field
+from datetime import date
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,7 +23,9 @@ from connectors.errors import ConnectorError, KnowledgeIndexError
 from connectors.index.store import DepartmentIndex, KnowledgeStore
 from connectors.ingest import IngestOptions, Reindexer
 from connectors.korean import KoreanTokenizer
+from connectors.laws.check import StatuteCheck, check_statutes, local_statutes
 from connectors.laws.client import LawPortal
+from connectors.laws.listing import read_law_list
 from connectors.parsers import ParseLimits
 from connectors.parsers.ocr import OcrOptions
 from ui.settings import Settings
@@ -228,3 +231,11 @@ def build_law_portal(settings: Settings) -> LawPortal:
         raise SettingsError("DEPTBOT_LAW__URL", f"법령 포털 주소가 올바르지 않습니다: {cfg.url!r}",
                             "http(s)://호스트/경로 형식으로 적어 주세요 (예: https://www.law.go.kr/DRF)")
     return LawPortal(base_url=cfg.url.strip(), key=cfg.key.get_secret_value(), timeout=cfg.timeout)
+
+
+def law_checks(services: Services, portal: LawPortal, department: str, today: date) -> list[StatuteCheck]:
+    """`deptbot laws check` and the builder's check for one department: its listed laws and its indexed statutes
+    compared with the portal; nothing is changed."""
+    statutes = (local_statutes(services.store.open(department, services.embedder))
+                if services.store.exists(department) else [])
+    return check_statutes(portal, read_law_list(department_folder(services, department)), statutes, today)

@@ -10,10 +10,27 @@ from pathlib import Path
 import docx
 from docx.shared import Inches
 
-from bots.answer import BotProfile
+from bots.answer import Answer, BotProfile
+from connectors.ingest import FileResult
 from tests.conftest import make_services
 from tests.support.scans import FILLER, FIRST_PAGE, NOTICE, images_pdf, needs_tesseract, text_page
 from ui.wiring import build_answerer
+
+
+def _indexed_and_asked(folder: Path, data: Path, limit: float) -> tuple[FileResult, Answer]:
+    """The folder's one file indexed in parsing workers within `limit` seconds a file (its OCR takes longer: each
+    page or picture brings its own limit), and the notice's question asked of it."""
+    services = make_services(data, isolate_parsing=True, parse_timeout_seconds=limit)
+    with services.reindexer:
+        report = services.reindexer.reindex(folder, "정보통신과")
+    [result] = report.files
+    assert result.status == "indexed", result.error
+    assert sum(report.timings.get(stage, 0) for stage in ("parse", "chunk", "tokenize")) > limit  # over the limit
+    answer = build_answerer(services, BotProfile(departments=["정보통신과"])).ask(
+        "공공 와이파이가 끊기면 어디에 신고하나요?")
+    assert not answer.refused, answer.text
+    assert "유지보수 담당" in answer.text, answer.text
+    return result, answer
 
 
 @needs_tesseract
@@ -23,17 +40,8 @@ def test_a_question_is_answered_from_a_scanned_page_and_its_citation_says_ocr(tm
     # Two full pages: their OCR takes several times the file's limit (2 s), and each page brings its own limit.
     (folder / "와이파이 안내(스캔).pdf").write_bytes(images_pdf([text_page(FIRST_PAGE + FILLER, 300),
                                                             text_page(NOTICE + FILLER, 300)], 300))
-    services = make_services(tmp_path / "data", isolate_parsing=True, parse_timeout_seconds=2.0)
-    with services.reindexer:
-        report = services.reindexer.reindex(folder, "정보통신과")
-    [result] = report.files
-    assert result.status == "indexed", result.error
+    result, answer = _indexed_and_asked(folder, tmp_path / "data", 2.0)
     assert result.warnings == ["OCR로 읽은 쪽 2개 (원문과 대조해 확인하세요): 1, 2쪽"]
-    assert sum(report.timings.get(stage, 0) for stage in ("parse", "chunk", "tokenize")) > 2.0  # over the limit
-    answer = build_answerer(services, BotProfile(departments=["정보통신과"])).ask(
-        "공공 와이파이가 끊기면 어디에 신고하나요?")
-    assert not answer.refused, answer.text
-    assert "유지보수 담당" in answer.text, answer.text
     labels = [citation.label for citation in answer.citations]
     assert any(label.endswith("와이파이 안내(스캔).pdf 2쪽 (OCR로 읽은 쪽)") for label in labels), labels
     assert all(citation.ocr for citation in answer.citations)
@@ -75,17 +83,8 @@ def test_a_question_is_answered_from_a_picture_in_a_docx_and_its_citation_says_o
     text_page(NOTICE + FILLER, 300).save(picture, "PNG")  # a full page: its OCR takes longer than the file's limit
     document.add_picture(picture, width=Inches(6))
     document.save(str(folder / "와이파이 안내.docx"))
-    services = make_services(tmp_path / "data", isolate_parsing=True, parse_timeout_seconds=1.0)
-    with services.reindexer:
-        report = services.reindexer.reindex(folder, "정보통신과")
-    [result] = report.files
-    assert result.status == "indexed", result.error
+    result, answer = _indexed_and_asked(folder, tmp_path / "data", 1.0)
     assert result.warnings == ["OCR로 읽은 그림 1개 (원문과 대조해 확인하세요): image1.png"]
-    assert sum(report.timings.get(stage, 0) for stage in ("parse", "chunk", "tokenize")) > 1.0  # over the limit
-    answer = build_answerer(services, BotProfile(departments=["정보통신과"])).ask(
-        "공공 와이파이가 끊기면 어디에 신고하나요?")
-    assert not answer.refused, answer.text
-    assert "유지보수 담당" in answer.text, answer.text
     [citation] = [citation for citation in answer.citations if "유지보수 담당" in citation.quote]
     assert citation.label.endswith("와이파이 안내.docx (OCR로 읽은 그림)"), citation.label
     assert citation.to_dict()["ocr"] is True

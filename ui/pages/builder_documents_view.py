@@ -73,7 +73,7 @@ class FileLine:
     warnings: list[str] = field(default_factory=list)
 
 
-def _e(text: object) -> str:
+def escape(text: object) -> str:
     return html.escape(str(text), quote=True)
 
 
@@ -85,13 +85,13 @@ def progress_html(lines: list[FileLine]) -> str:
     for line in lines:
         text, percent = _STATES[line.state]
         busy = ' aria-busy="true"' if line.state == "reading" else ""
-        extra = "".join([f'<div class="error">{_e(line.error)}</div>' if line.error else "",
-                         *(f'<div class="warning">⚠️ 주의: {_e(w)}</div>' for w in line.warnings)])
+        extra = "".join([f'<div class="error">{escape(line.error)}</div>' if line.error else "",
+                         *(f'<div class="warning">⚠️ 주의: {escape(w)}</div>' for w in line.warnings)])
         items.append(
-            f'<li class="{line.state}"><div class="name">{_e(line.label)}</div>'
-            f'<div class="bar" role="progressbar" aria-label="{_e(line.label)}" aria-valuemin="0" '
+            f'<li class="{line.state}"><div class="name">{escape(line.label)}</div>'
+            f'<div class="bar" role="progressbar" aria-label="{escape(line.label)}" aria-valuemin="0" '
             f'aria-valuemax="100" aria-valuenow="{percent}"{busy}><span style="width:{percent}%"></span></div>'
-            f'<div class="state">{_e(text)}{_e(line.detail)}</div>{extra}</li>')
+            f'<div class="state">{escape(text)}{escape(line.detail)}</div>{extra}</li>')
     done = sum(line.state in ("indexed", "unchanged", "failed") for line in lines)
     return (f'<div class="doc-board"><div class="count">파일 {len(lines)}개 중 {done}개 끝남</div>'
             f'<ul class="doc-progress">{"".join(items)}</ul></div>')
@@ -105,9 +105,9 @@ def finish(line: FileLine, result: FileResult) -> None:
     line.error, line.warnings = result.error, list(result.warnings)
 
 
-def _row(headers: list[str], cells: list[Any], css: str = "") -> str:
+def row(headers: list[str], cells: list[Any], css: str = "") -> str:
     """A table row; each cell carries its column's name, which a phone shows before it."""
-    tds = "".join(f'<td data-label="{_e(h)}"{css_class}>{cell}</td>' if cell else "<td></td>"
+    tds = "".join(f'<td data-label="{escape(h)}"{css_class}>{cell}</td>' if cell else "<td></td>"
                   for h, (cell, css_class) in zip(headers, map(_split, cells), strict=True))
     return f'<tr class="{css}">{tds}</tr>' if css else f"<tr>{tds}</tr>"
 
@@ -117,9 +117,9 @@ def _split(cell: Any) -> tuple[str, str]:
     return (cell[1], f' class="{cell[0]}"') if isinstance(cell, tuple) else (cell, "")
 
 
-def _table(headers: list[str], rows: list[str], empty: str) -> str:
-    head = "".join(f"<th>{_e(h)}</th>" for h in headers)
-    body = "".join(rows) or f'<tr><td class="empty" colspan="{len(headers)}">{_e(empty)}</td></tr>'
+def table(headers: list[str], rows: list[str], empty: str) -> str:
+    head = "".join(f"<th>{escape(h)}</th>" for h in headers)
+    body = "".join(rows) or f'<tr><td class="empty" colspan="{len(headers)}">{escape(empty)}</td></tr>'
     return f'<div class="doc-scroll"><table class="doc-table"><thead><tr>{head}</tr></thead><tbody>{body}</tbody>' \
            "</table></div>"
 
@@ -134,14 +134,14 @@ def listing_html(records: list[FileRecord], versions: dict[str, str] | None = No
         failed = r.status == "failed"
         # A failed file's record keeps the warnings of the version before it; they are not this version's.
         warnings = [] if failed else r.warnings
-        notes = "".join([f'<div class="error">{_e(r.error)}</div>' if r.error else "",
-                         *(f'<div class="warning">⚠️ {_e(w)}</div>' for w in warnings)])
-        cells: list[Any] = [_e(r.file), _e(r.format.upper()), str(r.pages or ""),
-                            "" if failed else str(r.chunks), _e(r.indexed_at.replace("T", " ")[:16]),
-                            FAILED_MARK if failed else "색인됨", _e(versions.get(r.file, "")),
+        notes = "".join([f'<div class="error">{escape(r.error)}</div>' if r.error else "",
+                         *(f'<div class="warning">⚠️ {escape(w)}</div>' for w in warnings)])
+        cells: list[Any] = [escape(r.file), escape(r.format.upper()), str(r.pages or ""),
+                            "" if failed else str(r.chunks), escape(r.indexed_at.replace("T", " ")[:16]),
+                            FAILED_MARK if failed else "색인됨", escape(versions.get(r.file, "")),
                             ("note", notes) if notes else ""]
-        rows.append(_row(headers, cells, "failed" if failed else "indexed"))
-    return _table(headers, rows, "아직 올린 문서가 없습니다.")
+        rows.append(row(headers, cells, "failed" if failed else "indexed"))
+    return table(headers, rows, "아직 올린 문서가 없습니다.")
 
 
 def file_choices(records: list[FileRecord]) -> list[tuple[str, str]]:
@@ -156,7 +156,7 @@ def chunks_html(chunks: list[Chunk]) -> str:
     for position, chunk in enumerate(chunks, 1):
         pages = (f"{chunk.page_start}" if chunk.page_end in (None, chunk.page_start)
                  else f"{chunk.page_start}-{chunk.page_end}") if chunk.page_start else ""
-        cells: list[Any] = [str(position), _e(chunk.article), _e(chunk.paragraph), _e(chunk.heading), pages,
-                            ("text", _e(chunk.text))]
-        rows.append(_row(headers, cells))
-    return _table(headers, rows, "문서를 고르면 조각이 여기 나옵니다.")
+        cells: list[Any] = [str(position), escape(chunk.article), escape(chunk.paragraph), escape(chunk.heading), pages,
+                            ("text", escape(chunk.text))]
+        rows.append(row(headers, cells))
+    return table(headers, rows, "문서를 고르면 조각이 여기 나옵니다.")

@@ -17,12 +17,12 @@ import gradio as gr
 
 from builder.registry import User
 from connectors.errors import ConnectorError
-from connectors.laws.check import FLAG_LABELS, StatuteCheck, check_statutes, local_statutes
+from connectors.laws.check import FLAG_LABELS, StatuteCheck
 from connectors.laws.listing import parse_law_list, read_law_list, write_law_list
 from connectors.laws.sync import SyncReport, sync_folder
 from ui.pages.builder_common import md, record
-from ui.pages.builder_documents_view import _e, _row, _table
-from ui.wiring import Services, build_law_portal, department_folder
+from ui.pages.builder_documents_view import escape, row, table
+from ui.wiring import Services, build_law_portal, department_folder, law_checks
 
 _SYNCED = {"written": "✅ 받음", "unchanged": "☑️ 변경 없음", "repealed": "⚠️ 폐지", "not_found": "❌ 찾지 못함"}
 CHECK_HEADERS = ["법령", "파일", "폴더의 판", "포털의 판", "확인"]
@@ -37,10 +37,10 @@ def checks_html(checks: list[StatuteCheck]) -> str:
                                        check.local_promulgation)))
         portal = " ".join(filter(None, (f"시행 {check.portal_effective}" if check.portal_effective else "",
                                         check.portal_promulgation)))
-        rows.append(_row(CHECK_HEADERS, [_e(check.law), _e(check.file), _e(local), _e(portal),
-                                         _e(("⚠️ " if check.flags else "✅ ") + flags)],
+        rows.append(row(CHECK_HEADERS, [escape(check.law), escape(check.file), escape(local), escape(portal),
+                                         escape(("⚠️ " if check.flags else "✅ ") + flags)],
                          "failed" if check.flags else "indexed"))
-    return _table(CHECK_HEADERS, rows, "목록에 법령이 없고 폴더에 법령 문서도 없습니다.")
+    return table(CHECK_HEADERS, rows, "목록에 법령이 없고 폴더에 법령 문서도 없습니다.")
 
 
 def sync_summary(report: SyncReport) -> str:
@@ -86,10 +86,7 @@ class _Laws:
         if self.led(department, request) is None:
             return ["⚠️ 내가 담당하는 부서를 고르세요.", gr.update(visible=False)]
         try:
-            portal = build_law_portal(self.services.settings)
-            statutes = (local_statutes(self.services.store.open(department, self.services.embedder))
-                        if self.services.store.exists(department) else [])
-            checks = check_statutes(portal, read_law_list(self.folder(department)), statutes, date.today())
+            checks = law_checks(self.services, build_law_portal(self.services.settings), department, date.today())
         except ConnectorError as exc:
             return [f"⚠️ {md(exc.message)}", gr.update(visible=False)]
         flagged = sum(bool(c.flags) for c in checks)
