@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from connectors.particles import with_josa
+
 log = logging.getLogger(__name__)
 
 # A scanned page is an image; a page of outlined text (some HWP exports) is long drawing code. Below this many
@@ -117,7 +119,7 @@ def _missing(tesseract_cmd: str, languages: str, renderer: bool) -> str:
         return f"Tesseract({tesseract_cmd})가 없어 OCR을 하지 못했습니다 — {INSTALL_HINT}"
     absent = [lang for lang in languages.split("+") if lang not in installed]
     if absent:
-        return f"Tesseract 언어 모델 {', '.join(absent)}이(가) 없어 OCR을 하지 못했습니다 — {INSTALL_HINT}"
+        return f"Tesseract 언어 모델 {with_josa(', '.join(absent), '이')} 없어 OCR을 하지 못했습니다 — {INSTALL_HINT}"
     return ""
 
 

@@ -93,7 +93,7 @@ def test_without_the_korean_model_the_pages_are_reported() -> None:
     limits = ParseLimits(ocr=OcrOptions(languages="kor+zzz"))
     document = parse_bytes(_scan(NOTICE), "스캔공문.pdf", limits)
     assert document.blocks == []
-    assert document.warnings[1].startswith("Tesseract 언어 모델 zzz이(가) 없어 OCR을 하지 못했습니다")
+    assert document.warnings[1].startswith("Tesseract 언어 모델 zzz가 없어 OCR을 하지 못했습니다")
 
 
 @needs_tesseract
