@@ -22,7 +22,7 @@ PAGE_OFFSETS_KEY = "page_offsets"
 # Pages of the chunk whose text OCR recognised ("3,4"), so a citation can say to check the original. Written only
 # when there are some.
 OCR_PAGES_KEY = "ocr_pages"
-# 1 when the chunk holds text OCR recognised in a picture embedded in a document without pages (DOCX, HWPX).
+# 1 when the chunk holds text OCR recognised in a picture embedded in a document without pages (DOCX, HWPX, HWP).
 # Written only when true.
 OCR_PICTURE_KEY = "ocr_picture"
 

@@ -87,8 +87,8 @@ class OcrSettings(BaseModel):
     psm: int = Field(6, description="Tesseract page segmentation mode (6: the page as one block of text; 4: one "
                      "column of lines; 3: automatic layout)", ge=3, le=13)
     tesseract_cmd: str = Field("tesseract", description="The tesseract program: a name on PATH or a full path")
-    max_pages: int = Field(300, description="Pages, or pictures in a DOCX/HWPX, read by OCR per file (each adds its "
-                           "own time limit to the file's); further ones are reported unread", ge=1)
+    max_pages: int = Field(300, description="Pages, or pictures in a DOCX/HWPX/HWP, read by OCR per file (each adds "
+                           "its own time limit to the file's); further ones are reported unread", ge=1)
 
 
 class AnswerSettings(BaseModel):

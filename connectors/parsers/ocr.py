@@ -3,7 +3,7 @@
 Only pages that have no text and do paint something (an image, or drawing enough to hold outlined text) are
 rendered: a PDF whose pages all have text never reaches this module's programs. Each page has its own time limit;
 a page over it, or a failure of either program, leaves that page unread and says so, the other pages go on.
-Pictures embedded in DOCX and HWPX files are read by `read_image` (connectors/parsers/pictures.py).
+Pictures embedded in DOCX, HWPX and HWP files are read by `read_image` (connectors/parsers/pictures.py).
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""OCR of pictures embedded in DOCX and HWPX files: a scanned notice pasted into a document is read where it sits.
+"""OCR of pictures embedded in DOCX, HWPX and HWP files: a scanned notice pasted into a document is read where it
+sits.
 
 The parsers leave a placeholder block (`Block.picture`) where a picture is anchored; `read_pictures` replaces each
 by the lines Tesseract recognises in it (marked `ocr`), or drops it. Small pictures (icons, logos, stamps) are

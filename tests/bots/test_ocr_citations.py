@@ -1,20 +1,27 @@
 """A scanned notice (an image-only PDF printed from Korean type here) indexed through the real ingest, in parsing
 workers, into a real Chroma: a question is answered from its page, and the citation names the page and says
-'OCR로 읽은 쪽'; the same for a picture of the notice pasted into a DOCX ('OCR로 읽은 그림')."""
+'OCR로 읽은 쪽'; the same for a picture of the notice pasted into a DOCX or an HWP ('OCR로 읽은 그림')."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from pathlib import Path
 
 import docx
+import pytest
 from docx.shared import Inches
 
 from bots.answer import Answer, BotProfile
 from connectors.ingest import FileResult
 from tests.conftest import make_services
+from tests.support.hwp_file import BinItem, HwpFile
+from tests.support.hwp_file import paragraph as hwp_paragraph
+from tests.support.hwp_file import picture as hwp_picture
 from tests.support.scans import FILLER, FIRST_PAGE, NOTICE, images_pdf, needs_tesseract, text_page
 from ui.wiring import build_answerer
+
+LEAD = "정보통신과 게시판에 붙인 공지를 스캔하여 아래에 넣었습니다."
 
 
 def _indexed_and_asked(folder: Path, data: Path, limit: float) -> tuple[FileResult, Answer]:
@@ -73,18 +80,32 @@ def test_with_ocr_off_in_settings_a_scan_is_not_read(tmp_path: Path) -> None:
     assert "OCR이 꺼져 있습니다" in result.error, result.error
 
 
+def _docx_with(picture: bytes) -> bytes:
+    document = docx.Document()
+    document.add_paragraph(LEAD)
+    document.add_picture(io.BytesIO(picture), width=Inches(6))
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def _hwp_with(picture: bytes) -> bytes:
+    return HwpFile(hwp_paragraph(LEAD) + hwp_paragraph("", controls=[hwp_picture(1, 0)]),
+                   [BinItem(picture)]).build()
+
+
 @needs_tesseract
-def test_a_question_is_answered_from_a_picture_in_a_docx_and_its_citation_says_ocr(tmp_path: Path) -> None:
+@pytest.mark.parametrize(("name", "build", "stored"), [("와이파이 안내.docx", _docx_with, "image1.png"),
+                                                        ("와이파이 안내.hwp", _hwp_with, "BIN0001.png")])
+def test_a_question_is_answered_from_a_picture_in_a_document_and_its_citation_says_ocr(
+        tmp_path: Path, name: str, build: Callable[[bytes], bytes], stored: str) -> None:
     folder = tmp_path / "정보통신과"
     folder.mkdir()
-    document = docx.Document()
-    document.add_paragraph("정보통신과 게시판에 붙인 공지를 스캔하여 아래에 넣었습니다.")
     picture = io.BytesIO()
     text_page(NOTICE + FILLER, 300).save(picture, "PNG")  # a full page: its OCR takes longer than the file's limit
-    document.add_picture(picture, width=Inches(6))
-    document.save(str(folder / "와이파이 안내.docx"))
+    (folder / name).write_bytes(build(picture.getvalue()))
     result, answer = _indexed_and_asked(folder, tmp_path / "data", 1.0)
-    assert result.warnings == ["OCR로 읽은 그림 1개 (원문과 대조해 확인하세요): image1.png"]
+    assert result.warnings == [f"OCR로 읽은 그림 1개 (원문과 대조해 확인하세요): {stored}"]
     [citation] = [citation for citation in answer.citations if "유지보수 담당" in citation.quote]
-    assert citation.label.endswith("와이파이 안내.docx (OCR로 읽은 그림)"), citation.label
+    assert citation.label.endswith(f"{name} (OCR로 읽은 그림)"), citation.label
     assert citation.to_dict()["ocr"] is True
