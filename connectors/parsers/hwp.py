@@ -24,6 +24,15 @@ import olefile
 from connectors.document import Block, Document, table_block
 from connectors.errors import FileTooLargeError, ParseError
 from connectors.parsers.base import ParseLimits
+from connectors.parsers.hangul import (
+    TableCell,
+    assemble_blocks,
+    cell_text,
+    clean_text,
+    grid_rows,
+    guess_title,
+    outline_level,
+)
 from connectors.parsers.hwp_container import (
     RESAVE,
     Budget,
@@ -34,15 +43,6 @@ from connectors.parsers.hwp_container import (
     record_tree,
     records,
     section_streams,
-)
-from connectors.parsers.hwpx import (
-    TableCell,
-    assemble_blocks,
-    cell_text,
-    clean_text,
-    grid_rows,
-    guess_title,
-    outline_level,
 )
 from connectors.parsers.pictures import read_pictures
 

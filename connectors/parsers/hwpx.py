@@ -6,7 +6,7 @@ Notes on choices that matter for retrieval:
 - A paragraph is split around the tables and text boxes it anchors, so "text, table, text" keeps its order.
 - Headers/footers, hidden comments, memos and shape alt-text ("그림입니다.") are skipped; a picture (hp:pic) of
   text is read by OCR where it is anchored (connectors/parsers/pictures.py).
-- The public helpers below (outline_level, grid_rows, assemble_blocks, ...) are shared with the HWP reader.
+- Helpers shared with the HWP reader (outline_level, grid_rows, assemble_blocks, ...) are in hangul.py.
 """
 
 from __future__ import annotations
@@ -25,8 +25,16 @@ from lxml import etree
 from connectors.document import Block, Document, table_block
 from connectors.errors import EncryptedDocumentError, FileTooLargeError, ParseError
 from connectors.parsers.base import ParseLimits
+from connectors.parsers.hangul import (
+    TableCell,
+    assemble_blocks,
+    cell_text,
+    clean_text,
+    grid_rows,
+    guess_title,
+    outline_level,
+)
 from connectors.parsers.pictures import read_pictures
-from connectors.parsers.textnorm import split_lines
 from connectors.parsers.ziputil import open_zip, read_member
 
 log = logging.getLogger(__name__)
@@ -35,93 +43,12 @@ _RESAVE = "한글에서 열어 HWPX로 다시 저장한 뒤 올려 주세요"
 _ENCRYPTED_ACTION = "한글에서 암호(또는 문서보안 DRM)를 해제하고 다시 저장한 뒤 올려 주세요"
 _NO_TEXT_WARNING = "본문에서 텍스트를 찾지 못했습니다 (그림이나 머리말·꼬리말만 있는 문서일 수 있습니다)"
 _SECTION_NAME = re.compile(r"(?:^|/)section(\d+)\.xml$", re.IGNORECASE)
-_OUTLINE_STYLE = re.compile(r"^(?:개요|outline|heading|제목)\s*(\d{1,2})$", re.IGNORECASE)
-_MAX_GRID_CELLS = 200_000  # a crafted cell address must not make us allocate a huge grid
 # Run children that carry no body text (or whose text is page furniture / metadata).
 _NO_TEXT = frozenset({"secPr", "linesegarray", "header", "footer", "hiddenComment", "memo", "shapeComment",
                       "parameters", "script", "markpenBegin", "markpenEnd"})
 _INLINE_CHARS = {"tab": "\t", "lineBreak": "\n", "fwSpace": " ", "nbSpace": " ", "hyphen": "-"}
 _MALFORMED = (struct.error, zlib.error, zipfile.BadZipFile, KeyError, IndexError, ValueError, EOFError,
               OSError, RuntimeError, RecursionError, etree.LxmlError)
-
-
-# --- helpers shared with the HWP reader -------------------------------------------------------------------
-
-
-def outline_level(style_name: str) -> int:
-    """Heading level (1..10) for an outline style name such as "개요 2" or "Heading 3", else 0."""
-    match = _OUTLINE_STYLE.match(" ".join(style_name.split()))
-    if not match:
-        return 0
-    level = int(match.group(1))
-    return level if 1 <= level <= 10 else 0
-
-
-@dataclass(slots=True)
-class TableCell:
-    """One table cell in reading order; row/col are its top-left grid address (-1 when unknown)."""
-
-    text: str
-    row: int = -1
-    col: int = -1
-
-
-def grid_rows(groups: list[list[TableCell]], n_rows: int = 0, n_cols: int = 0) -> list[list[str]]:
-    """Rows of cell text: placed by address (spanned positions left empty), else in the given row groups."""
-    cells = [cell for group in groups for cell in group]
-    addresses = {(c.row, c.col) for c in cells}
-    valid = bool(cells) and len(addresses) == len(cells) and all(c.row >= 0 and c.col >= 0 for c in cells)
-    if valid:
-        rows = max(n_rows, max(c.row for c in cells) + 1)
-        cols = max(n_cols, max(c.col for c in cells) + 1)
-        if rows * cols <= _MAX_GRID_CELLS:
-            grid = [[""] * cols for _ in range(rows)]
-            for cell in cells:
-                grid[cell.row][cell.col] = cell.text
-            return grid
-    # Addresses missing, clashing or absurd: keep the reading order the file gave us, each cell once.
-    return [[cell.text for cell in group] for group in groups if group]
-
-
-def cell_text(block: Block) -> str:
-    """A block's text as it goes into a table cell: a nested table becomes its non-empty cells in order."""
-    if block.kind == "table" and block.rows is not None:
-        return " ".join(cell for row in block.rows for cell in row if cell)
-    return block.text
-
-
-def assemble_blocks(pieces: list[str | list[Block]], level: int) -> list[Block]:
-    """Join text pieces into paragraph (or heading) blocks, cut wherever an object's blocks sit."""
-    blocks: list[Block] = []
-    buffer: list[str] = []
-
-    def flush() -> None:
-        text = clean_text("".join(buffer))
-        buffer.clear()
-        if text:
-            blocks.append(Block(text=text, kind="heading", level=level) if level else Block(text=text))
-
-    for piece in pieces:
-        if isinstance(piece, str):
-            buffer.append(piece)
-        elif piece:
-            flush()
-            blocks.extend(piece)
-    flush()
-    return blocks
-
-
-def clean_text(text: str) -> str:
-    """Normalised non-empty lines (NFC, no control characters, single spaces), joined by newlines."""
-    return "\n".join(split_lines(text))
-
-
-def guess_title(blocks: list[Block]) -> str | None:
-    """The first non-empty non-table line, as a best-effort title."""
-    for block in blocks:
-        if block.kind != "table" and block.text.strip():
-            return block.text.strip().split("\n")[0][:200]
-    return None
 
 
 # --- parsing ------------------------------------------------------------------------------------------------
@@ -420,21 +347,23 @@ def _table_blocks(tbl: etree._Element, styles: _Styles) -> list[Block]:
     """One table block (plus its caption as a paragraph above or below it, as printed)."""
     groups: list[list[TableCell]] = []
     before: list[Block] = []
+    pictures: list[Block] = []  # a table row is text: pictures in its cells are read after the table
     after: list[Block] = []
     for child in tbl:
         name = _local(child)
         if name == "tr":
-            groups.append([_cell(tc, styles) for tc in child if _local(tc) == "tc"])
+            groups.append([_cell(tc, styles, pictures) for tc in child if _local(tc) == "tc"])
         elif name == "caption":
             caption = [Block(text=b.text) for b in _object_blocks(child, styles) if b.text]
             (after if child.get("side") == "BOTTOM" else before).extend(caption)
     rows = grid_rows(groups, _int(tbl.get("rowCnt"), 0), _int(tbl.get("colCnt"), 0))
     table = table_block(rows)
-    return before + ([table] if table.text else []) + after
+    return before + ([table] if table.text else []) + pictures + after
 
 
-def _cell(tc: etree._Element, styles: _Styles) -> TableCell:
-    """A cell's text (its paragraphs, nested tables flattened into it) and its grid address."""
+def _cell(tc: etree._Element, styles: _Styles, pictures: list[Block]) -> TableCell:
+    """A cell's text (its paragraphs, nested tables flattened into it) and its grid address; the placeholders of
+    its pictures go to `pictures`."""
     row = col = -1
     texts: list[str] = []
     for child in tc:
@@ -442,7 +371,11 @@ def _cell(tc: etree._Element, styles: _Styles) -> TableCell:
         if name == "cellAddr":
             row, col = _int(child.get("rowAddr"), -1), _int(child.get("colAddr"), -1)
         elif name == "subList":
-            texts.extend(cell_text(b) for b in _paragraphs_of(child, styles))
+            for block in _paragraphs_of(child, styles):
+                if block.picture:
+                    pictures.append(block)
+                else:
+                    texts.append(cell_text(block))
     return TableCell(text="\n".join(texts), row=row, col=col)
 
 

@@ -1,6 +1,6 @@
-"""OCR of pictures embedded in DOCX and HWPX files: a notice printed from Korean type here and pasted into a
-document is read where it sits and marked; OCR off, small pictures, documents without pictures and a failing
-picture are handled without failing the file."""
+"""OCR of pictures embedded in DOCX and HWPX files (HWP: test_ocr_hwp_pictures.py): a notice printed from Korean
+type here and pasted into a document is read where it sits (in a table cell: after its table) and marked; OCR off,
+small pictures, documents without pictures and a failing picture are handled without failing the file."""
 
 from __future__ import annotations
 
@@ -47,14 +47,27 @@ def _docx(*pictures: bytes, heading: str = "") -> bytes:
     return buffer.getvalue()
 
 
-def _hwpx(picture: bytes) -> bytes:
-    """A minimal HWPX as Hancom writes it: the picture in BinData, listed in content.hpf, anchored by hp:pic."""
+_HWPX_PICTURE = ('<hp:p><hp:run><hp:pic id="1"><hp:sz width="42520" height="23000"/>'
+                 '<hc:img binaryItemIDRef="image1" bright="0" contrast="0"/></hp:pic><hp:t/></hp:run></hp:p>')
+
+
+def _hwpx_cell(text: str, col: int, more: str = "") -> str:
+    return (f'<hp:tc><hp:subList><hp:p><hp:run><hp:t>{text}</hp:t></hp:run></hp:p>{more}</hp:subList>'
+            f'<hp:cellAddr colAddr="{col}" rowAddr="0"/></hp:tc>')
+
+
+# A one-row table whose second cell holds the picture under its text.
+_HWPX_TABLE = ('<hp:p><hp:run><hp:tbl rowCnt="1" colCnt="2"><hp:tr>'
+               f'{_hwpx_cell("구분", 0)}{_hwpx_cell("고장 공지", 1, _HWPX_PICTURE)}</hp:tr></hp:tbl></hp:run></hp:p>')
+
+
+def _hwpx(picture: bytes, middle: str = _HWPX_PICTURE) -> bytes:
+    """A minimal HWPX as Hancom writes it: the picture in BinData, listed in content.hpf, anchored by hp:pic (in
+    a paragraph of its own, or where `middle` puts it)."""
     hp, hc = "http://www.hancom.co.kr/hwpml/2011/paragraph", "http://www.hancom.co.kr/hwpml/2011/core"
     section = (f'<?xml version="1.0" encoding="UTF-8"?><hs:sec xmlns:hs="http://www.hancom.co.kr/hwpml/2011/section"'
                f' xmlns:hp="{hp}" xmlns:hc="{hc}">'
-               f'<hp:p><hp:run><hp:t>{BEFORE}</hp:t></hp:run></hp:p>'
-               '<hp:p><hp:run><hp:pic id="1"><hp:sz width="42520" height="23000"/>'
-               '<hc:img binaryItemIDRef="image1" bright="0" contrast="0"/></hp:pic><hp:t/></hp:run></hp:p>'
+               f'<hp:p><hp:run><hp:t>{BEFORE}</hp:t></hp:run></hp:p>{middle}'
                f'<hp:p><hp:run><hp:t>{AFTER}</hp:t></hp:run></hp:p></hs:sec>')
     package = ('<?xml version="1.0" encoding="UTF-8"?><opf:package xmlns:opf="http://www.idpf.org/2007/opf/">'
                '<opf:manifest><opf:item id="section0" href="Contents/section0.xml" media-type="application/xml"/>'
@@ -87,6 +100,16 @@ def test_a_picture_of_text_is_read_where_it_sits_and_marked(name: str, build: ob
     assert all(chunk.ocr_picture for chunk in chunks if "유지보수 담당" in chunk.text)
     stored = next(chunk for chunk in chunks if chunk.ocr_picture).to_metadata()
     assert Chunk.from_record("x", "", stored).ocr_picture
+
+
+@needs_tesseract
+def test_a_picture_in_a_table_cell_is_read_after_its_table() -> None:
+    document = parse_bytes(_hwpx(_notice_png(), _HWPX_TABLE), "현황.hwpx")
+    texts = [block.text for block in document.blocks]
+    assert texts[:2] == [BEFORE, "구분 | 고장 공지"], texts  # the cell's own text, with no trace of its picture
+    assert texts[-1] == AFTER
+    assert cer("".join(NOTICE), "".join(texts[2:-1])) < 0.05, texts
+    assert all(block.ocr for block in document.blocks[2:-1])
 
 
 @needs_tesseract
