@@ -7,6 +7,7 @@ import re
 
 import docx
 from docx.opc.exceptions import PackageNotFoundError
+from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 from lxml import etree
@@ -49,10 +50,11 @@ def parse_docx(data: bytes, file: str, limits: ParseLimits) -> Document:
 
 
 def _blocks(item: Paragraph | Table) -> list[Block]:
+    # Pictures anchored in the paragraph (DrawingML, and VML from older Word), read after its text; those in a
+    # table's cells after the table (a row is text).
     if isinstance(item, Table):
-        return [table_block(_rows(item))]
-    # Pictures anchored in the paragraph (DrawingML, and VML from older Word), read after its text.
-    pictures = [Block(text="", picture=ref) for ref in _picture_refs(item)]
+        return [table_block(_rows(item)), *(Block(text="", picture=ref) for ref in _picture_refs(item._tbl))]
+    pictures = [Block(text="", picture=ref) for ref in _picture_refs(item._p)]
     text = normalize_line(item.text)
     if not text:
         return pictures
@@ -65,10 +67,11 @@ def _blocks(item: Paragraph | Table) -> list[Block]:
     return [Block(text=text), *pictures]
 
 
-def _picture_refs(paragraph: Paragraph) -> list[str]:
-    """Relationship ids of the pictures in a paragraph, in order: DrawingML blips, then VML (older Word) images."""
-    refs = [str(ref) for ref in paragraph._p.xpath(".//a:blip/@r:embed")]
-    refs += [str(el.get(_R_ID)) for el in paragraph._p.iter(_VML_IMAGE) if el.get(_R_ID)]
+def _picture_refs(element: BaseOxmlElement) -> list[str]:
+    """Relationship ids of the pictures in a paragraph or table, in order: DrawingML blips, then VML (older Word)
+    images."""
+    refs = [str(ref) for ref in element.xpath(".//a:blip/@r:embed")]
+    refs += [str(el.get(_R_ID)) for el in element.iter(_VML_IMAGE) if el.get(_R_ID)]
     return list(dict.fromkeys(refs))  # a VML fallback repeats the DrawingML picture: read its text once
 
 

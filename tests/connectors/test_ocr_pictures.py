@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 
 import docx
 import pytest
@@ -102,9 +103,24 @@ def test_a_picture_of_text_is_read_where_it_sits_and_marked(name: str, build: ob
     assert Chunk.from_record("x", "", stored).ocr_picture
 
 
+def _docx_table(picture: bytes) -> bytes:
+    """A DOCX with a one-row table whose second cell holds the picture under its text."""
+    document = docx.Document()
+    document.add_paragraph(BEFORE)
+    first, second = document.add_table(rows=1, cols=2).rows[0].cells
+    first.text, second.text = "구분", "고장 공지"
+    second.add_paragraph().add_run().add_picture(io.BytesIO(picture), width=Inches(3))
+    document.add_paragraph(AFTER)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
 @needs_tesseract
-def test_a_picture_in_a_table_cell_is_read_after_its_table() -> None:
-    document = parse_bytes(_hwpx(_notice_png(), _HWPX_TABLE), "현황.hwpx")
+@pytest.mark.parametrize(("name", "build"), [("현황.docx", _docx_table),
+                                             ("현황.hwpx", lambda picture: _hwpx(picture, _HWPX_TABLE))])
+def test_a_picture_in_a_table_cell_is_read_after_its_table(name: str, build: Callable[[bytes], bytes]) -> None:
+    document = parse_bytes(build(_notice_png()), name)
     texts = [block.text for block in document.blocks]
     assert texts[:2] == [BEFORE, "구분 | 고장 공지"], texts  # the cell's own text, with no trace of its picture
     assert texts[-1] == AFTER
