@@ -1,7 +1,8 @@
 """OCR benchmark: pages of real PDFs rendered to images and put back as a scanned PDF, read by deptbot's OCR, and
 compared with the text layer they came from.
 
-    python bench/ocr_pages.py [--pdfs DIR] [--pages 4] [--psm 6 4] [--dpi 300] [--languages kor] [--json OUT]
+    python bench/ocr_pages.py [--pdfs DIR] [--pages 4] [--psm 6 4] [--min-confidence 0 40] [--dpi 300]
+                              [--languages kor] [--json OUT]
 
 Per page: the character error rate (edit distance over the text layer's length, whitespace removed), the same
 ignoring reading order (a side box the text layer lists first is no OCR error), and the seconds to render and read
@@ -45,6 +46,7 @@ class PageResult:
     page: int
     half: str
     psm: int
+    min_confidence: float
     chars: int
     cer: float
     order_free_cer: float
@@ -72,7 +74,7 @@ def measure(pdf: Path, count: int, options: OcrOptions, scan_dpi: int = 300) -> 
     results = []
     for index, (number, reference) in enumerate(pages, 1):
         recognised = read.pages.get(index, "")
-        results.append(PageResult(pdf.name, number, "A" if index % 2 else "B", options.psm,
+        results.append(PageResult(pdf.name, number, "A" if index % 2 else "B", options.psm, options.min_confidence,
                                   len(normalised(reference)), cer(reference, recognised),
                                   order_free_cer(reference, recognised), read.seconds.get(index, float("nan"))))
     return results
@@ -153,21 +155,23 @@ def render_ocr(figures: dict[str, Any] | None) -> list[str]:
 
 def table(results: list[PageResult]) -> str:
     """A markdown table, one row per page."""
-    rows = ["| document | page | half | psm | chars | CER | CER (any order) | s |", "|---|---|---|---|---|---|---|---|"]
-    rows += [f"| {r.document} | {r.page} | {r.half} | {r.psm} | {r.chars} | {r.cer:.1%} | {r.order_free_cer:.1%} "
-             f"| {r.seconds:.1f} |" for r in results]
+    rows = ["| document | page | half | psm | min conf | chars | CER | CER (any order) | s |",
+            "|---|---|---|---|---|---|---|---|---|"]
+    rows += [f"| {r.document} | {r.page} | {r.half} | {r.psm} | {r.min_confidence:g} | {r.chars} | {r.cer:.1%} "
+             f"| {r.order_free_cer:.1%} | {r.seconds:.1f} |" for r in results]
     return "\n".join(rows)
 
 
 def summary(results: list[PageResult]) -> str:
-    """Mean CER per psm and half, character-weighted, and mean seconds per page."""
+    """Mean CER per psm, confidence floor and half, character-weighted, and mean seconds per page."""
     lines = []
-    for psm in sorted({r.psm for r in results}):
+    for psm, floor in sorted({(r.psm, r.min_confidence) for r in results}):
         for half in ("A", "B"):
-            part = [r for r in results if r.psm == psm and r.half == half]
+            part = [r for r in results if (r.psm, r.min_confidence) == (psm, floor) and r.half == half]
             if part:
                 chars = sum(r.chars for r in part)
-                lines.append(f"psm {psm} half {half}: CER {sum(r.cer * r.chars for r in part) / chars:.1%}, "
+                lines.append(f"psm {psm} min confidence {floor:g} half {half}: "
+                             f"CER {sum(r.cer * r.chars for r in part) / chars:.1%}, "
                              f"any order {sum(r.order_free_cer * r.chars for r in part) / chars:.1%}, "
                              f"{sum(r.seconds for r in part) / len(part):.1f} s/page over {len(part)} pages")
     return "\n".join(lines)
@@ -179,6 +183,8 @@ def main() -> None:
     parser.add_argument("--pdfs", type=Path, default=DEFAULT_PDFS)
     parser.add_argument("--pages", type=int, default=4, help="text pages per document")
     parser.add_argument("--psm", type=int, nargs="+", default=[6])
+    parser.add_argument("--min-confidence", type=float, nargs="+", default=[OcrOptions().min_confidence],
+                        help="confidence floors for Tesseract's words (0: keep every word)")
     parser.add_argument("--dpi", type=int, default=300)
     parser.add_argument("--languages", default="kor")
     parser.add_argument("--documents", nargs="*", default=None, help="file names (default: every PDF)")
@@ -189,8 +195,8 @@ def main() -> None:
     pdfs = [args.pdfs / name for name in args.documents] if args.documents else sorted(args.pdfs.glob("*.pdf"))
     results: list[PageResult] = []
     for pdf in pdfs:
-        for psm in args.psm:
-            options = OcrOptions(dpi=args.dpi, psm=psm, languages=args.languages, timeout=300)
+        for psm, floor in ((psm, floor) for psm in args.psm for floor in args.min_confidence):
+            options = OcrOptions(dpi=args.dpi, psm=psm, languages=args.languages, timeout=300, min_confidence=floor)
             part = measure(pdf, args.pages, options)
             results += part
             print(table(part).split("\n", 2)[-1], flush=True)

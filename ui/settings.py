@@ -89,6 +89,9 @@ class OcrSettings(BaseModel):
     tesseract_cmd: str = Field("tesseract", description="The tesseract program: a name on PATH or a full path")
     max_pages: int = Field(300, description="Pages, or pictures in a DOCX/HWPX/HWP, read by OCR per file (each adds "
                            "its own time limit to the file's); further ones are reported unread", ge=1)
+    min_confidence: float = Field(40.0, description="Words Tesseract is less sure of than this (0-100) are dropped: a "
+                                  "chart's marks, dot leaders read as syllables (0 keeps every word; chosen on half "
+                                  "the scanned evaluation pages, bench/ocr_pages.py)", ge=0, le=100)
 
 
 class AnswerSettings(BaseModel):

@@ -124,3 +124,29 @@ def test_pages_past_the_per_file_bound_are_reported_unread() -> None:
                                  "OCR로 읽은 쪽 1개 (원문과 대조해 확인하세요): 1쪽",
                                  "OCR은 파일마다 1쪽까지만 읽습니다: 2쪽부터 1개 쪽은 읽지 않았습니다 "
                                  "(DEPTBOT_OCR__MAX_PAGES)"]
+
+
+@needs_tesseract
+def test_words_tesseract_is_unsure_of_are_dropped_and_the_text_is_kept() -> None:
+    # A table of contents over a notice: Tesseract reads each dot leader as a run of syllables ("이이이이…") it is
+    # unsure of. The default confidence floor drops those; 0 keeps every word, as before.
+    contents = ["목 차", "1. 일반 사항 " + "·" * 40 + " 3", "2. 요구 사항 정의 " + "·" * 36 + " 7"]
+    image = text_page(contents + NOTICE, dpi=200).crop((0, 0, 1654, 1000))
+    kept_all = ocr.read_image(image, OcrOptions(min_confidence=0))
+    assert "이이이이" in kept_all, kept_all
+    read = ocr.read_image(image, OcrOptions())
+    assert "이이이" not in read, read
+    notice = read.split("공공 와이파이 고장 신고 안내", 1)[1]
+    assert cer("".join(NOTICE[1:]), notice) < 0.05, read
+
+
+def test_a_line_whose_words_do_not_match_tesseract_s_table_is_kept_whole() -> None:
+    header = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext"
+    rows = [f"5\t1\t1\t1\t1\t{n}\t0\t0\t9\t9\t{conf}\t{word}"
+            for n, (word, conf) in enumerate([("신고", 95), ("합", 91), ("니다", 90), ("이이이", 12)], 1)]
+    rows += ["5\t1\t1\t1\t2\t1\t0\t0\t9\t9\t30\t다른"]
+    tsv = "\n".join([header, *rows])
+    # Korean words come in pieces in the table: each token of the text is scored on its own characters.
+    assert ocr.confident_text("신고합니다 이이이\n다른 줄", tsv, 40) == "신고합니다\n다른 줄"
+    assert ocr.confident_text("신고합니다 이이이\n다른", tsv, 40) == "신고합니다"
+    assert ocr.confident_text("신고합니다 이이이\n\n다른", tsv, 20) == "신고합니다\n다른"
