@@ -6,7 +6,9 @@ Element names follow the Open API guide of the national law information center (
 <제개정구분명/><법령구분명/><시행일자/><법령상세링크/></law>…`, the text `<법령><기본정보><법령ID/><법령명_한글/>
 <공포일자/><공포번호/><법종구분/><시행일자/><제개정구분/></기본정보><조문><조문단위><조문번호/><조문가지번호/>
 <조문여부/><조문제목/><조문내용/><항><항번호/><항내용/><호><호번호/><호내용/><목><목번호/><목내용/></목></호></항>
-</조문단위></조문><부칙><부칙단위><부칙공포일자/><부칙공포번호/><부칙내용/></부칙단위></부칙></법령>`. Public
+</조문단위></조문><부칙><부칙단위><부칙공포일자/><부칙공포번호/><부칙내용/></부칙단위></부칙><별표><별표단위>
+<별표번호/><별표가지번호/><별표구분/><별표제목/><별표내용/></별표단위></별표></법령>` (별표구분 별표 or 서식; a form has
+no 별표내용, only links to its HWP and PDF files). Public
 clients confirmed what the guide leaves out: `조문여부` "전문" marks a 편/장/절/관 heading, not an article; an
 article's 조문내용 is its heading line when its text is in 항; 항내용, 호내용 and 목내용 begin with their own
 number (①, 1., 가.); a refused key gets `<Response><result>사용자 정보 검증에 실패하였습니다.</result><msg>…`, and
@@ -72,12 +74,22 @@ class Article:
 
 
 @dataclass(slots=True)
+class Annex:
+    """A 별표 with text: its label ("별표 1", "별표 1의2"), title and lines (tables drawn in box characters)."""
+
+    label: str
+    title: str
+    lines: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
 class LawText:
-    """A law's text: its version, articles and addenda (부칙, each its lines)."""
+    """A law's text: its version, articles, addenda (부칙, each its lines) and annexes (별표 with text)."""
 
     version: LawVersion
     articles: list[Article] = field(default_factory=list)
     addenda: list[list[str]] = field(default_factory=list)
+    annexes: list[Annex] = field(default_factory=list)
 
 
 def parse_search(body: bytes, law: str) -> list[LawVersion]:
@@ -102,7 +114,8 @@ def parse_law(body: bytes, law: str, mst: str = "") -> LawText:
                          change=_text(info, "제개정구분"))
     articles = [_article(unit) for unit in root.iterfind("조문/조문단위")]
     addenda = [lines for unit in root.iterfind("부칙/부칙단위") if (lines := _lines(unit.findtext("부칙내용")))]
-    return LawText(version, [a for a in articles if a.text or a.paragraphs], addenda)
+    annexes = [annex for unit in root.iterfind("별표/별표단위") if (annex := _annex(unit))]
+    return LawText(version, [a for a in articles if a.text or a.paragraphs], addenda, annexes)
 
 
 def _root(body: bytes, law: str, expected: str) -> ET.Element:
@@ -138,6 +151,16 @@ def _item(element: ET.Element) -> Item:
     text = _numbered(_text(element, "호번호"), "\n".join(_lines(element.findtext("호내용"))))
     subitems = [_numbered(_text(s, "목번호"), "\n".join(_lines(s.findtext("목내용")))) for s in element.iterfind("목")]
     return Item(text, [s for s in subitems if s])
+
+
+def _annex(unit: ET.Element) -> Annex | None:
+    """A 별표 with its text; None for a form (서식) or a 별표 the portal gives only as a file."""
+    lines = _lines(unit.findtext("별표내용"))
+    if _text(unit, "별표구분") not in ("", "별표") or not lines:
+        return None
+    number, branch = _number(_text(unit, "별표번호")), _number(_text(unit, "별표가지번호"))
+    label = f"별표 {number}" + (f"의{branch}" if branch.strip("0") else "")
+    return Annex(label, _text(unit, "별표제목"), lines)
 
 
 def _numbered(number: str, text: str) -> str:

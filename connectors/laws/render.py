@@ -2,7 +2,8 @@
 
 The layout is the law portal's own text: the name, then "[시행 2026. 9. 11.] [법률 제21445호, 2026. 3. 10.,
 일부개정]" (patterns.EFFECTIVE and patterns.PROMULGATION: every chunk carries the version), then headings and
-articles one per line, each 항 (①), 호 (1.) and 목 (가.) on a line of its own, then each 부칙.
+articles one per line, each 항 (①), 호 (1.) and 목 (가.) on a line of its own, then each 부칙, then each 별표 under
+a "[별표 1] 제목" line (patterns.ANNEX_HEAD: the chunker gives it chunks of its own).
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ def render_law(law: LawText) -> str:
     for addendum in law.addenda:
         lines.append("")
         lines.extend(addendum if addendum[0].startswith("부칙") else ["부칙", *addendum])
+    for annex in law.annexes:
+        lines += ["", f"[{annex.label}] {annex.title}".rstrip(), *annex.lines]
     return _BLANKS.sub("\n\n", "\n".join(lines)).rstrip() + "\n"
 
 

@@ -42,6 +42,11 @@ def test_the_written_law_reads_as_a_statute_with_its_version(portal: Portal) -> 
     definition = by_article["제2조"].text.splitlines()  # 호 and 목 each on a line of their own
     assert definition[1].startswith("1. \"공공시설\"") and definition[2] == "가. 도로·교량 및 터널"
     assert any(c.heading.startswith("부칙") and "2025년 7월 1일부터 시행" in c.text for c in chunks)
+    annexes = [c for c in chunks if c.heading.startswith("[별표")]  # each 별표 with text, the form left out
+    assert [c.heading for c in annexes] == ["[별표 1] 과태료의 부과기준(제10조 관련)",
+                                            "[별표 1의2] 안전점검 기관의 등록기준(제8조 관련)"]
+    assert "정기안전점검을 실시하지 않은 경우 │ 200만원" in annexes[0].text
+    assert "안전점검 결과 보고서" not in text
     sent = portal.requests[-1]
     assert sent == {"path": "/DRF/lawService.do", "OC": "my-oc", "target": "law", "type": "XML", "MST": "200001"}
 

@@ -39,6 +39,7 @@ class PortalLaw:
     number: str
     articles: list[tuple[Any, ...]]
     addenda: list[tuple[str, str, str]] = field(default_factory=list)  # (date, number, text)
+    annexes: list[tuple[str, str, str, str, str]] = field(default_factory=list)  # (번호, 가지번호, 구분, 제목, 내용)
     kind: str = "법률"
     change: str = "일부개정"
     current: str = "현행"
@@ -91,6 +92,12 @@ def law_xml(law: PortalLaw) -> bytes:
         ET.SubElement(unit, "부칙공포일자").text = date
         ET.SubElement(unit, "부칙공포번호").text = number
         ET.SubElement(unit, "부칙내용").text = text
+    annexes = ET.SubElement(root, "별표")
+    for number, branch, kind, title, text in law.annexes:
+        unit = ET.SubElement(annexes, "별표단위", 별표키=number + branch + ("E" if kind == "별표" else "F"))
+        for tag, value in (("별표번호", number), ("별표가지번호", branch), ("별표구분", kind), ("별표제목", title),
+                           ("별표내용", text)):
+            ET.SubElement(unit, tag).text = value
     return _document(root)
 
 

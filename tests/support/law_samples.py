@@ -1,8 +1,8 @@
 """Laws for the test law portal (tests/support/law_portal.py): made up for the tests, in the portal's shape.
 
-공공시설 안전관리법 has 장 headings, 항, 호 and 목 and a 부칙; 주민참여 활성화법 can be amended (`amend_participation`);
-도시공원 특례법 is repealed; 디지털 민원 기본법 is not in force until 2028; 공공시설 안전관리법 시행령 shares the
-law's name as a prefix, so only an exact name match finds the law itself.
+공공시설 안전관리법 has 장 headings, 항, 호 and 목, a 부칙, two 별표 with text and a form; 주민참여 활성화법 can be
+amended (`amend_participation`); 도시공원 특례법 is repealed; 디지털 민원 기본법 is not in force until 2028; 공공시설
+안전관리법 시행령 shares the law's name as a prefix, so only an exact name match finds the law itself.
 """
 
 from __future__ import annotations
@@ -36,7 +36,17 @@ def _safety() -> PortalLaw:
          "긴급안전점검을 명할 수 있다.", []),
         ("7", "보수·보강", "제7조(보수·보강) 관리주체는 안전점검 결과 결함이 발견된 시설을 지체 없이 보수하거나 "
          "보강하여야 한다.", []),
-    ], addenda=[("20250107", "20001", "부칙 <제20001호, 2025. 1. 7.>\n이 법은 2025년 7월 1일부터 시행한다.")])
+    ], addenda=[("20250107", "20001", "부칙 <제20001호, 2025. 1. 7.>\n이 법은 2025년 7월 1일부터 시행한다.")],
+        annexes=[
+            ("0001", "00", "별표", "과태료의 부과기준(제10조 관련)",
+             "■ 공공시설 안전관리법 [별표 1] <개정 2025. 1. 7.>\n과태료의 부과기준(제10조 관련)\n"
+             "┌─────────────────────┬─────────┐\n│ 위반행위 │ 과태료 │\n├─────────────────────┼─────────┤\n"
+             "│ 정기안전점검을 실시하지 않은 경우 │ 200만원 │\n│ 점검 결과를 보고하지 않은 경우 │ 100만원 │\n"
+             "└─────────────────────┴─────────┘"),
+            ("0001", "02", "별표", "안전점검 기관의 등록기준(제8조 관련)",
+             "안전점검 기관의 등록기준(제8조 관련)\n1. 기술인력: 안전진단 전문인력 2명 이상"),
+            ("0001", "00", "서식", "안전점검 결과 보고서", ""),  # a form: only its HWP and PDF files
+        ])
 
 
 def _participation(share: str = "1", amended: bool = False) -> PortalLaw:
