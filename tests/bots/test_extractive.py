@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+import docx
 import pytest
 
 from bots.answer import Answer, Answerer, BotProfile, Delta, Done
@@ -188,3 +189,27 @@ def test_golden_answers_of_the_demo_bot(sample_index: Services, name: str, quest
     assert answer.text.startswith("출장 시간: 4시간 미만, 지급액: 10,000원 [1]"), answer.text
     _check_golden(name, question, answer)
 
+
+
+def test_a_row_of_a_long_table_is_read_with_its_column_names(tmp_path: Path) -> None:
+    """A table longer than a chunk is split over several; a row far down is still read with its column names."""
+    document = docx.Document()
+    document.add_paragraph("민원 처리기한표")
+    table = document.add_table(rows=1, cols=3)
+    for cell, name in zip(table.rows[0].cells, ("민원 종류", "처리기한", "담당 부서"), strict=True):
+        cell.text = name
+    for n in range(1, 81):
+        for cell, value in zip(table.add_row().cells, (f"민원 {n}호 증명서 발급", f"{n}일", f"민원{n % 4 + 1}팀"),
+                               strict=True):
+            cell.text = value
+    folder = tmp_path / "민원과"
+    folder.mkdir()
+    document.save(str(folder / "처리기한표.docx"))
+    services = make_services(tmp_path / "data")
+    with services.reindexer:
+        report = services.reindexer.reindex(folder, "민원과")
+    assert not report.failed
+    answerer = _unrefused(build_answerer(services, BotProfile(departments=["민원과"]), keep_traces=False))
+    answer = answerer.ask("민원 67호 증명서 발급은 처리기한이 며칠인가요?")
+    assert answer.text.splitlines()[0] == "민원 종류: 민원 67호 증명서 발급, 처리기한: 67일, 담당 부서: 민원4팀 [1]", \
+        answer.text

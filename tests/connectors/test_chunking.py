@@ -12,7 +12,7 @@ import pytest
 
 from connectors.chunk import Chunk
 from connectors.chunking import ChunkOptions, chunk_document, document_title
-from connectors.document import Block, Document
+from connectors.document import Block, Document, table_block
 from connectors.parsers import parse_bytes
 from tests.conftest import SAMPLES, sample, shared_path
 from tests.support.pdfs import korean_pdf
@@ -244,3 +244,38 @@ def test_the_real_proposal_requests_are_manuals() -> None:
         path = shared_path("eval", "pdfs", "ko", name)
         chunks = chunk_document(parse_bytes(path.read_bytes(), name))
         assert {c.kind for c in chunks} == {"manual"}, name
+
+
+def _long_table() -> tuple[str, list[str]]:
+    header = "민원 종류 | 처리기한 | 담당 부서"
+    rows = [f"민원 {n}호 증명서 발급 | {n}일 | 민원{n % 4 + 1}팀" for n in range(1, 61)]
+    return header, rows
+
+
+def test_a_table_split_over_chunks_repeats_its_header_row_in_each() -> None:
+    header, rows = _long_table()
+    document = Document(file="처리기한.docx", format="docx", blocks=[
+        Block("□ 민원 처리기한표"), table_block([cell.split(" | ") for cell in [header, *rows]])])
+    chunks = chunk_document(document, ChunkOptions(max_chars=400, overlap_chars=0))
+    assert len(chunks) > 3
+    assert all(len(c.text) <= 400 for c in chunks)
+    for chunk in chunks:
+        lines = [line for line in chunk.text.splitlines() if " | " in line]
+        assert lines[0] == header, chunk.text  # a row is never read without its column names
+        assert all(len(line.split(" | ")) == 3 for line in lines), chunk.text  # rows never glued or cut
+    quoted = [line for c in chunks for line in c.text.splitlines() if line in rows]
+    assert sorted(quoted, key=rows.index) == rows  # every row once, in order
+
+
+def test_a_statute_s_long_table_keeps_its_header_in_each_part() -> None:
+    header, rows = _long_table()
+    document = Document(file="규칙.docx", format="docx", blocks=[
+        Block("제1조(목적) 이 규칙은 민원 처리기한을 정한다."),
+        Block("제2조(처리기한) 민원의 처리기한은 다음 표와 같다."),
+        table_block([cell.split(" | ") for cell in [header, *rows]]),
+        Block("제3조(시행) 이 규칙은 공포한 날부터 시행한다.")])
+    parts = [c for c in chunk_document(document, ChunkOptions(article_split_chars=500)) if c.article == "제2조"]
+    tables = [part for part in parts if " | " in part.text]
+    assert len(tables) > 2
+    for part in tables:  # each part: the article's header line, then the table's
+        assert part.text.splitlines()[:2] == ["제2조(처리기한)", header], part.text
