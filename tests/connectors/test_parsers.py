@@ -268,3 +268,32 @@ def test_real_hwp_exports_are_titled_by_their_cover_title(name: str, title: str)
 def test_the_real_guide_opening_with_byeolcheom_is_titled_by_its_name() -> None:
     path = shared_path("eval", "corpus", "경제정책과", "지방은행 시중은행 전환 가이드.pdf")
     assert document_title(parse_bytes(path.read_bytes(), path.name)) == "지방은행의 시중은행 전환시 인가방식 및 절차"
+
+
+@pytest.mark.parametrize(("name", "page", "spaced"), [
+    ("국회_의안원문_2125318.pdf", 2, "심의ㆍ의결하며 이에 대한 법률 위반 문제가 제기되고 있음"),
+    ("국회회의록_21대_414회_1차_환경노동위원회.pdf", 2, "폐기물처리시설 설치촉진 및 주변지역지원 등에 관한 법률"),
+    ("국회회의록_21대_414회_1차_환경노동위원회.pdf", 7, "에 대해서 유감의 뜻을 표합니다."),
+    ("제안요청서_수정_230524.pdf", 23, "사업 수행 기간 동안다양한 이해관계자들의 요구사항을 최대한 반영하여"),
+])
+def test_words_a_hwp_export_spaces_by_narrow_gaps_are_not_glued(name: str, page: int, spaced: str) -> None:
+    """HWP exports place every glyph alone; the spaces between words are gaps pypdf's plain reading dropped."""
+    path = shared_path("eval", "pdfs", "ko", name)
+    document = parse_bytes(path.read_bytes(), name)
+    text = " ".join(block.text for block in document.blocks if block.page == page)
+    assert spaced in text, text[:600]
+
+
+def test_a_two_column_page_is_read_column_by_column_after_re_spacing() -> None:
+    """The minutes are set in two columns: a speaker's sentence is not interleaved with the other column's."""
+    name = "국회회의록_21대_414회_1차_환경노동위원회.pdf"
+    path = shared_path("eval", "pdfs", "ko", name)
+    lines = [block.text for block in parse_bytes(path.read_bytes(), name).blocks if block.page == 7]
+    assert "위원장님 말씀 잘 들었습니다. 평상시 환경노동" in lines, lines[:10]
+
+
+def test_statute_compounds_are_left_as_written() -> None:
+    name = "건축법 시행령(대통령령)(제35811호)(20251001).pdf"
+    path = shared_path("eval", "corpus", "건축과", name)
+    text = parse_bytes(path.read_bytes(), name).text
+    assert "인터넷컴퓨터게임시설제공업소" in text
