@@ -35,11 +35,14 @@ _MALFORMED = (PyPdfError, NotImplementedError, ValueError, KeyError, TypeError, 
 # extraction drops the narrow gaps between words: "의결하며이에대한법률위반문제가제기되고있음". Its layout mode
 # measures the gaps and keeps those spaces, but it also lays a two-column page out line by line across both
 # columns, mixing two speakers' sentences, and puts stray spaces in justified lines ("노동개 혁을"). So the page is
-# read as before, and only a run of Hangul longer than Korean words get (12 syllables: statutes' longest compound
-# nouns such as "방송미디어통신심의위원회" have 12 and are written that way in both modes) takes the spaces layout mode
-# finds between the same syllables. On ../shared/eval/corpus this re-spaces 396 runs in the bill, the minutes, the
-# review report and the requests for proposals, and 14 in statutes (law names glued in running headers).
-_GLUED_RUN = re.compile(r"[가-힣]{12,}")
+# read as before, and only on a page with a run of Hangul longer than Korean words get (12 syllables: statutes'
+# longest compound nouns such as "방송미디어통신심의위원회" have 12 and are written that way in both modes) does each
+# word of that many syllables take the spaces layout mode finds between the same characters. On the 3,787 PDF pages
+# of ../shared/eval/corpus this re-spaces 539 words on 63 pages of the bill, minutes, review report and requests for
+# proposals, and 9 words on 6 statute pages, each as the law's own text has it ("지방공무원 징계 및 소청 규정").
+_GLUED_SYLLABLES = 12
+_GLUED_RUN = re.compile(rf"[가-힣]{{{_GLUED_SYLLABLES},}}")
+_TIGHT = re.compile(r" (?=[.,;:?!)\]}”’」』〉》])|(?<=[(\[{“‘「『〈《]) ")
 
 
 def parse_pdf(data: bytes, file: str, limits: ParseLimits) -> Document:
@@ -62,27 +65,30 @@ def parse_pdf(data: bytes, file: str, limits: ParseLimits) -> Document:
 def _page_text(page: pypdf.PageObject) -> str:
     """A page's text, with the PDF's spaces put back into runs of Hangul that plain extraction glued together."""
     text = page.extract_text() or ""
-    runs = set(_GLUED_RUN.findall(text))
-    if not runs:
+    if not _GLUED_RUN.search(text):
         return text
     try:
         layout = (page.extract_text(extraction_mode="layout") or "").splitlines()
     except _MALFORMED:
         return text
-    for run in runs:
-        spaced = _spaced(run, layout)
+    # On such a page, every word holding that many syllables, brackets and quotes included
+    # ("“탄소중립위원회”라함)를두도록하고있음.").
+    for word in {word for word in text.split() if len(_HANGUL.findall(word)) >= _GLUED_SYLLABLES}:
+        spaced = _spaced(word, layout)
         if spaced:
-            text = text.replace(run, spaced)
+            text = text.replace(word, spaced)
     return text
 
 
 def _spaced(run: str, layout: list[str]) -> str:
-    """The run as the first layout line holding its syllables in a row spaces it ("" when none does)."""
+    """The run as the first layout line holding its characters in a row spaces it ("" when none does)."""
     for line in layout:
         kept = [i for i, ch in enumerate(line) if not ch.isspace()]
         found = "".join(line[i] for i in kept).find(run)
         if found >= 0:
             spaced = " ".join(line[kept[found]: kept[found + len(run) - 1] + 1].split())
+            # Layout mode also parts punctuation from its word ("표합니다 .", "대표발의 )"): never a space there.
+            spaced = _TIGHT.sub("", spaced)
             return spaced if spaced != run and spaced.replace(" ", "") == run else ""
     return ""
 
