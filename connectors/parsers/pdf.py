@@ -69,7 +69,8 @@ def _page_text(page: pypdf.PageObject) -> str:
         return text
     try:
         layout = (page.extract_text(extraction_mode="layout") or "").splitlines()
-    except _MALFORMED:
+    except Exception:  # the spaces are a bonus: whatever layout mode trips on, the plain text stands
+        log.debug("layout reading failed; the page keeps its plain text", exc_info=True)
         return text
     # On such a page, every word holding that many syllables, brackets and quotes included
     # ("“탄소중립위원회”라함)를두도록하고있음.").

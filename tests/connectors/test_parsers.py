@@ -299,3 +299,19 @@ def test_statute_compounds_are_left_as_written() -> None:
     path = shared_path("eval", "corpus", "건축과", name)
     text = parse_bytes(path.read_bytes(), name).text
     assert "인터넷컴퓨터게임시설제공업소" in text
+
+
+def test_when_layout_reading_fails_the_glued_page_keeps_its_plain_text(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Re-spacing is a bonus: a page layout mode cannot read (a font it trips on) is read as before, not lost."""
+    glued = "위원회가탄소중립기본계획을심의하며이에대한법률위반문제가제기되고있음."
+    pdf = korean_pdf([["안내", glued, "다음 줄입니다."]])
+    plain = pypdf.PageObject.extract_text
+
+    def trips(self: pypdf.PageObject, *args: object, **kwargs: object) -> str:
+        if kwargs.get("extraction_mode") == "layout":
+            raise ZeroDivisionError("float division by zero")
+        return plain(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(pypdf.PageObject, "extract_text", trips)
+    document = parse_bytes(pdf, "안내.pdf")
+    assert glued in [block.text for block in document.blocks]
