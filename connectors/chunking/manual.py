@@ -12,6 +12,7 @@ from connectors.chunk import Chunk
 from connectors.chunking.options import ChunkOptions
 from connectors.chunking.packing import pack
 from connectors.chunking.patterns import (
+    ADDENDA_HEAD,
     BOX_MARK,
     BULLET_MARK,
     DOTTED_HEAD,
@@ -27,8 +28,9 @@ from connectors.document import Document
 # □ ○ - lines are content (a □ line is a statement, not a title): they start units, so chunks break between
 # items and never inside one, but they do not enter the heading path.
 _TEXT_HEADINGS = ((ROMAN_HEAD, 1), (DOTTED_HEAD, 3), (NUMBER_HEAD, 2), (LETTER_HEAD, 4))
+# A line that is only "부 칙" (a bill's or a rule's addenda, in a document read as a manual) starts its own unit.
 _STARTS = re.compile("|".join(p.pattern for p in (ROMAN_HEAD, DOTTED_HEAD, NUMBER_HEAD, LETTER_HEAD, BOX_MARK,
-                                                  BULLET_MARK)))
+                                                  BULLET_MARK, ADDENDA_HEAD)))
 _MAX_HEADING_CHARS = 60
 _SENTENCE_END = re.compile(r"(다\.?|[.?!])$")
 # A PDF page break closes a chunk once it holds this much, so that citations point at one page.

@@ -105,7 +105,7 @@ def test_the_national_assembly_bill_is_cited_at_the_page_of_the_sentence() -> No
     assert table.page_start is not None and table.page_start < 7
     citation = _cite(table, "제4항제2호에 따라 위원을 위촉할 때에는 사회계층의 대표성이 반영될 수 있도록하여야 한다")
     assert citation.quote.startswith("⑤ 제4항제2호에 따라 위원을") and citation.page == 7
-    addenda = _holding(chunks, "6개월이경과한날부터시행한다")
+    addenda = _holding(chunks, "6개월이 경과한 날부터 시행한다")  # spaced as printed (PIPELINE v8)
     assert _cite(addenda, "이 법은 공포 후 6개월이 경과한 날부터 시행한다").page == 5
 
 
