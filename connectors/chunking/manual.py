@@ -46,7 +46,7 @@ _ITEM_WRAP_CHARS = 80
 def chunk_manual(document: Document, title: str, options: ChunkOptions) -> list[Chunk]:
     """Chunks of a manual, guideline or other non-statute document, each with its heading path."""
     chunks: list[Chunk] = []
-    units = units_of(document, _STARTS, closed=_heading_line)
+    units = units_of(document, _STARTS, closed=_heading_line, rejoin=True)
     for heading, section in _sections(units, pdf=document.format == "pdf"):
         for group in pack(section, options.max_chars, options.overlap_chars):
             start, end = page_range(group)

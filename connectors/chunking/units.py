@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from connectors.chunking.patterns import LETTER_ITEM, LETTERS
 from connectors.document import Block, Document
+
+_SYLLABLE = re.compile(r"[가-힣]")
+_EDGES = re.compile(r"^[^\w]+|[^\w]+$")
 
 
 @dataclass(slots=True)
@@ -29,7 +33,7 @@ class Unit:
 
 
 def units_of(document: Document, starts: re.Pattern[str],
-             closed: Callable[[str], bool] = lambda _: False) -> list[Unit]:
+             closed: Callable[[str], bool] = lambda _: False, *, rejoin: bool = False) -> list[Unit]:
     """Blocks as units; in PDFs a line that does not open a structural element continues the previous one.
 
     PDF text comes line by line as laid out, so a paragraph wrapped over three lines is three blocks;
@@ -37,15 +41,19 @@ def units_of(document: Document, starts: re.Pattern[str],
     `closed` is true (a heading line) takes no continuation.
     """
     join = document.format == "pdf"
+    # Statutes (law.go.kr) wrap only at spaces: their lines are always joined with one. Other PDFs, often exported
+    # from HWP, wrap inside words too (`rejoin`).
+    words = _Words(document) if join and rejoin else None
     units: list[Unit] = []
     letter = ""  # the last 목 letter that opened a unit
     for block in document.blocks:
         opens = _opens(block.text, starts, letter)
         if join and units and not opens and _continues(block, units[-1]) and not closed(units[-1].text):
             last = units[-1]
+            glue = "" if words is not None and words.cut(last.text, block.text) else " "
             if block.page is not None and block.page != last.page_end:
-                last.breaks.append((len(last.text) + 1, block.page))
-            last.text = f"{last.text} {block.text}"
+                last.breaks.append((len(last.text) + len(glue), block.page))
+            last.text = f"{last.text}{glue}{block.text}"
             last.page_end = block.page if block.page is not None else last.page_end
             last.lines += 1
             continue
@@ -55,6 +63,41 @@ def units_of(document: Document, starts: re.Pattern[str],
             letter = item.group(1)
         units.append(_unit(block))
     return units
+
+
+class _Words:
+    """Whether a PDF line break cut a word in two, judged by the words the document itself writes.
+
+    Documents exported from HWP wrap Korean lines between any two syllables ("탄소중" / "립기본계획을"), law.go.kr's
+    statutes only at spaces, and the PDF keeps no trace of which. Words inside a line (not first or last on it) are
+    certainly whole, so they decide: the break is inside a word when the document writes a word beginning with the
+    two sides run together ("탄소중립…"), and one side is never a whole word of its own ("탄소중", "서" of "법률에 /
+    서"). "6개월 / 이상의" stays two words even though "6개월이" is a word: both sides are words.
+    """
+
+    def __init__(self, document: Document) -> None:
+        inner: set[str] = set()
+        for block in document.blocks:
+            inner.update(_bare(word) for word in block.text.split()[1:-1])
+        self.whole = inner
+        self.sorted = sorted(inner)
+
+    def cut(self, left_text: str, right_text: str) -> bool:
+        left_raw = left_text.rsplit(None, 1)[-1] if left_text.strip() else ""
+        right_raw = right_text.split(None, 1)[0] if right_text.strip() else ""
+        if not (left_raw and right_raw and _SYLLABLE.match(left_raw[-1]) and _SYLLABLE.match(right_raw[0])):
+            return False  # a sentence or clause ended ("…있음." / "다만"), or a number, bracket or mark is at the break
+        left, right = _bare(left_raw), _bare(right_raw)
+        if left in self.whole and right in self.whole:
+            return False
+        probe = left + right[0]
+        at = bisect.bisect_left(self.sorted, probe)
+        return at < len(self.sorted) and self.sorted[at].startswith(probe)
+
+
+def _bare(word: str) -> str:
+    """A word without the quotes, brackets and punctuation around it."""
+    return _EDGES.sub("", word)
 
 
 def has_words(text: str) -> bool:

@@ -279,3 +279,29 @@ def test_a_statute_s_long_table_keeps_its_header_in_each_part() -> None:
     assert len(tables) > 2
     for part in tables:  # each part: the article's header line, then the table's
         assert part.text.splitlines()[:2] == ["제2조(처리기한)", header], part.text
+
+
+def test_a_pdf_line_wrapped_inside_a_word_is_joined_without_a_space() -> None:
+    """HWP exports wrap Korean between any two syllables; a wrap between two words keeps its space."""
+    lines = ["업무 안내", "1. 기본계획", "이 계획은 탄소중립기본계획을 따르며 그 기간은 6개월 이상의 기간으로 한다.",
+             "위원회는 매년 제2기 탄소중", "립기본계획을 심의한다. 심의 기간은 6개월",
+             "이상의 기간으로 정한다."]
+    text = "\n".join(c.text for c in chunk_document(parse_bytes(korean_pdf([lines]), "계획.pdf")))
+    assert "제2기 탄소중립기본계획을 심의한다." in text, text
+    assert "6개월 이상의 기간으로 정한다." in text, text  # both sides are words of their own
+
+
+def test_real_hwp_export_lines_wrapped_inside_words_read_whole() -> None:
+    chunks = _real_pdf_chunks("국회_의안원문_2125318.pdf")
+    text = "\n".join(c.text for c in chunks)
+    assert "제2기 탄소중립위원회가 출범했지만" in text
+    assert "탄소중립위원 회가" not in text
+
+
+def test_a_statute_s_lines_are_joined_with_a_space_as_law_go_kr_wraps_them() -> None:
+    """Statutes wrap only between words, so their lines are never run together, even where a manual's would be."""
+    lines = ["제1조(목적) 이 법은 관할세무서장의 업무를 정한다.", "제2조(신고) 신고는 관할",
+             "세무서장에게 한다.", "제3조(위임) 관할세무서장은 업무를 위임할 수 있다."]
+    chunks = chunk_document(parse_bytes(korean_pdf([lines]), "세무법(법률)(제1호)(20250101).pdf"))
+    assert chunks[0].kind == "statute"
+    assert "신고는 관할 세무서장에게 한다." in "\n".join(c.text for c in chunks)
