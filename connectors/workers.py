@@ -397,6 +397,9 @@ def serve() -> None:
     """A worker's main: parse the files the pool sends until the pool closes the connection."""
     fd, parent, memory_limit_mb = (int(arg) for arg in sys.argv[1:4])
     _die_with_parent(parent)
+    # A library's complaint about a file (pypdf's "EOF marker not found") is for the parent to report, in Korean and
+    # naming the file; a worker logs only errors, formatted as the parent logs, instead of bare English lines.
+    logging.basicConfig(level=logging.ERROR, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which then closes the pool
     conn = Connection(fd)
     ocr.set_page_hook(lambda seconds: conn.send(("ocr_page", seconds)))

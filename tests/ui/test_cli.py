@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -112,3 +115,17 @@ def test_a_data_folder_that_cannot_be_used_is_one_clear_line(tmp_path: Path) -> 
     assert len(said) == 2 and said[0] == f"데이터 폴더: {blocker / 'data'} (--data-dir)"
     assert said[1].startswith("오류: ") and "Traceback" not in result.output
     assert "경로와 권한" in result.stderr
+
+
+def test_a_truncated_pdf_is_reported_in_korean_without_the_parser_s_own_english_lines(tmp_path: Path) -> None:
+    """The parsing workers are separate processes: pypdf's warnings there must not reach the terminal bare."""
+    folder = tmp_path / "총무과"
+    folder.mkdir()
+    whole = (SAMPLES / "민원여권과" / "한빛시 민원 처리에 관한 조례(한빛시조례)(제1234호)(20250701).pdf").read_bytes()
+    (folder / "잘린 조례.pdf").write_bytes(whole[: len(whole) // 3])
+    env = {k: v for k, v in os.environ.items() if not k.startswith("DEPTBOT_")} | {"DEPTBOT_SETTINGS_FILE": ""}
+    result = subprocess.run([sys.executable, "-m", "ui.cli", "reindex", str(folder), "--department", "총무과",
+                             "--data-dir", str(tmp_path / "d")], capture_output=True, text=True, timeout=300, env=env)
+    assert result.returncode == 1
+    assert "실패  잘린 조례.pdf: PDF 파일이 손상되었거나 잘렸습니다" in result.stderr, result.stderr
+    assert "EOF marker not found" not in result.stderr, result.stderr
