@@ -42,6 +42,8 @@ from connectors.ingest import ParsedFile, _Task, process_file
 from connectors.parsers import ocr
 
 log = logging.getLogger(__name__)
+# How deptbot's processes log (the server and command line in ui.wiring, the parsing workers here).
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
 
 # A fresh worker imports the parsers and loads the Kiwi model (about 4 s, more on a busy machine) before its
 # first file: that time does not count against the file's limit, but a worker that never gets ready is given up.
@@ -399,7 +401,7 @@ def serve() -> None:
     _die_with_parent(parent)
     # A library's complaint about a file (pypdf's "EOF marker not found") is for the parent to report, in Korean and
     # naming the file; a worker logs only errors, formatted as the parent logs, instead of bare English lines.
-    logging.basicConfig(level=logging.ERROR, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=logging.ERROR, format=LOG_FORMAT)
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is for the parent, which then closes the pool
     conn = Connection(fd)
     ocr.set_page_hook(lambda seconds: conn.send(("ocr_page", seconds)))

@@ -28,6 +28,7 @@ from connectors.laws.client import LawPortal
 from connectors.laws.listing import read_law_list
 from connectors.parsers import ParseLimits
 from connectors.parsers.ocr import OcrOptions
+from connectors.workers import LOG_FORMAT
 from ui.settings import Settings
 
 _MB = 1024 * 1024
@@ -113,7 +114,7 @@ def chroma_client(settings: Settings) -> Any:
 
 def build_services(settings: Settings, *, isolate_parsing: bool = True) -> Services:
     """Build every backend from settings (`isolate_parsing=False` only for the test suite: see IngestOptions)."""
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=settings.log_level, format=LOG_FORMAT)
     for noisy in ("bm25s", "chromadb", "httpx", "alembic"):  # libraries that log at DEBUG on their own
         logging.getLogger(noisy).setLevel(max(logging.getLevelName(settings.log_level), logging.WARNING))
     private_folder(settings.data_dir)
