@@ -39,7 +39,7 @@ _MALFORMED = (PyPdfError, NotImplementedError, ValueError, KeyError, TypeError, 
 # longest compound nouns such as "방송미디어통신심의위원회" have 12 and are written that way in both modes) does each
 # word of that many syllables take the spaces layout mode finds between the same characters. On the 3,787 PDF pages
 # of ../shared/eval/corpus this re-spaces 539 words on 63 pages of the bill, minutes, review report and requests for
-# proposals, and 9 words on 6 statute pages, each as the law's own text has it ("지방공무원 징계 및 소청 규정").
+# proposals, and 7 words on 6 statute pages, each as the law's own text has it ("지방공무원 징계 및 소청 규정").
 _GLUED_SYLLABLES = 12
 _GLUED_RUN = re.compile(rf"[가-힣]{{{_GLUED_SYLLABLES},}}")
 _TIGHT = re.compile(r" (?=[.,;:?!)\]}”’」』〉》])|(?<=[(\[{“‘「『〈《]) ")
@@ -68,24 +68,36 @@ def _page_text(page: pypdf.PageObject) -> str:
     if not _GLUED_RUN.search(text):
         return text
     try:
-        layout = (page.extract_text(extraction_mode="layout") or "").splitlines()
+        layout = page.extract_text(extraction_mode="layout") or ""
     except Exception:  # the spaces are a bonus: whatever layout mode trips on, the plain text stands
         log.debug("layout reading failed; the page keeps its plain text", exc_info=True)
         return text
-    # On such a page, every word holding that many syllables, brackets and quotes included
-    # ("“탄소중립위원회”라함)를두도록하고있음.").
-    for word in {word for word in text.split() if len(_HANGUL.findall(word)) >= _GLUED_SYLLABLES}:
-        spaced = _spaced(word, layout)
-        if spaced:
-            text = text.replace(word, spaced)
-    return text
-
-
-def _spaced(run: str, layout: list[str]) -> str:
-    """The run as the first layout line holding its characters in a row spaces it ("" when none does)."""
-    for line in layout:
+    # Each layout line without its spaces, and where each of its remaining characters stands in it: computed once
+    # for the page, searched for every glued word.
+    lines = []
+    for line in layout.splitlines():
         kept = [i for i, ch in enumerate(line) if not ch.isspace()]
-        found = "".join(line[i] for i in kept).find(run)
+        lines.append((line, kept, "".join(line[i] for i in kept)))
+    # On such a page, every word holding that many syllables, brackets and quotes included
+    # ("“탄소중립위원회”라함)를두도록하고있음."), is replaced where it stands as a whole word: never inside another,
+    # so the result does not depend on the order the words are handled in.
+    spaced: dict[str, str] = {}
+
+    def respace(match: re.Match[str]) -> str:
+        word = match.group()
+        if len(_HANGUL.findall(word)) < _GLUED_SYLLABLES:
+            return word
+        if word not in spaced:
+            spaced[word] = _spaced(word, lines) or word
+        return spaced[word]
+
+    return re.sub(r"\S+", respace, text)
+
+
+def _spaced(run: str, lines: list[tuple[str, list[int], str]]) -> str:
+    """The run as the first layout line holding its characters in a row spaces it ("" when none does)."""
+    for line, kept, compact in lines:
+        found = compact.find(run)
         if found >= 0:
             spaced = " ".join(line[kept[found]: kept[found + len(run) - 1] + 1].split())
             # Layout mode also parts punctuation from its word ("표합니다 .", "대표발의 )"): never a space there.

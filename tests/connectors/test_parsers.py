@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import contextlib
 import io
+import os
 import resource
+import subprocess
+import sys
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
@@ -315,3 +318,18 @@ def test_when_layout_reading_fails_the_glued_page_keeps_its_plain_text(monkeypat
     monkeypatch.setattr(pypdf.PageObject, "extract_text", trips)
     document = parse_bytes(pdf, "안내.pdf")
     assert glued in [block.text for block in document.blocks]
+
+
+def test_a_glued_pdf_reads_the_same_in_every_process() -> None:
+    """Re-spacing must not depend on Python's per-process string hashing: the same file gives the same text (and
+    so the same chunks) in every parsing worker. Seeds 0 and 1 gave two texts of the bill when words were
+    replaced in set order, one inside another."""
+    path = shared_path("eval", "pdfs", "ko", "국회_의안원문_2125318.pdf")
+    code = ("import sys; from connectors.parsers import parse_bytes; "
+            "sys.stdout.write(parse_bytes(open(sys.argv[1], 'rb').read(), 'bill.pdf').text)")
+    root = Path(__file__).resolve().parents[2]
+    texts = {subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, check=True,
+                            cwd=root, env=os.environ | {"PYTHONHASHSEED": seed}, timeout=120).stdout
+             for seed in ("0", "1", "2")}
+    assert len(texts) == 1
+    assert "는 대통령령으로 정하는 요건을 갖춘 전국적 규모의 단체" in texts.pop()
