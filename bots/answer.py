@@ -143,7 +143,7 @@ class Answerer:
         hits = retrieval.hits[: self.k]
         thin = self._thin(retrieval)
         trace.coverage = round(retrieval.coverage, 4)
-        if not hits or (thin and retrieval.coverage < self.min_coverage):
+        if not hits or (thin and retrieval.coverage < self.min_coverage and not _names_found(retrieval)):
             yield from self._refuse(trace, "evidence", start)
             return
         notice = ""
@@ -233,7 +233,7 @@ class Answerer:
             return 0
         if not self._thin(retrieval):
             return 2
-        return 1 if retrieval.coverage >= self.min_coverage else 0
+        return 1 if retrieval.coverage >= self.min_coverage or _names_found(retrieval) else 0
 
     def _thin(self, retrieval: Retrieval) -> bool:
         """Whether the best units hold too little of the question's rare vocabulary to answer without caution."""
@@ -306,6 +306,14 @@ def _hit_record(hit: Hit) -> dict[str, Any]:
             "page_end": chunk.page_end, "heading": chunk.heading, "score": round(hit.score, 6),
             "dense_rank": hit.dense_rank, "keyword_rank": hit.keyword_rank, "named": hit.named,
             "coverage": round(hit.coverage, 4)}
+
+
+def _names_found(retrieval: Retrieval) -> bool:
+    """Whether the question names a law (by its title or short name) and an article of it that the bot holds: what
+    the documents say there is shown (with a caution when the rest of the question is thin), never refused."""
+    analysis = retrieval.analysis
+    return bool(analysis.laws or analysis.short_names) and any(
+        hit.named and hit.chunk.article in analysis.articles for hit in retrieval.hits)
 
 
 def _ms(start: float) -> float:

@@ -133,9 +133,14 @@ def short_name_mentions(text: str, titles: Iterable[str]) -> list[str]:
 
     Staff and citizens cite acts by their common short names; a short name keeps the title's first syllable and
     then some of its syllables in order. Several acts can fit ("소방시설법" fits 소방시설공사업법 too); all are
-    returned. Decrees and rules are left out unless the text says 시행령 / 시행규칙 right after the name.
+    returned, except that acts whose words the short name is made of come first and alone: a short name is built
+    from the beginnings of a title's words and its closing 법/법률 ("화재예방법": 화재의 / 예방 / 법률; "지방계약법":
+    지방자치단체를 / 계약에 / 법률), never by cutting the middle out of one word, so "소방시설법" is 소방시설 설치 및
+    관리에 관한 법률 and not 소방시설공사업법. Decrees and rules are left out unless the text says 시행령 / 시행규칙
+    right after the name.
     """
     found: list[str] = []
+    aligned: list[str] = []
     squashed_titles = [(squash(title), title) for title in dict.fromkeys(titles)]
     for match in _SHORT_NAME.finditer(squash(text)):
         stem = match.group(1)
@@ -149,7 +154,36 @@ def short_name_mentions(text: str, titles: Iterable[str]) -> list[str]:
                 continue  # the full title itself is law_mentions' business
             if _in_order(stem, act) and title not in found:
                 found.append(title)
-    return found
+                if _of_words(stem, _spaced_act(title, decree)):
+                    aligned.append(title)
+    return aligned or found
+
+
+def _spaced_act(title: str, decree: str) -> list[str]:
+    """The words of an act's title (the act's, for a decree or rule), brackets and spaces as separators."""
+    words = re.sub(r"[()「」·ㆍ,]", " ", title).split()
+    if decree and words and words[-1] == decree:
+        words = words[:-1]
+    elif decree and words and words[-1].endswith(decree):
+        words[-1] = words[-1].removesuffix(decree)
+    return words
+
+
+def _of_words(stem: str, words: list[str]) -> bool:
+    """Whether the stem is the beginnings of some of the words in order, and a later word closes the act: it
+    begins with 법 (법률) or, as the title's last word, ends with 법 ("…에 관한 특별법")."""
+    def fits(rest: str, start: int) -> bool:
+        if not rest:
+            return any(word.startswith("법") for word in words[start:]) or (
+                start < len(words) and words[-1].endswith("법"))
+        for j in range(start, len(words)):
+            word = words[j]
+            for size in range(min(len(rest), len(word)), 0, -1):
+                if word.startswith(rest[:size]) and fits(rest[size:], j + 1):
+                    return True
+        return False
+
+    return fits(stem, 0)
 
 
 def _in_order(letters: str, text: str) -> bool:

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 
 from bots.generators.base import NO_ANSWER, GenerationRequest
 from bots.generators.reading import SENTENCE_END, items_after, read_lines
+from bots.query import analyse
 from connectors.korean import KoreanTokenizer
 from connectors.lru import LRU
 
@@ -152,23 +153,31 @@ class ExtractiveGenerator:
         sentences = _candidates(request)
         if not sentences:
             return []
-        self._score(sentences, wanted, request.question)
+        self._score(sentences, wanted, request.question, _named_sources(request))
         # The sentence that states what is asked (the amount, the deadline, the body to report to) comes first:
         # a question asking "언제까지" is not answered by a sentence stating no time, however many words it shares.
         ranked = sorted((s for s in sentences if s.score > 0), key=lambda s: (-s.answers, -s.score))
         return _pick(ranked, self.max_sentences, self.per_source, self.floor)
 
-    def _score(self, sentences: list[_Sentence], wanted: set[str], question: str) -> None:
-        """Each sentence's score: the rarity-weighted question terms it shares, for its length and source rank."""
+    def _score(self, sentences: list[_Sentence], wanted: set[str], question: str,
+               named: dict[int, str] | None = None) -> None:
+        """Each sentence's score: the rarity-weighted question terms it shares, for its length and source rank.
+
+        `named`: sources that are an article the question names with its law ("소방시설법 제37조"), by number, with
+        the article: every sentence of it holds that term, as its heading does, so the article asked about is
+        quoted even when the rest of the question is in other words ("미인증 알람밸브를 Mock Up Test할 경우").
+        """
+        named = named or {}
         # Morpheme analysis is the costly part (a long case story brings five long articles): only the sentences
-        # sharing most character pairs with the question are analysed.
+        # sharing most character pairs with the question are analysed (and those of a named article).
         wanted_pairs = {t for t in wanted if t.startswith("\u0001")}
         for sentence in sentences:
             sentence.terms = _pairs(sentence.scored)
         if len(sentences) > _ANALYSED:
-            sentences = sorted(sentences, key=lambda s: -len(wanted_pairs & s.terms))[:_ANALYSED]
+            sentences = sorted(sentences, key=lambda s: (s.source not in named, -len(wanted_pairs & s.terms)))
+            sentences = sentences[:_ANALYSED]
         for sentence, terms in zip(sentences, self._analyse([s.scored for s in sentences]), strict=True):
-            sentence.terms = terms | sentence.terms
+            sentence.terms = terms | sentence.terms | ({named[sentence.source]} if sentence.source in named else set())
         spread = {t: sum(t in s.terms for s in sentences) for t in wanted}
         # Pairs count half: they back up the morphemes, they do not outvote them.
         weights = {t: math.log(1 + len(sentences) / n) ** 2 * (0.5 if t.startswith("\u0001") else 1.0)
@@ -201,6 +210,17 @@ class ExtractiveGenerator:
             # a short one that states the point ("보완 기간은 10일 이내로 정한다.") is not outvoted by it.
             length = 0.5 + 0.5 * sentence.main / average
             sentence.score = shared / (1 + 0.15 * (sentence.source - 1)) / length
+
+
+def _named_sources(request: GenerationRequest) -> dict[int, str]:
+    """The sources that are an article the question names beside its law's title or short name: number -> article."""
+    titles = {source.chunk.title for source in request.sources if source.chunk.kind == "statute" and source.chunk.title}
+    if not titles:
+        return {}
+    analysis = analyse(request.question, titles)
+    laws = set(analysis.laws or analysis.short_names)
+    return {source.n: source.chunk.article for source in request.sources
+            if source.chunk.article in analysis.articles and source.chunk.title in laws}
 
 
 def _candidates(request: GenerationRequest) -> list[_Sentence]:
