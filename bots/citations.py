@@ -55,6 +55,9 @@ class Citation:
     effective_date: str = ""  # a statute's version: "2026-09-11" ([시행 2026. 9. 11.])
     promulgation: str = ""  # "법률 제21512호, 2026. 3. 31."
     ocr: bool = False  # the quote's page was read by OCR from a scan: staff should check the original
+    # When the quote is a row of a table ("토지대장 (47호 서식) | 6일 | 600원"), the table's header row ("민원 종류 |
+    # 처리기간 | 수수료"): the quote stays verbatim (its page is found by it), the reader still sees what each cell is.
+    columns: str = ""
 
     @property
     def label(self) -> str:
@@ -205,7 +208,33 @@ def citation_of(source: Source, n: int, claim: str = "") -> Citation:
                     heading=chunk.heading, quote=quote, title=chunk.title, department=chunk.department,
                     source=source.n, effective_date=chunk.effective_date if statute else "",
                     promulgation=chunk.promulgation if statute else "",
-                    ocr=page in chunk.ocr_pages or (page is None and chunk.ocr_picture))
+                    ocr=page in chunk.ocr_pages or (page is None and chunk.ocr_picture),
+                    columns=table_columns(source.text, quote))
+
+
+_CELL = " | "  # parsers write a table row per line, its cells joined by this (Markdown adds outer bars)
+
+
+def table_columns(text: str, quote: str) -> str:
+    """The header row of the table whose row the quote is ("" when the quote is not a table row, or is the header).
+
+    Parsers write a table as one line per row, the header first, and a table longer than a chunk repeats its
+    header on every part; a rule line ("| --- | --- |") may stand between header and rows.
+    """
+    at = text.find(quote.rstrip("…")[:40]) if quote else -1
+    if at < 0:
+        return ""
+    start = text.rfind("\n", 0, at) + 1
+    end = text.find("\n", at)
+    if _CELL not in text[start: end if end >= 0 else len(text)]:
+        return ""
+    header = ""
+    for line in reversed(text[:start].split("\n")[:-1]):
+        if _CELL not in line:
+            break
+        if any(ch.isalnum() for ch in line):
+            header = line
+    return _CELL.join(cell.strip() for cell in header.strip().strip("|").split("|")) if header else ""
 
 
 def page_of(chunk: Chunk, quote: str) -> int | None:

@@ -163,6 +163,11 @@ class HybridRetriever:
         hits = self._hits(ranked, keywords, tokens, scale)
         unknown = [t for t in tokens if len(t) >= 2 and not t.isdigit()
                    and not any(ki.document_frequency(t) for ki in keywords)]
+        if unknown:
+            # What a question asks about is named by its nouns; a verb no document uses is only its phrasing
+            # ("관내 출장을 3시간 다녀오면": the manual says 출장, never 다녀오다).
+            said = self.tokenizer.predicates(search_text)
+            unknown = [t for t in unknown if t not in said]
         return Retrieval(hits, analysis, search_text, tokens, unknown)
 
     def holds(self, question: str, titles: Sequence[str]) -> bool:

@@ -63,6 +63,12 @@ class KoreanTokenizer:
         return [_terms(text, tokens) for text, tokens in zip(texts, analysed, strict=True)]
 
 
+    def predicates(self, text: str) -> set[str]:
+        """The verb and adjective terms of a text ("다녀오다", "받다"), as `tokenize` writes them."""
+        return {token.lemma if hasattr(token, "lemma") else token.form + "다"
+                for token in self.kiwi.tokenize(text) if token.tag in _PREDICATES}
+
+
 def squash(text: str) -> str:
     """A law name without spaces, middle dots or brackets, for matching loose spellings of it."""
     return re.sub(r"[\s·ㆍ「」『』\"'()]", "", text)

@@ -241,3 +241,18 @@ def test_a_short_question_a_source_holds_whole_is_answered_with_a_caution_not_re
     assert refused.refused and not refused.cautious and refused.citations == []
     confident = answerer.ask("무인민원발급기는 어디에 있나요?")
     assert not confident.refused and not confident.cautious and confident.notice == ""
+
+
+def test_the_demo_question_is_answered_from_its_table_row_with_the_column_names(sample_index: Services) -> None:
+    """"다녀오다" is in no document (the manual says 출장): a verb is phrasing, not a topic the documents lack, so
+    the question is not held to the stricter evidence of questions with unknown words. Its answer states the row
+    for 3 hours first, and the source card names the table's columns above the quoted row."""
+    answer = _answerer(sample_index, departments=["총무과"]).ask("관내 출장을 3시간 다녀오면 여비를 얼마 받나요?")
+    assert not answer.refused and answer.trace.unknown_terms == []
+    assert answer.text.startswith("출장 시간: 4시간 미만, 지급액: 10,000원 [1]"), answer.text
+    first = answer.citations[0]
+    assert (first.quote, first.columns) == ("4시간 미만 | 10,000원", "출장 시간 | 지급액")
+    assert answer.to_dict()["citations"][0]["columns"] == "출장 시간 | 지급액"
+    # A question about something no document names is still held to it, and refused.
+    refused = _answerer(sample_index, departments=["총무과"]).ask("시청 직원 통근버스 3호차 퇴근 시간 출발은?")
+    assert refused.refused and "통근버스" in refused.trace.unknown_terms

@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
-from bots.citations import Citation, MarkerFilter, markers, number_sources, render, resolve, split_sentences
+from bots.citations import (
+    Citation,
+    MarkerFilter,
+    markers,
+    number_sources,
+    render,
+    resolve,
+    split_sentences,
+    table_columns,
+)
 from connectors.chunk import Chunk
 from connectors.chunking import chunk_document
 from connectors.parsers import parse_bytes
@@ -134,3 +143,13 @@ def test_a_sentence_in_brackets_stays_with_the_sentence_around_it() -> None:
     assert split_sentences("제외한다). 다음 문장이다. 끝이다.") == ["제외한다).", "다음 문장이다.", "끝이다."]
     # Nor does one opened and never closed on its line (the text layer of a scanned table).
     assert split_sentences("「상대기관 정보를 준다. 훈련을 한다.") == ["「상대기관 정보를 준다.", "훈련을 한다."]
+
+
+def test_a_quoted_table_row_knows_its_column_names() -> None:
+    markdown = "점검 기준\n| 점검 항목 | 기준 |\n| --- | --- |\n| 비밀번호 | 9자리 이상 |\n| 화면보호기 | 10분 |"
+    assert table_columns(markdown, "| 화면보호기 | 10분 |") == "점검 항목 | 기준"
+    assert table_columns(markdown, "| 점검 항목 | 기준 |") == ""  # the header itself
+    assert table_columns(markdown, "점검 기준") == ""  # not a row
+    two = "민원 | 기간\n여권 | 4일\n\n신청은 창구에서 한다.\n구분 | 수수료\n재발급 | 25,000원"
+    assert table_columns(two, "재발급 | 25,000원") == "구분 | 수수료"  # the nearest table's header
+    assert table_columns(two, "없는 문장") == ""

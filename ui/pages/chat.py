@@ -35,6 +35,7 @@ CSS = """
 .source-card {border: 1px solid #d0d7de; border-radius: 8px; padding: 8px 12px; margin: 6px 0;}
 .source-card .label {font-weight: 600;}
 .source-card blockquote {margin: 4px 0 0 0; color: #444;}
+.source-card blockquote .columns {color: #57606a; font-size: 0.9em;}
 .source-card a.open {margin-left: .5em; white-space: nowrap;}
 .answer-sources {margin-top: 10px;}
 .answer-tools {margin-top: 6px;}

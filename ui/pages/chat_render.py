@@ -27,9 +27,11 @@ def source_cards(citations: list[Citation], link: Callable[[Citation], str | Non
         href = link(citation)
         opener = (f' <a class="open" href="{html.escape(href)}" target="_blank" rel="noopener">원문 보기</a>'
                   if href else "")
+        # A quoted table row comes with its table's column names above it.
+        columns = (f'<span class="columns">{html.escape(citation.columns)}</span><br>' if citation.columns else "")
         cards.append(f'<div class="source-card" data-n="{citation.n}"><span class="label">[{citation.n}] '
-                     f"{html.escape(citation.label)}</span>{opener}<blockquote>{html.escape(citation.quote)}"
-                     "</blockquote></div>")
+                     f"{html.escape(citation.label)}</span>{opener}<blockquote>{columns}"
+                     f"{html.escape(citation.quote)}</blockquote></div>")
     return "".join(cards)
 
 
@@ -41,6 +43,8 @@ def plain_text(text: str, citations: list[Citation]) -> str:
         for citation in citations:
             lines.append(f"[{citation.n}] {clean(citation.label)}")
             quote = " ".join(clean(citation.quote).split())
+            if quote and citation.columns:
+                lines.append(f"    ({' '.join(clean(citation.columns).split())})")
             if quote:
                 lines.append(f"    “{quote}”")
     return "\n".join(lines)
