@@ -69,6 +69,24 @@ class KoreanTokenizer:
                 for token in self.kiwi.tokenize(text) if token.tag in _PREDICATES}
 
 
+# Morphemes that never start a word: particles, endings, suffixes and the copula ("카드" + "로", "하겠" + "습니다").
+_DEPENDENT = ("J", "E", "XS", "VCP", "VCN")
+
+
+def one_word(left: str, right: str) -> bool:
+    """Whether two pieces of text run together read as one word: Kiwi finds the seam inside a morpheme it knows
+    ("정" + "합성을", "사각" + "지대를") or right before a morpheme that never starts a word ("검토하겠" +
+    "습니다.", "카드" + "로"). Not before a word of its own ("회계과" + "지출팀"), nor inside a noun Kiwi only
+    guesses (an unknown word it makes of the two sides, "역직구몰" + "입점")."""
+    seam = len(left)
+    for token in KoreanTokenizer().kiwi.tokenize(left + right):
+        if token.start < seam < token.start + token.len:
+            return not token.oov
+        if token.start == seam:
+            return str(token.tag).startswith(_DEPENDENT)
+    return False
+
+
 def squash(text: str) -> str:
     """A law name without spaces, middle dots or brackets, for matching loose spellings of it."""
     return re.sub(r"[\s·ㆍ「」『』\"'()]", "", text)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from connectors.chunking.patterns import LETTER_ITEM, LETTERS
 from connectors.document import Block, Document
+from connectors.korean import one_word
 
 _SYLLABLE = re.compile(r"[가-힣]")
 _EDGES = re.compile(r"^[^\w]+|[^\w]+$")
@@ -46,11 +47,13 @@ def units_of(document: Document, starts: re.Pattern[str],
     words = _Words(document) if join and rejoin else None
     units: list[Unit] = []
     letter = ""  # the last 목 letter that opened a unit
+    line = ""  # the line before this one
     for block in document.blocks:
         opens = _opens(block.text, starts, letter)
+        before, line = line, block.text
         if join and units and not opens and _continues(block, units[-1]) and not closed(units[-1].text):
             last = units[-1]
-            glue = "" if words is not None and words.cut(last.text, block.text) else " "
+            glue = "" if words is not None and words.cut(before, block.text) else " "
             if block.page is not None and block.page != last.page_end:
                 last.breaks.append((len(last.text) + len(glue), block.page))
             last.text = f"{last.text}{glue}{block.text}"
@@ -73,6 +76,15 @@ class _Words:
     certainly whole, so they decide: the break is inside a word when the document writes a word beginning with the
     two sides run together ("탄소중립…"), and one side is never a whole word of its own ("탄소중", "서" of "법률에 /
     서"). "6개월 / 이상의" stays two words even though "6개월이" is a word: both sides are words.
+
+    Most cut words are not written whole elsewhere ("검토하겠" / "습니다.", "카드" / "로", "정" / "합성을"): when the
+    right side is never a word of its own, Kiwi's analysis of the two sides run together decides
+    (`connectors.korean.one_word`: the seam inside a morpheme it knows, or before a particle, ending or suffix).
+    Measured on the eval corpus's non-statute PDFs: it joins 858 more breaks (after a line of running text only: a
+    table cell's line of one word, "서식명" / "제출처", is left alone), and in a sample of 40 about 35 read right;
+    the wrong ones are text already garbled (a two-column page's crossing). Where the right side is a word of
+    its own, its joins went wrong on words that begin like a particle ("부족" / "이커머스"), so those keep their
+    space; so does "회계과" / "지출팀" (the seam starts a noun).
     """
 
     def __init__(self, document: Document) -> None:
@@ -83,6 +95,7 @@ class _Words:
         self.sorted = sorted(inner)
 
     def cut(self, left_text: str, right_text: str) -> bool:
+        """Whether the break between a line (`left_text`) and the next (`right_text`) is inside a word."""
         left_raw = left_text.rsplit(None, 1)[-1] if left_text.strip() else ""
         right_raw = right_text.split(None, 1)[0] if right_text.strip() else ""
         if not (left_raw and right_raw and _SYLLABLE.match(left_raw[-1]) and _SYLLABLE.match(right_raw[0])):
@@ -92,7 +105,10 @@ class _Words:
             return False
         probe = left + right[0]
         at = bisect.bisect_left(self.sorted, probe)
-        return at < len(self.sorted) and self.sorted[at].startswith(probe)
+        if at < len(self.sorted) and self.sorted[at].startswith(probe):
+            return True
+        # Only after a line of running text: a line of one word ended by itself (a table cell: "서식명" / "제출처").
+        return right not in self.whole and " " in left_text.strip() and one_word(left_raw, right_raw)
 
 
 def _bare(word: str) -> str:

@@ -198,7 +198,8 @@ def test_pdf_list_items_wrapped_lines_and_rules() -> None:
              "신청서는 주민센터에 낸다."]
     chunks = chunk_document(parse_bytes(korean_pdf([lines]), "안내.pdf"))
     assert [c.heading for c in chunks] == ["1. 신청 자격", "2. 신청 방법"]
-    assert "주시기 바랍 다. 확인한 서류는 돌려준다." in chunks[0].text  # "다." ends the wrapped sentence
+    # "다." ends the wrapped sentence (an ending cut off at the line end, read with its word): it is no item 다.
+    assert "주시기 바랍다. 확인한 서류는 돌려준다." in chunks[0].text
     assert "-----" not in "".join(c.text for c in chunks)
 
 
@@ -305,3 +306,16 @@ def test_a_statute_s_lines_are_joined_with_a_space_as_law_go_kr_wraps_them() -> 
     chunks = chunk_document(parse_bytes(korean_pdf([lines]), "세무법(법률)(제1호)(20250101).pdf"))
     assert chunks[0].kind == "statute"
     assert "신고는 관할 세무서장에게 한다." in "\n".join(c.text for c in chunks)
+
+
+def test_a_cut_word_the_document_never_writes_whole_is_joined_when_it_reads_as_one_word() -> None:
+    """Endings and particles cut off at a line end ("하겠" / "습니다.") are joined when the right side is never a
+    word of its own and Kiwi reads the two as one word; a line ending at a word's end keeps its space: before a
+    word of its own ("배터리의" / "임피던스가") or before a noun ("회계과" / "지출팀")."""
+    lines = ["회의록", "1. 질의",
+             "위원님 말씀대로 검토하겠", "습니다. 그리고 카드", "로 결제한 금액은 정", "합성을 따져 봅니다.",
+             "측정 결과 배터리의", "임피던스가 높았고 다시 임피던스가 낮아졌습니다. 영수증은 회계과",
+             "지출팀에 냅니다."]
+    text = "\n".join(c.text for c in chunk_document(parse_bytes(korean_pdf([lines]), "회의록.pdf")))
+    assert "검토하겠습니다." in text and "카드로 결제한" in text and "정합성을" in text, text
+    assert "배터리의 임피던스가 높았고" in text and "회계과 지출팀에" in text, text
