@@ -293,6 +293,8 @@ def ask(services: Services, question: str, departments: tuple[str, ...], bot: st
         click.echo("\n출처:")
         for citation in answer.citations:
             click.echo(f"[{citation.n}] {citation.label}")
+            if citation.columns:  # a table row: its table's column names first
+                click.echo(f"    ({citation.columns})")
             click.echo(f"    “{citation.quote}”")
 
 

@@ -53,6 +53,14 @@ def test_ask_prints_the_answer_then_its_sources(indexed: tuple[Path, str]) -> No
     assert "[1] 「한빛시 민원 처리에 관한 조례」 제16조제4항 (시행 2025. 7. 1.) — " in sources and "3쪽" in sources
 
 
+def test_ask_prints_a_quoted_table_row_under_its_column_names(indexed: tuple[Path, str]) -> None:
+    _, data = indexed
+    result = run("ask", "관내 출장을 3시간 다녀오면 여비를 얼마 받나요?", "--department", "총무과", "--data-dir", data)
+    assert result.exit_code == 0, result.output
+    sources = result.stdout.partition("출처:")[2].splitlines()
+    assert sources[2:4] == ["    (출장 시간 | 지급액)", "    “4시간 미만 | 10,000원”"], sources
+
+
 def test_ask_refuses_what_the_documents_do_not_say(indexed: tuple[Path, str]) -> None:
     _, data = indexed
     result = run("ask", "청사 내 직원 체력단련실의 월 이용료는 얼마인가요?", "--data-dir", data, "--json")
