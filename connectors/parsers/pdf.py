@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import re
 from collections import Counter
@@ -202,6 +203,8 @@ _TITLE_TYPE_RATIO = 1.1
 _MAX_TITLE_CHARS = 120
 _SHORT_LINE = 20  # a title wrapped over two lines: both parts short
 _HANGUL = re.compile(r"[가-힣]")
+_KOREAN_WORD = re.compile(r"[가-힣]+")
+_NAME_WORDS = 3  # a file name of this many Korean words says what the document is
 _LETTER_SPACED = re.compile(r"(?<!\S)[가-힣](?: [가-힣](?!\S)){2,}")  # "특 허 법 원" -> "특허법원"
 
 
@@ -212,7 +215,28 @@ def _title(reader: pypdf.PdfReader, pages: list[list[str]], file: str, recognise
     if first is None:
         return _metadata_title(reader, file)
     sized = None if first + 1 in recognised else _largest_type(reader.pages[first], pages[first])
-    return _metadata_title(reader, file) or sized or _first_line(pages[first])
+    return _metadata_title(reader, file) or _named_better(sized or _first_line(pages[first]), file)
+
+
+def _named_better(found: str | None, file: str) -> str | None:
+    """The file's name instead of a first-page title that has nothing in common with it, when the name says what
+    the document is in Korean words of its own.
+
+    A first page's largest type is not always the document's title: a ministry's slogan ("다시 대한민국!"), the
+    speaker of a forum booklet's opening address ("더불어민주당 국회의원"), a magazine's masthead ("Special
+    Report"). Staff name their files for what they hold ("한-호주 퇴직연금 포럼_책자(최종)"); a name of at least
+    three Korean words that shares not one pair of syllables with the title found is the better title. A coded name
+    ("국회_의안원문_2125318", "PRP008") or one sharing words with the title ("지방은행 시중은행 전환 가이드" for
+    "지방은행의 시중은행 전환시 인가방식 및 절차") leaves the title found.
+    """
+    name = " ".join(re.sub(r"[_+]", " ", PurePosixPath(file).stem).split())
+    if len(_KOREAN_WORD.findall(name)) < _NAME_WORDS or (found and _syllable_pairs(found) & _syllable_pairs(name)):
+        return found
+    return name[:_MAX_TITLE_CHARS]
+
+
+def _syllable_pairs(text: str) -> set[str]:
+    return {pair for word in _KOREAN_WORD.findall(text) for pair in map("".join, itertools.pairwise(word))}
 
 
 def _metadata_title(reader: pypdf.PdfReader, file: str) -> str | None:

@@ -258,6 +258,22 @@ def test_a_pdf_title_is_its_largest_type_or_its_real_metadata_title() -> None:
     assert parse_bytes(titled, "지침.pdf").title == "2025년 민원 처리 지침 개정안"
 
 
+def test_a_first_page_slogan_gives_way_to_a_file_name_that_says_what_the_document_is() -> None:
+    lines = ["다시 대한민국!", "새로운 국민의 나라", "1. 추진 현황", "상생금융 지원은 3월 말까지 2조원을 집행했다."]
+    pdf = korean_pdf([lines], sizes={"다시 대한민국!": 24.0})
+    # A name of Korean words that shares nothing with the slogan is the better title.
+    assert parse_bytes(pdf, "상생금융 지원 추진현황 보고.pdf").title == "상생금융 지원 추진현황 보고"
+    assert parse_bytes(pdf, "상생금융_지원_추진현황_보고.pdf").title == "상생금융 지원 추진현황 보고"
+    # A coded name, or one sharing words with the title found, leaves the title found.
+    assert parse_bytes(pdf, "보도자료_240320.pdf").title == "다시 대한민국!"
+    assert parse_bytes(pdf, "다시 대한민국 홍보 자료.pdf").title == "다시 대한민국!"
+
+
+def test_the_real_forum_booklet_is_titled_by_its_name_not_its_first_speaker() -> None:
+    path = shared_path("eval", "corpus", "경제정책과", "한-호주 퇴직연금 포럼_책자(최종).pdf")
+    assert parse_bytes(path.read_bytes(), path.name).title == "한-호주 퇴직연금 포럼 책자(최종)"
+
+
 @pytest.mark.parametrize(("name", "title"), [
     ("국회_의안원문_2125318.pdf", "기후위기 대응을 위한 탄소중립ㆍ녹색성장 기본법 일부개정법률안"),
     ("국회회의록_21대_414회_1차_환경노동위원회.pdf", "환경노동위원회회의록"),
