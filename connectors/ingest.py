@@ -36,7 +36,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 # Bump when parsing or chunking changes what a file yields: every file is then re-indexed once.
-PIPELINE_VERSION = f"chunks-v14+{TOKENIZER_VERSION}"  # v2: page offsets, PDF titles, list items; v3: promulgation;
+PIPELINE_VERSION = f"chunks-v15+{TOKENIZER_VERSION}"  # v2: page offsets, PDF titles, list items; v3: promulgation;
 # v4: pages without a text layer read by OCR, marked per chunk (ocr_pages); v5: pictures in DOCX/HWPX read by OCR
 # (ocr_picture); v6: pictures in HWP (binary) and in table cells read by OCR; v7: a table split over chunks repeats
 # its header row in each; v8: words of HWP-exported PDFs no longer glued (pdf._page_text);
@@ -44,7 +44,8 @@ PIPELINE_VERSION = f"chunks-v14+{TOKENIZER_VERSION}"  # v2: page offsets, PDF ti
 # line wrapped inside a word is joined without a space; v12: the re-spacing of v8-v9 replaces whole words only, the
 # same in every process; v13: a cut word's right side that is never a word of its own is joined when Kiwi reads the
 # two as one word (connectors.korean.one_word); v14: a PDF whose first-page title has nothing in common with its
-# descriptive file name is titled by the name (pdf._named_better)
+# descriptive file name is titled by the name (pdf._named_better); v15: shorter glued words of HWP-exported PDFs take
+# the spaces layout mode and Kiwi agree on (pdf._agreed)
 Status = Literal["indexed", "unchanged", "removed", "failed"]
 Progress = Callable[[int, int, str], None]
 

@@ -69,6 +69,11 @@ class KoreanTokenizer:
                 for token in self.kiwi.tokenize(text) if token.tag in _PREDICATES}
 
 
+def spacing(text: str) -> str:
+    """The text with the spaces Kiwi's spacing model puts in (its own spaces kept)."""
+    return str(KoreanTokenizer().kiwi.space(text, reset_whitespace=False))
+
+
 # Morphemes that never start a word: particles, endings, suffixes and the copula ("카드" + "로", "하겠" + "습니다").
 _DEPENDENT = ("J", "E", "XS", "VCP", "VCN")
 

@@ -296,6 +296,10 @@ def test_the_real_guide_opening_with_byeolcheom_is_titled_by_its_name() -> None:
     ("국회회의록_21대_414회_1차_환경노동위원회.pdf", 1, "대기환경보전법 일부개정법률안 (이주환 의원 대표발의)"),
     ("국회회의록_21대_414회_1차_환경노동위원회.pdf", 7, "에 대해서 유감의 뜻을 표합니다."),
     ("제안요청서_수정_230524.pdf", 23, "사업 수행 기간 동안다양한 이해관계자들의 요구사항을 최대한 반영하여"),
+    # Shorter glued words take the spaces layout mode and Kiwi's spacing agree on.
+    ("국회회의록_21대_414회_1차_환경노동위원회.pdf", 6, "4월총선 이후 첫 회의입니다."),
+    ("국회회의록_21대_414회_1차_환경노동위원회.pdf", 13, "한 번씩"),
+    ("제안요청서_수정_230524.pdf", 29, "수 있음"),
 ])
 def test_words_a_hwp_export_spaces_by_narrow_gaps_are_not_glued(name: str, page: int, spaced: str) -> None:
     """HWP exports place every glyph alone; the spaces between words are gaps pypdf's plain reading dropped."""
@@ -318,6 +322,11 @@ def test_statute_compounds_are_left_as_written() -> None:
     path = shared_path("eval", "corpus", "건축과", name)
     text = parse_bytes(path.read_bytes(), name).text
     assert "인터넷컴퓨터게임시설제공업소" in text
+    # An older law writes some words together; law.go.kr's pages keep them so, as quotes of the law must.
+    name = "공직선거법(법률)(제21754호)(20260602).pdf"
+    document = parse_bytes(shared_path("eval", "corpus", "법무담당관", name).read_bytes(), name)
+    pages = {page: " ".join(b.text for b in document.blocks if b.page == page) for page in (3, 8)}
+    assert "지체없이" in pages[3] and "선거일전" in pages[8]  # pages a glued run makes layout mode read
 
 
 def test_when_layout_reading_fails_the_glued_page_keeps_its_plain_text(monkeypatch: pytest.MonkeyPatch) -> None:
