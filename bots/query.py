@@ -140,23 +140,25 @@ def short_name_mentions(text: str, titles: Iterable[str]) -> list[str]:
     right after the name.
     """
     found: list[str] = []
-    aligned: list[str] = []
     squashed_titles = [(squash(title), title) for title in dict.fromkeys(titles)]
     for match in _SHORT_NAME.finditer(squash(text)):
         stem = match.group(1)
         after = squash(text)[match.end():match.end() + 4]
         decree = next((d for d in _DECREE if after.startswith(d)), "")
+        fits: list[str] = []
+        aligned: list[str] = []
         for key, title in squashed_titles:
             if key.endswith(_DECREE) != bool(decree) or (decree and not key.endswith(decree)):
                 continue
             act = key.removesuffix(decree)
             if act.startswith(stem + "법") or not act.startswith(stem[0]) or not act.endswith(("법", "법률")):
                 continue  # the full title itself is law_mentions' business
-            if _in_order(stem, act) and title not in found:
-                found.append(title)
+            if _in_order(stem, act):
+                fits.append(title)
                 if _of_words(stem, _spaced_act(title, decree)):
                     aligned.append(title)
-    return aligned or found
+        found += [title for title in aligned or fits if title not in found]  # per name: its best fits
+    return found
 
 
 def _spaced_act(title: str, decree: str) -> list[str]:

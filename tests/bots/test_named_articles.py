@@ -68,8 +68,10 @@ def test_a_short_name_is_the_act_whose_words_it_is_made_of() -> None:
     assert short_name_mentions("화재예방법 시행령 제25조", titles) == ["화재의 예방 및 안전관리에 관한 법률 시행령"]
     assert short_name_mentions("다중이용업소법 제9조", titles) == ["다중이용업소의 안전관리에 관한 특별법"]
     assert short_name_mentions("지방계약법 제9조", titles) == ["지방자치단체를 당사자로 하는 계약에 관한 법률"]
-    # When no act is made of the name's words, every act that fits is still offered.
+    # When no act is made of the name's words, every act that fits is still offered, also beside a name that
+    # has one.
     assert short_name_mentions("소방공사법 제37조", [CONSTRUCTION]) == [CONSTRUCTION]
+    assert short_name_mentions("소방시설법 제37조, 소방공사법 제2조", titles) == [INSTALLATION, CONSTRUCTION]
 
 
 def test_the_named_article_of_the_act_meant_comes_first(answerer: Answerer) -> None:
