@@ -62,7 +62,6 @@ class KoreanTokenizer:
         analysed = kiwi.tokenize(texts) if self.threads > 1 else [kiwi.tokenize(t) for t in texts]
         return [_terms(text, tokens) for text, tokens in zip(texts, analysed, strict=True)]
 
-
     def predicates(self, text: str) -> set[str]:
         """The verb and adjective terms of a text ("다녀오다", "받다"), as `tokenize` writes them."""
         return {token.lemma if hasattr(token, "lemma") else token.form + "다"
