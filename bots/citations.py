@@ -212,7 +212,7 @@ def citation_of(source: Source, n: int, claim: str = "") -> Citation:
                     columns=table_columns(source.text, quote))
 
 
-_CELL = " | "  # parsers write a table row per line, its cells joined by this (Markdown adds outer bars)
+TABLE_CELL = " | "  # parsers write a table row per line, its cells joined by this (Markdown adds outer bars)
 
 
 def table_columns(text: str, quote: str) -> str:
@@ -226,15 +226,15 @@ def table_columns(text: str, quote: str) -> str:
         return ""
     start = text.rfind("\n", 0, at) + 1
     end = text.find("\n", at)
-    if _CELL not in text[start: end if end >= 0 else len(text)]:
+    if TABLE_CELL not in text[start: end if end >= 0 else len(text)]:
         return ""
     header = ""
     for line in reversed(text[:start].split("\n")[:-1]):
-        if _CELL not in line:
+        if TABLE_CELL not in line:
             break
         if any(ch.isalnum() for ch in line):
             header = line
-    return _CELL.join(cell.strip() for cell in header.strip().strip("|").split("|")) if header else ""
+    return TABLE_CELL.join(cell.strip() for cell in header.strip().strip("|").split("|")) if header else ""
 
 
 def page_of(chunk: Chunk, quote: str) -> int | None:

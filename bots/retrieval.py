@@ -154,6 +154,7 @@ class HybridRetriever:
         if not self.indexes:
             return Retrieval([], analysis, search_text, [])
         tokens = search_terms(self.tokenizer.tokenize(search_text))
+        said = self.tokenizer.predicates(search_text)  # from the same analysis (the tokenizer keeps the last one)
         candidates: dict[tuple[int, int], _Candidate] = {}
         self._fuse(search_text, tokens, keywords, candidates)
         self._add_named(analysis, tokens, keywords, candidates)
@@ -163,11 +164,9 @@ class HybridRetriever:
         hits = self._hits(ranked, keywords, tokens, scale)
         unknown = [t for t in tokens if len(t) >= 2 and not t.isdigit()
                    and not any(ki.document_frequency(t) for ki in keywords)]
-        if unknown:
-            # What a question asks about is named by its nouns; a verb no document uses is only its phrasing
-            # ("관내 출장을 3시간 다녀오면": the manual says 출장, never 다녀오다).
-            said = self.tokenizer.predicates(search_text)
-            unknown = [t for t in unknown if t not in said]
+        # What a question asks about is named by its nouns; a verb no document uses is only its phrasing
+        # ("관내 출장을 3시간 다녀오면": the manual says 출장, never 다녀오다).
+        unknown = [t for t in unknown if t not in said]
         return Retrieval(hits, analysis, search_text, tokens, unknown)
 
     def holds(self, question: str, titles: Sequence[str]) -> bool:

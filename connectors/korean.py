@@ -50,8 +50,9 @@ class KoreanTokenizer:
         last = getattr(_LAST, "entry", None)
         if last is not None and last[0] == text and last[1] == self.threads:
             return list(last[2])
-        terms = self.tokenize_many([text])[0]
-        _LAST.entry = (text, self.threads, tuple(terms))
+        tokens = self.kiwi.tokenize(text)
+        terms = _terms(text, tokens)
+        _LAST.entry = (text, self.threads, tuple(terms), _predicates(tokens))
         return terms
 
     def tokenize_many(self, texts: Iterable[str]) -> list[list[str]]:
@@ -63,9 +64,12 @@ class KoreanTokenizer:
         return [_terms(text, tokens) for text, tokens in zip(texts, analysed, strict=True)]
 
     def predicates(self, text: str) -> set[str]:
-        """The verb and adjective terms of a text ("다녀오다", "받다"), as `tokenize` writes them."""
-        return {token.lemma if hasattr(token, "lemma") else token.form + "다"
-                for token in self.kiwi.tokenize(text) if token.tag in _PREDICATES}
+        """The verb and adjective terms of a text ("다녀오다", "받다"), as `tokenize` writes them; from the analysis
+        `tokenize` just made of the same text when there is one."""
+        last = getattr(_LAST, "entry", None)
+        if last is not None and last[0] == text and last[1] == self.threads:
+            return set(last[3])
+        return set(_predicates(self.kiwi.tokenize(text)))
 
 
 def spacing(text: str) -> str:
@@ -96,6 +100,14 @@ def squash(text: str) -> str:
     return re.sub(r"[\s·ㆍ「」『』\"'()]", "", text)
 
 
+def _lemma(token: Any) -> str:
+    return str(token.lemma) if hasattr(token, "lemma") else token.form + "다"
+
+
+def _predicates(tokens: list[Any]) -> frozenset[str]:
+    return frozenset(_lemma(token) for token in tokens if token.tag in _PREDICATES)
+
+
 def _terms(text: str, tokens: list[Any]) -> list[str]:
     terms = [_article_ref(m) for m in _ARTICLE_REF.finditer(text)]
     previous: Any = None
@@ -110,7 +122,7 @@ def _terms(text: str, tokens: list[Any]) -> list[str]:
             continue
         previous = None
         if tag in _PREDICATES:
-            terms.append(token.lemma if hasattr(token, "lemma") else token.form + "다")
+            terms.append(_lemma(token))
         elif tag == _NUMBER:
             terms.append(token.form)
     return terms

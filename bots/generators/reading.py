@@ -10,13 +10,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from bots.citations import split_sentences
+from bots.citations import TABLE_CELL, split_sentences
 from connectors.chunking.patterns import LETTERS
 from connectors.chunking.units import has_words
 
 # A short line without a sentence ending is a heading or caption ("Ⅱ. 여권 민원 처리기한"), not an answer.
 SENTENCE_END = re.compile(r"(다|요|음|함|됨|임|것|[.?!)])\s*$")
-TABLE_CELL = " | "
 _ITEM = re.compile(rf"^(?:\d{{1,2}}[.)]|[{LETTERS}][.)]|[○◦·•\-–]|\(\d{{1,2}}\))\s*")
 _LIST_ITEMS = 6
 

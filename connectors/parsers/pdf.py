@@ -91,12 +91,12 @@ def _page_text(page: pypdf.PageObject) -> str:
     # ("“탄소중립위원회”라함)를두도록하고있음."), is replaced where it stands as a whole word: never inside another,
     # so the result does not depend on the order the words are handled in.
     spaced: dict[str, str] = {}
-    statute = bool(_LAW_PORTAL_FOOTER.search(text))
+    law_portal = bool(_LAW_PORTAL_FOOTER.search(text))  # a page of law.go.kr's own PDF
 
     def respace(match: re.Match[str]) -> str:
         word = match.group()
         syllables = len(_HANGUL.findall(word))
-        if syllables < (2 if not statute else _GLUED_SYLLABLES):
+        if syllables < (_GLUED_SYLLABLES if law_portal else 2):
             return word
         if word not in spaced:
             found = _spaced(word, lines)
