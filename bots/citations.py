@@ -237,6 +237,13 @@ def table_columns(text: str, quote: str) -> str:
     return TABLE_CELL.join(cell.strip() for cell in header.strip().strip("|").split("|")) if header else ""
 
 
+def _table_headers(text: str) -> set[str]:
+    """The header rows of the tables in a text: a row line whose line before is not one, with a row after it."""
+    lines = [line.strip() for line in text.splitlines() if line.strip()]
+    return {line for before, line, after in zip(["", *lines[:-1]], lines, [*lines[1:], ""], strict=True)
+            if TABLE_CELL in line and TABLE_CELL not in before and TABLE_CELL in after}
+
+
 def page_of(chunk: Chunk, quote: str) -> int | None:
     """The page the quote starts on in the chunk (the chunk's first page when the quote is not found in it)."""
     at = chunk.text.find(quote.rstrip("…")[:40]) if quote else -1
@@ -259,6 +266,10 @@ def best_quote(text: str, claim: str) -> str:
     row stating another number is the wrong quote however many words it shares.
     """
     sentences = split_sentences(text)
+    # A table's header row names the columns and states no fact: never the quote while the text has other lines
+    # (an answer reading a row names its columns, and a long column name outvoted the row's own values).
+    headers = _table_headers(text)
+    sentences = [sentence for sentence in sentences if sentence not in headers] or sentences
     if not sentences:
         return ""
     if claim:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from bots.citations import (
     Citation,
     MarkerFilter,
+    best_quote,
     markers,
     number_sources,
     render,
@@ -153,3 +154,13 @@ def test_a_quoted_table_row_knows_its_column_names() -> None:
     two = "민원 | 기간\n여권 | 4일\n\n신청은 창구에서 한다.\n구분 | 수수료\n재발급 | 25,000원"
     assert table_columns(two, "재발급 | 25,000원") == "구분 | 수수료"  # the nearest table's header
     assert table_columns(two, "없는 문장") == ""
+
+
+def test_a_table_header_is_never_the_quote_of_a_row_s_claim() -> None:
+    """An answer reads a row with its column names; a long column name (here markup a document carried) must not
+    make the header the quote."""
+    header = "| <img src=x onerror=\"document.title='PWNED'\">시설 | 대관료 |"
+    text = f"1. 체육관 대관료\n{header}\n| --- | --- |\n| 실내 체육관 | 1시간 30,000원 |\n| 다목적실 | 1시간 12,000원 |"
+    claim = "<img src=x onerror=\"document.title='PWNED'\">시설: 실내 체육관, 대관료: 1시간 30,000원"
+    assert best_quote(text, claim) == "| 실내 체육관 | 1시간 30,000원 |"
+    assert table_columns(text, best_quote(text, claim)) == header.strip("| ")
