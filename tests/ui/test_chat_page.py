@@ -64,6 +64,18 @@ def test_staff_open_a_share_link_click_a_starter_and_read_a_cited_answer(browser
         card.wait_for(timeout=30000)
         assert "당직근무 운영지침.txt" in card.inner_text()
         page.screenshot(path=str(SHOTS / "chat-answer.png"), full_page=True)
+        # No label lies over the conversation (Gradio floats the box's label on its top left corner, where it
+        # overlaps the first line of a long answer on a phone); the conversation keeps its name for screen readers.
+        log = page.get_by_role("log", name="대화")
+        overlaps = log.evaluate("""log => {
+            const box = log.getBoundingClientRect();
+            return [...document.querySelectorAll("#chat [data-testid=block-label]")].filter(label => {
+                const r = label.getBoundingClientRect();
+                return r.width > 0 && r.left < box.right && r.right > box.left && r.top < box.bottom
+                    && r.bottom > box.top;
+            }).map(label => label.textContent.trim());
+        }""")
+        assert overlaps == []
         assert page.locator("#chat").get_by_role("button", name="좋아요", exact=True).count() >= 1
         outside = [url for url in requested if not url.startswith((server.base, "data:", "blob:"))]
         assert requested and outside == []  # nothing leaves the machine: no analytics, fonts or CDNs

@@ -475,8 +475,9 @@ def build_builder(services: Services, sessions: Sessions, uploads: UploadLedger)
                         save_button = gr.Button("💾 저장", variant="primary", elem_id="save-bot")
                     with gr.Column(scale=2, elem_id="preview"):
                         gr.Markdown("#### 미리보기 (저장하지 않은 내용으로 답합니다)")
-                        preview_chat = gr.Chatbot(label="미리보기", height=360, elem_id="preview-chat",
-                                                  line_breaks=True, render_markdown=False)
+                        # Labelled by the heading above: Gradio's floating label would cover the first line.
+                        preview_chat = gr.Chatbot(label="미리보기", show_label=False, height=360,
+                                                  elem_id="preview-chat", line_breaks=True, render_markdown=False)
                         preview_state = gr.State({})
                         preview_sources = gr.HTML(elem_id="preview-sources")
                         with gr.Row():

@@ -108,9 +108,11 @@ def build_chat(services: Services, answerers: Answerers, sessions: Sessions, lim
                 history_status = gr.Markdown("", elem_id="history-status")
             with gr.Row():
                 starters = [gr.Button(visible=False, size="sm", elem_classes=["starter"]) for _ in range(MAX_STARTERS)]
-            # The built-in copy button would copy the bubble's HTML: each answer has its own (COPY_SCRIPT).
-            chat = gr.Chatbot(label="대화", height=520, elem_id="chat", line_breaks=True, render_markdown=False,
-                              buttons=[])
+            # The built-in copy button would copy the bubble's HTML: each answer has its own (COPY_SCRIPT). The
+            # label is not shown: Gradio floats it over the conversation, where on a phone it covers the first
+            # line of a scrolled answer.
+            chat = gr.Chatbot(label="대화", show_label=False, height=520, elem_id="chat", line_breaks=True,
+                              render_markdown=False, buttons=[])
             with gr.Row():
                 box = gr.Textbox(placeholder="질문을 입력하세요", show_label=False, scale=5, elem_id="question",
                                  max_length=QUESTION_CHARS)
