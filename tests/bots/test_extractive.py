@@ -103,6 +103,20 @@ def test_the_row_whose_condition_the_question_meets_answers_it(tokenizer: Korean
     assert "20,000원" not in answer
 
 
+def test_rows_stating_nothing_asked_are_left_out_once_a_line_states_it(tokenizer: KoreanTokenizer) -> None:
+    fares = "1. 관내 출장 여비\n출장 시간 | 지급액\n4시간 이상 | 20,000원\n4시간 미만 | 10,000원"
+    approvers = ("2. 출장 명령 결재권자\n출장 구분 | 결재권자 | 비고\n관내 출장 | 팀장 | 출장 시간과 관계없음\n"
+                 "관외 출장(3일 이상) | 실장·국장 | 출장 계획서 첨부")
+    rule = "같은 날 관내 출장을 여러 번 다녀온 경우에는 출장 시간을 합산하여 1회분만 지급한다."
+    answer = _answer(tokenizer, "관내 출장을 3시간 다녀오면 여비를 얼마 받나요?", fares, approvers, rule)
+    assert answer.splitlines()[0] == "출장 시간: 4시간 미만, 지급액: 10,000원 [1]", answer
+    assert "결재권자" not in answer  # rows about something else the question's words touch
+    assert "1회분만 지급한다" in answer  # prose that conditions the amount stays
+    # Asked who approves, the approvers' rows are the answer.
+    answer = _answer(tokenizer, "관외 출장 결재권자는 누구인가요?", fares, approvers)
+    assert "실장·국장" in answer, answer
+
+
 def test_first_cited_renumbers_as_the_text_streams_and_keeps_the_generators_number() -> None:
     chunks = [Chunk(text=f"문장 {i}이다.", file=f"{i}.txt", kind="manual") for i in range(1, 6)]
     sources = number_sources([(chunk, chunk.text, 1.0, [chunk]) for chunk in chunks])
