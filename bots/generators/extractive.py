@@ -157,10 +157,11 @@ class ExtractiveGenerator:
         # The sentence that states what is asked (the amount, the deadline, the body to report to) comes first:
         # a question asking "언제까지" is not answered by a sentence stating no time, however many words it shares.
         ranked = sorted((s for s in sentences if s.score > 0), key=lambda s: (-s.answers, -s.score))
-        if ranked and ranked[0].answers:
-            # A table row is a record of its own: once a line states what is asked ("지급액: 10,000원"), a row
+        if ranked and ranked[0].answers and ranked[0].row:
+            # A table row is a record of its own: once a row states what is asked ("지급액: 10,000원"), a row
             # stating none of it is about something else the question's words touch (the 결재권자 of 관외 출장),
-            # not a condition of the answer, as a sentence of prose can be.
+            # not a condition of the answer, as a sentence of prose can be. (When prose answers, a row on the same
+            # subject can still say what to do: "보유기간이 지난 파일 | … | 파기 후 파기 관리대장 기록".)
             ranked = [s for s in ranked if s.answers or not s.row]
         return _pick(ranked, self.max_sentences, self.per_source, self.floor)
 

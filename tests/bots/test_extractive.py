@@ -112,6 +112,13 @@ def test_rows_stating_nothing_asked_are_left_out_once_a_line_states_it(tokenizer
     assert answer.splitlines()[0] == "출장 시간: 4시간 미만, 지급액: 10,000원 [1]", answer
     assert "결재권자" not in answer  # rows about something else the question's words touch
     assert "1회분만 지급한다" in answer  # prose that conditions the amount stays
+    # When prose states it, a row on the same subject may still say what to do: it stays.
+    rule = "부서의 장은 보유기간이 지난 개인정보를 그날부터 5일 이내에 파기하여야 한다."
+    checks = ("점검 항목 | 기준 | 미흡할 때 조치\n"
+              "보유기간이 지난 개인정보 파일 | 보관하지 않음 | 파기 후 파기 관리대장 기록")
+    answer = _answer(tokenizer, "보유기간이 지난 개인정보는 언제까지 파기해야 하나요?", rule, checks)
+    assert answer.splitlines()[0].startswith("부서의 장은"), answer
+    assert "파기 관리대장" in answer, answer
     # Asked who approves, the approvers' rows are the answer.
     answer = _answer(tokenizer, "관외 출장 결재권자는 누구인가요?", fares, approvers)
     assert "실장·국장" in answer, answer
