@@ -11,6 +11,7 @@ as the final answer and its source list.
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -245,9 +246,23 @@ def _table_headers(text: str) -> set[str]:
 
 
 def page_of(chunk: Chunk, quote: str) -> int | None:
-    """The page the quote starts on in the chunk (the chunk's first page when the quote is not found in it)."""
-    at = chunk.text.find(quote.rstrip("…")[:40]) if quote else -1
-    return chunk.page_at(at) if at >= 0 else chunk.page_start
+    """The page holding most of the quote in the chunk (the chunk's first page when the quote is not found in it).
+
+    A sentence running over a page break is cited where most of it is: a page's last words glued in front of the
+    next page's sentence (a running title, a chart's numbers: "개정세법 국민·기업 납세자용 (조특법) 조합 등 출자금
+    …", all but its first word on p. 11) do not send staff to the page before. An even split keeps the first page.
+    """
+    said = quote.rstrip("…")
+    at = chunk.text.find(said[:40]) if said else -1
+    if at < 0:
+        return chunk.page_start
+    end = min(len(chunk.text), at + len(said))
+    edges = [at, *(start for start, _ in chunk.page_offsets if at < start < end), end]
+    held: dict[int | None, int] = {}
+    for a, b in itertools.pairwise(edges):
+        page = chunk.page_at(a)
+        held[page] = held.get(page, 0) + len(chunk.text[a:b].strip())
+    return max(held, key=lambda page: held[page])
 
 
 def paragraph_at(text: str, quote: str) -> str:

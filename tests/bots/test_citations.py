@@ -100,6 +100,24 @@ def test_a_quote_on_the_second_page_of_a_chunk_is_cited_at_that_page_and_links_t
     assert early.page == 1
 
 
+_TAX_PAGES = [
+    ["달라지는 세금제도", "1. 소득세", "양도소득세 계산방법을 표로 상세하게 명시하였다.", "개정세법"],
+    ["조합 등 출자금에 대한 배당소득 비과세 한도를 1,000만원 이하에서 2,000만원 이하로 상향하여 2025년 이후 "
+     "배당소득부터 비과세한다.", "2. 법인세", "중소기업의 세액공제를 늘렸다."],
+]
+
+
+def test_a_sentence_over_a_page_break_is_cited_at_the_page_holding_most_of_it() -> None:
+    # A page's last words run into the next page's sentence; staff find the sentence on the page after.
+    chunk = _holding(chunk_document(parse_bytes(korean_pdf(_TAX_PAGES), "세금제도.pdf")), "출자금")
+    glued = _cite(chunk, "조합 출자금의 배당소득 비과세 한도는 2,000만원입니다")
+    assert "출자금" in glued.quote and glued.page == 2, (glued.quote, glued.page)
+    # A sentence whose last word is on the next page stays on the page where nearly all of it is.
+    chunk = _holding(chunk_document(parse_bytes(korean_pdf(_GUIDE_PAGES), "민원 안내.pdf")), "7일 안에")
+    cut = _cite(chunk, "담당 부서는 민원을 받은 날 기록합니다")
+    assert cut.quote == "담당 부서는 민원을 받은 날 기록한다." and cut.page == 1, (cut.quote, cut.page)
+
+
 def test_the_quote_page_survives_the_index_and_an_older_index_cites_the_first_page() -> None:
     chunk = _holding(chunk_document(parse_bytes(korean_pdf(_GUIDE_PAGES), "민원 안내.pdf")), "7일 안에")
     stored = Chunk.from_record("id", chunk.text, chunk.to_metadata())
