@@ -214,6 +214,18 @@ def search_terms(tokens: Sequence[str]) -> list[str]:
     return content or distinct
 
 
+# A case story names its parties 갑, 을, 병 (甲, 乙, 丙): "갑은 을에게 …", "甲 지방자치단체가 …". Only 갑/甲 is
+# looked for, followed by a particle or a break ("정도", "을" alone are words of their own).
+_PARTY = re.compile("(?:^|[\\s(\u201c\"'\u2018])(?:갑|甲)[\"\u201d\u2019']?"
+                    "(?:은|는|이|가|을|를|에게|에|과|와|의|도|측|\\s|,|\\))")
+
+
+def tells_a_case(question: str) -> bool:
+    """Whether the question tells a case with parties ("갑은 을에게 …", "甲 지방자치단체가 …"): it asks what the law
+    says of it, not what a manual or a contract template says."""
+    return bool(_PARTY.search(question))
+
+
 def points_back(question: str) -> bool:
     """Whether a question points back at the turn before ("그 신청은 …", "이 경우 …", "해당 기한은?")."""
     return bool(_FOLLOW_UP.search(question.strip()))
