@@ -216,8 +216,8 @@ def search_terms(tokens: Sequence[str]) -> list[str]:
 
 # A case story names its parties 갑, 을, 병 (甲, 乙, 丙): "갑은 을에게 …", "甲 지방자치단체가 …". Only 갑/甲 is
 # looked for, followed by a particle or a break ("정도", "을" alone are words of their own).
-_PARTY = re.compile("(?:^|[\\s(\u201c\"'\u2018])(?:갑|甲)[\"\u201d\u2019']?"
-                    "(?:은|는|이|가|을|를|에게|에|과|와|의|도|측|\\s|,|\\))")
+_PARTY = re.compile(r"""(?:^|[\s(\u201c"'\u2018])(?:갑|甲)["\u201d\u2019']?"""
+                    r"(?:은|는|이|가|을|를|에게|에|과|와|의|도|측|\s|,|\))")
 
 
 def tells_a_case(question: str) -> bool:

@@ -56,6 +56,19 @@ def make_services(data_dir: Path, *, isolate_parsing: bool = False, **overrides:
     return build_services(Settings(**values), isolate_parsing=isolate_parsing)  # type: ignore[arg-type]
 
 
+def index_texts(tmp_path_factory: pytest.TempPathFactory, department: str, files: dict[str, str]) -> Services:
+    """Services whose one department holds these text files (name -> text), indexed; every file must index."""
+    folder = tmp_path_factory.mktemp("docs") / department
+    folder.mkdir()
+    for name, text in files.items():
+        (folder / name).write_text(text, encoding="utf-8")
+    services = make_services(tmp_path_factory.mktemp("data") / "data")
+    with services.reindexer:
+        report = services.reindexer.reindex(folder, department)
+        assert not report.failed
+    return services
+
+
 def chroma_env(data_dir: Path) -> dict[str, str]:
     """The settings that put a data folder's vectors on the shared test Chroma server (TEST_CHROMA_SERVER=1), as
     environment variables for a `deptbot` subprocess; empty when the tests run embedded."""

@@ -84,7 +84,7 @@ class KeywordIndex:
         self._articles: dict[tuple[str, str], list[int]] | None = None
         self._titles: set[str] | None = None
         self._priors: dict[float, np.ndarray] = {}
-        self._not_statutes: dict[float, np.ndarray] = {}
+        self._statutes_first: dict[float, np.ndarray] = {}
         self._laws: dict[str, list[int]] | None = None
         self._documents: dict[str, list[int]] | None = None
         self._versions: dict[str, dict[str, str]] | None = None
@@ -140,10 +140,10 @@ class KeywordIndex:
 
     def statutes_first(self, factor: float) -> np.ndarray:
         """Per chunk: 1 for a statute's, `factor` for any other document's (manuals, reports, contract templates)."""
-        if factor not in self._not_statutes:
-            self._not_statutes[factor] = np.array([1.0 if row.kind == "statute" else factor for row in self.rows],
+        if factor not in self._statutes_first:
+            self._statutes_first[factor] = np.array([1.0 if row.kind == "statute" else factor for row in self.rows],
                                                   dtype=np.float32)
-        return self._not_statutes[factor]
+        return self._statutes_first[factor]
 
     def versions(self) -> dict[str, dict[str, str]]:
         """The files of each law: squashed title -> {file: effective date ("" when unknown)}."""

@@ -12,7 +12,7 @@ import pytest
 from bots.answer import BotProfile
 from bots.query import tells_a_case
 from bots.retrieval import HybridRetriever
-from tests.conftest import make_services
+from tests.conftest import index_texts
 from ui.wiring import build_answerer
 
 CIVIL = "민법"
@@ -49,13 +49,10 @@ STORY = ("갑은 을에게 자신의 건물을 임대하고 을은 매월 차임
 
 @pytest.fixture(scope="module")
 def retriever(tmp_path_factory: pytest.TempPathFactory) -> HybridRetriever:
-    folder = tmp_path_factory.mktemp("docs") / "법무담당관"
-    folder.mkdir()
-    (folder / f"{CIVIL}(법률)(제21454호)(20260317).txt").write_text(_civil(), encoding="utf-8")
-    (folder / "건물 임대차 계약서 표준안.txt").write_text(_template(), encoding="utf-8")
-    services = make_services(tmp_path_factory.mktemp("data") / "data")
-    with services.reindexer:
-        assert not services.reindexer.reindex(folder, "법무담당관").failed
+    services = index_texts(tmp_path_factory, "법무담당관", {
+        f"{CIVIL}(법률)(제21454호)(20260317).txt": _civil(),
+        "건물 임대차 계약서 표준안.txt": _template(),
+    })
     answerer = build_answerer(services, BotProfile(departments=["법무담당관"]), keep_traces=False)
     return answerer.retriever
 

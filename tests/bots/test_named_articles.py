@@ -13,7 +13,7 @@ import pytest
 
 from bots.answer import Answerer, BotProfile
 from bots.query import short_name_mentions
-from tests.conftest import make_services
+from tests.conftest import index_texts
 from ui.wiring import build_answerer
 
 INSTALLATION = "소방시설 설치 및 관리에 관한 법률"
@@ -49,14 +49,10 @@ def _construction() -> str:
 
 @pytest.fixture(scope="module")
 def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
-    folder = tmp_path_factory.mktemp("docs") / "소방재난본부"
-    folder.mkdir()
-    (folder / f"{INSTALLATION}(법률)(제19160호)(20230704).txt").write_text(_installation(), encoding="utf-8")
-    (folder / f"{CONSTRUCTION}(법률)(제20157호)(20250131).txt").write_text(_construction(), encoding="utf-8")
-    services = make_services(tmp_path_factory.mktemp("data") / "data")
-    with services.reindexer:
-        report = services.reindexer.reindex(folder, "소방재난본부")
-        assert not report.failed
+    services = index_texts(tmp_path_factory, "소방재난본부", {
+        f"{INSTALLATION}(법률)(제19160호)(20230704).txt": _installation(),
+        f"{CONSTRUCTION}(법률)(제20157호)(20250131).txt": _construction(),
+    })
     return build_answerer(services, BotProfile(departments=["소방재난본부"]), keep_traces=False)
 
 
