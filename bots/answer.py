@@ -236,7 +236,15 @@ class Answerer:
         return 1 if retrieval.coverage >= self.min_coverage or _names_found(retrieval) else 0
 
     def _thin(self, retrieval: Retrieval) -> bool:
-        """Whether the best units hold too little of the question's rare vocabulary to answer without caution."""
+        """Whether the best units hold too little of the question's rare vocabulary to answer without caution.
+
+        Not when the best unit is the article the question's own words title and it holds all of them
+        (`Retrieval.exact`): the caution says no matching article was found, which would be false there. A bot's
+        own starter on a whistleblower act (`공익신고는 어디에 할 수 있나요?`, three common words, answered from
+        제6조(공익신고)) was answered under that caution.
+        """
+        if retrieval.exact:
+            return False
         return retrieval.evidence < self.min_evidence or (
             bool(retrieval.unknown) and retrieval.evidence < self.min_evidence_unknown)
 

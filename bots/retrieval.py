@@ -48,6 +48,7 @@ class Hit:
     context: list[Chunk] = field(default_factory=list)  # the unit's chunks in document order, the hit among them
     coverage: float = 0.0  # share of the question's term weight found in the unit
     support: float = 0.0  # the question's term weight found in the unit, in rarest-term units (see evidence)
+    titled: bool = False  # an article whose title's words are all in the question ("제17조(보호조치의 신청)")
 
     @property
     def department(self) -> str:
@@ -84,6 +85,13 @@ class Retrieval:
     def coverage(self) -> float:
         """The largest share of the question's term weight one of the best units holds (see _hits)."""
         return max((hit.coverage for hit in self.hits[:3]), default=0.0)
+
+    @property
+    def exact(self) -> bool:
+        """Whether the best unit is an article titled by the question's own words that holds every word of it
+        ("보호조치는 언제까지 신청해야 하나요?" and 제17조(보호조치의 신청)): the article the question asks about,
+        however little rare vocabulary a short question brings."""
+        return bool(self.hits) and self.hits[0].titled and self.hits[0].coverage >= 1.0 - 1e-9
 
 
 class HybridRetriever:
@@ -237,15 +245,18 @@ class HybridRetriever:
         """Raise (in place) the best-scoring articles whose title's words are all in the question."""
         question = set(tokens)
         for i in _top(scores, self.depth * 2):
-            row = ki.rows[i]
-            if scores[i] <= 0 or not row.article_title:
-                continue
-            terms = ki.title_terms.get(int(i))
-            if terms is None:
-                terms = frozenset(search_terms(self.tokenizer.tokenize(row.article_title)))
-                ki.title_terms[int(i)] = terms
-            if terms and terms <= question:
+            if scores[i] > 0 and self._titled(ki, int(i), question):
                 scores[i] *= 1.0 + self.title_weight
+
+    def _titled(self, ki: KeywordIndex, i: int, question: set[str]) -> bool:
+        """Whether row i is of an article whose title's words are all in the question."""
+        if not ki.rows[i].article_title:
+            return False
+        terms = ki.title_terms.get(i)
+        if terms is None:
+            terms = frozenset(search_terms(self.tokenizer.tokenize(ki.rows[i].article_title)))
+            ki.title_terms[i] = terms
+        return bool(terms) and terms <= question
 
     def versions(self, keywords: list[KeywordIndex] | None = None) -> dict[str, InForce]:
         """The laws this bot holds in several versions, each with the version in force today."""
@@ -413,7 +424,8 @@ class HybridRetriever:
             found = sum(w for t, w in weights.items() if t in covered)
             total = sum(weights.values())
             hits.append(Hit(best, entry.score, entry.dense_rank, entry.keyword_rank, entry.named > 0, context,
-                            found / total if total else 0.0, found / rarest))
+                            found / total if total else 0.0, found / rarest,
+                            self._titled(keywords[entry.department], entry.row, set(tokens))))
         return hits
 
 
