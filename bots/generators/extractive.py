@@ -90,12 +90,16 @@ class _Sentence:
     subject: str = ""
     answers: int = 0  # 1: states what the question asks for (an amount, a period, a recipient); 2: and says it
     # in the question's words
+    long_list: bool = False  # its list goes on past the items quoted with it (a definitions article)
 
     @property
     def scored(self) -> str:
         """The text the sentence is matched on: its heading when a table row, the sentence without its provisos
-        (they qualify the answer, they do not make it one), its list's items."""
-        return " ".join(part for part in (self.subject, self.text[: self.main], *self.items) if part)
+        (they qualify the answer, they do not make it one), its list's items. Not the items of a list longer than
+        what is quoted: "용어의 뜻은 다음과 같다" with the first six of twelve definitions matched a question on
+        the twelfth, and quoted six that say nothing of it (the twelfth is a line of its own, quoted by itself)."""
+        items = () if self.long_list else self.items
+        return " ".join(part for part in (self.subject, self.text[: self.main], *items) if part)
 
 
 class ExtractiveGenerator:
@@ -242,9 +246,9 @@ def _candidates(request: GenerationRequest) -> list[_Sentence]:
                 continue
             if not line.row and len(text) < 40 and not SENTENCE_END.search(text):
                 continue
-            items = items_after(texts, position) if _ANNOUNCES_LIST.search(text) else ()
+            items, cut = items_after(texts, position) if _ANNOUNCES_LIST.search(text) else ((), False)
             sentences.append(_Sentence(source.n, position, text, frozenset(), items=items, main=line.main,
-                                       row=line.row, subject=line.subject))
+                                       row=line.row, subject=line.subject, long_list=cut))
     return sentences
 
 

@@ -90,8 +90,9 @@ def _sentences(text: str) -> list[str]:
     return out
 
 
-def items_after(lines: list[str], position: int) -> tuple[str, ...]:
-    """The item lines that follow a sentence announcing a list (the next sentence may come first)."""
+def items_after(lines: list[str], position: int) -> tuple[tuple[str, ...], bool]:
+    """The item lines that follow a sentence announcing a list (the next sentence may come first), at most
+    `_LIST_ITEMS` of them, and whether the list goes on past them."""
     items: list[str] = []
     for line in lines[position + 1: position + 2 + 2 * _LIST_ITEMS]:
         if _ITEM.match(line):
@@ -100,4 +101,4 @@ def items_after(lines: list[str], position: int) -> tuple[str, ...]:
             items[-1] += " " + line  # the proviso of the item before
         elif items:
             break
-    return tuple(items[:_LIST_ITEMS])
+    return tuple(items[:_LIST_ITEMS]), len(items) > _LIST_ITEMS

@@ -96,6 +96,29 @@ def test_a_line_in_two_sources_is_said_once_and_markers_count_from_one(tokenizer
     assert list(dict.fromkeys(numbers)) == list(range(1, len(set(numbers)) + 1)), answer
 
 
+def test_a_long_list_is_not_quoted_for_one_of_its_later_items(tokenizer: KoreanTokenizer) -> None:
+    """"용어의 뜻은 다음과 같다" followed by seven definitions is quoted with the first six, so it is not matched on
+    the seventh either: a question on dismissal was answered with the lead sentence and six definitions that only
+    share its common words (공익신고), quoted as one sentence."""
+    definitions = [
+        '"공익침해행위"란 국민의 건강과 안전, 환경을 침해하는 행위를 말한다.',
+        '"공익신고"란 공익침해행위가 발생하였다는 사실을 신고하는 것을 말한다.',
+        '"공익신고등"이란 공익신고와 공익신고에 대한 조사 등에서 진술하는 것을 말한다.',
+        '"공익신고자"란 공익신고를 한 사람을 말한다.',
+        '"공익신고자등"이란 공익신고자와 진술한 사람을 말한다.',
+        '"불이익조치"란 다음 각 목의 어느 하나에 해당하는 조치를 말한다.\n가. 파면, 해임, 해고, 그 밖에 신분상실에 '
+        '해당하는 신분상의 불이익조치\n나. 징계, 정직, 감봉',
+        '"내부 공익신고자"란 소속 기관의 공익신고자를 말한다.',
+    ]
+    article = "제2조(정의) 이 법에서 사용하는 용어의 뜻은 다음과 같다.\n" + "\n".join(
+        f"{i}. {text}" for i, text in enumerate(definitions, 1))
+    rule = "① 누구든지 공익신고자등에게 공익신고등을 이유로 불이익조치를 하여서는 아니 된다."
+    answer = _answer(tokenizer, "공익신고를 했다는 이유로 해고되면 어떻게 해야 하나요?", article, rule)
+    assert answer.startswith(rule), answer
+    assert "다음과 같다" not in answer and "공익침해행위" not in answer, answer
+    assert '6. "불이익조치"란' in answer and "가. 파면, 해임, 해고" in answer, answer
+
+
 def test_the_row_whose_condition_the_question_meets_answers_it(tokenizer: KoreanTokenizer) -> None:
     text = "1. 관내 출장 여비\n출장 시간 | 지급액\n4시간 이상 | 20,000원\n4시간 미만 | 10,000원"
     answer = _answer(tokenizer, "관내 출장을 3시간 다녀오면 여비를 얼마 받나요?", text)
