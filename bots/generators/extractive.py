@@ -23,7 +23,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from bots.generators.base import NO_ANSWER, GenerationRequest
-from bots.generators.reading import SENTENCE_END, items_after, read_lines
+from bots.generators.reading import ANNOUNCES_LIST, SENTENCE_END, is_item, items_after, lead_of, read_lines
 from bots.query import analyse
 from connectors.korean import KoreanTokenizer
 from connectors.lru import LRU
@@ -70,8 +70,6 @@ _LIMIT = re.compile(_GIVEN.pattern + r"\s*(이상|이하|미만|초과|이내|�
 # Two words of the question that stand together in a sentence ("보완 기간") say more than the same words apart.
 _PARTICLE = re.compile(r"(?:은|는|이|가|을|를|의|에|에서|으로|로|과|와|도|만|에게|께서|이나|나)$")
 _PHRASE_BONUS = 1.3
-# "다음의 경우에는 …할 수 없다." announces a list; its items follow as lines of their own.
-_ANNOUNCES_LIST = re.compile(r"다음(?:의|과 같| 각)")
 _MIN_CHARS = 12
 _ANALYSED = 40  # sentences analysed into morphemes, at most
 _CACHE: LRU[str, frozenset[str]] = LRU(20_000)  # analysed sentences (a few tens of MB)
@@ -91,6 +89,7 @@ class _Sentence:
     answers: int = 0  # 1: states what the question asks for (an amount, a period, a recipient); 2: and says it
     # in the question's words
     long_list: bool = False  # its list goes on past the items quoted with it (a definitions article)
+    under: bool = False  # an item quoted under the sentence announcing its list: matched on the item alone
 
     @property
     def scored(self) -> str:
@@ -98,8 +97,15 @@ class _Sentence:
         (they qualify the answer, they do not make it one), its list's items. Not the items of a list longer than
         what is quoted: "용어의 뜻은 다음과 같다" with the first six of twelve definitions matched a question on
         the twelfth, and quoted six that say nothing of it (the twelfth is a line of its own, quoted by itself)."""
+        if self.under:
+            return " ".join(self.items)
         items = () if self.long_list else self.items
         return " ".join(part for part in (self.subject, self.text[: self.main], *items) if part)
+
+    @property
+    def own(self) -> str:
+        """What the sentence itself says: the item quoted under its list's sentence, else the sentence."""
+        return self.items[0] if self.under else self.text[: self.main]
 
 
 class ExtractiveGenerator:
@@ -203,7 +209,7 @@ class ExtractiveGenerator:
         average = sum(s.main for s in sentences) / len(sentences)
         for sentence in sentences:
             shared = sum(w for t, w in weights.items() if t in sentence.terms)
-            said = (sentence.text[: sentence.main], *sentence.items)
+            said = (sentence.own, sentence.text[: sentence.main], *sentence.items)
             if asked and any(asked.search(text) for text in said):
                 sentence.answers = 2 if predicate and predicate.search(said[0]) else 1
             meets = _meets(given, said[0]) if given else None
@@ -218,7 +224,7 @@ class ExtractiveGenerator:
                 shared *= _PHRASE_BONUS
             # Better-ranked sources first; as in BM25, a long sentence shares more words by its length alone, so
             # a short one that states the point ("보완 기간은 10일 이내로 정한다.") is not outvoted by it.
-            length = 0.5 + 0.5 * sentence.main / average
+            length = 0.5 + 0.5 * len(sentence.own) / average
             sentence.score = shared / (1 + 0.15 * (sentence.source - 1)) / length
 
 
@@ -244,9 +250,22 @@ def _candidates(request: GenerationRequest) -> list[_Sentence]:
             text = line.text
             if line.header or len(text) < _MIN_CHARS or _HEADING_ONLY.match(text) or text in headings:
                 continue
+            if not line.row and is_item(text) and not SENTENCE_END.search(text):
+                # An item that is no sentence ("3. 그 밖에 … 법률상담을 받은 경우", "1. … 공개한 자") means
+                # nothing without the sentence announcing its list (who pays, what penalty): an item quoted with
+                # that sentence is left to it; one further down a long list is quoted under it (matched on its
+                # own words, so that a long list asked about as a whole keeps its first items), and the citation
+                # quotes the sentence.
+                lead = lead_of(texts, position)
+                if lead is not None:
+                    if text not in items_after(texts, lead)[0]:
+                        head = lines[lead]
+                        sentences.append(_Sentence(source.n, lead, head.text, frozenset(), items=(text,),
+                                                   main=head.main, subject=head.subject, under=True))
+                    continue
             if not line.row and len(text) < 40 and not SENTENCE_END.search(text):
                 continue
-            items, cut = items_after(texts, position) if _ANNOUNCES_LIST.search(text) else ((), False)
+            items, cut = items_after(texts, position) if ANNOUNCES_LIST.search(text) else ((), False)
             sentences.append(_Sentence(source.n, position, text, frozenset(), items=items, main=line.main,
                                        row=line.row, subject=line.subject, long_list=cut))
     return sentences

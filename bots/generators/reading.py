@@ -16,7 +16,10 @@ from connectors.chunking.units import has_words
 
 # A short line without a sentence ending is a heading or caption ("Ⅱ. 여권 민원 처리기한"), not an answer.
 SENTENCE_END = re.compile(r"(다|요|음|함|됨|임|것|[.?!)])\s*$")
-_ITEM = re.compile(rf"^(?:\d{{1,2}}[.)]|[{LETTERS}][.)]|[○◦·•\-–]|\(\d{{1,2}}\))\s*")
+_ITEM = re.compile(rf"^(?:\d{{1,2}}(?:의\d{{1,2}})?[.)]|[{LETTERS}][.)]|[○◦·•\-–]|\(\d{{1,2}}\))\s*")
+_SUB_ITEM = re.compile(rf"^[{LETTERS}][.)]\s*")  # 목 (가.) under a 호 (1.)
+# "다음의 경우에는 …할 수 없다.", "다음 각 호의 어느 하나에 해당하는 자는 …": a sentence announcing a list.
+ANNOUNCES_LIST = re.compile(r"다음(?:의|과 같| 각)")
 _LIST_ITEMS = 6
 
 # A proviso or a second sentence of a paragraph that only means something after the sentence before it.
@@ -88,6 +91,30 @@ def _sentences(text: str) -> list[str]:
                 joined.append(piece)
         out += joined
     return out
+
+
+def is_item(line: str) -> bool:
+    """Whether a line is an item of a list ("1. …", "가. …", "- …")."""
+    return bool(_ITEM.match(line))
+
+
+def lead_of(lines: list[str], position: int) -> int | None:
+    """The position of the sentence announcing the list the item at `position` belongs to, or None when the
+    source does not hold it: "① 다음 각 호의 어느 하나에 해당하는 자는 … 처한다." above "3. …", and
+    "6. "불이익조치"란 다음 각 목의 …" above "가. …" (a 목's list is announced by its 호)."""
+    sub = bool(_SUB_ITEM.match(lines[position]))
+    passed = False  # one other line may stand between the sentence and its items ("<개정 2017.10.31>"), as in
+    # items_after
+    for at in range(position - 1, -1, -1):
+        line = lines[at]
+        if line.startswith(("다만", "단,")) or (_SUB_ITEM.match(line) if sub else _ITEM.match(line)):
+            continue  # an item before it in the same list (or the proviso of one)
+        if ANNOUNCES_LIST.search(line):
+            return at
+        if passed or _ITEM.match(lines[at + 1]) is None:
+            return None
+        passed = True
+    return None
 
 
 def items_after(lines: list[str], position: int) -> tuple[tuple[str, ...], bool]:

@@ -119,6 +119,29 @@ def test_a_long_list_is_not_quoted_for_one_of_its_later_items(tokenizer: KoreanT
     assert '6. "불이익조치"란' in answer and "가. 파면, 해임, 해고" in answer, answer
 
 
+def test_an_item_that_is_no_sentence_is_quoted_under_the_sentence_announcing_its_list(
+        tokenizer: KoreanTokenizer) -> None:
+    """"1. … 공개한 자" says nothing of the penalty asked about, its list's sentence does: the item is not quoted
+    alone. In a short list it comes with the sentence and the other items; further down a long list, alone under
+    the sentence, which is what the citation quotes."""
+    fee = ("① 위원회는 내부 신고자가 변호사로부터 다음 각 호의 조력을 받은 경우에는 그 비용의 전부 또는 일부를 "
+           "해당 변호사에게 지급할 수 있다.\n1. 내부 신고자가 변호사로 하여금 신고를 대리하도록 한 경우\n"
+           "2. 내부 신고자가 신고에 대한 조사 절차와 관련하여 변호사의 조력을 받은 경우\n"
+           "3. 그 밖에 내부 신고자가 신고와 관련하여 변호사의 법률상담을 받은 경우")
+    answer = _answer(tokenizer, "변호사에게 법률상담을 받으면 그 비용을 지원받을 수 있나요?", fee)
+    assert answer.startswith(fee.splitlines()[0] + " [1]\n  1. "), answer
+    assert "  3. 그 밖에 내부 신고자가" in answer and "받은 경우 [" not in answer, answer
+    offences = [f"{i}. 제{i + 10}조를 위반하여 {what} 자" for i, what in enumerate([
+        "자료를 거짓으로 제출한", "출석 요구에 따르지 아니한", "조사를 거부한", "장부를 감춘",
+        "시정명령을 이행하지 아니한", "등록증을 빌려준", "명의를 빌려준", "신고자의 인적사항을 공개한"], 1)]
+    penalty = ("제30조(벌칙) ① 다음 각 호의 어느 하나에 해당하는 자는 5년 이하의 징역 또는 5천만원 이하의 벌금에 "
+               "처한다. <개정 2017. 10. 31.>\n" + "\n".join(offences))
+    answer = _answer(tokenizer, "신고자의 인적사항을 공개하면 어떤 처벌을 받나요?", penalty)
+    assert answer.startswith("① 다음 각 호의 어느 하나에 해당하는 자는 5년 이하의 징역"), answer
+    assert answer.splitlines()[1] == "  " + offences[7], answer
+    assert "자료를 거짓으로" not in answer, answer
+
+
 def test_the_row_whose_condition_the_question_meets_answers_it(tokenizer: KoreanTokenizer) -> None:
     text = "1. 관내 출장 여비\n출장 시간 | 지급액\n4시간 이상 | 20,000원\n4시간 미만 | 10,000원"
     answer = _answer(tokenizer, "관내 출장을 3시간 다녀오면 여비를 얼마 받나요?", text)
