@@ -17,9 +17,16 @@ from connectors.korean import squash
 _ARTICLE = re.compile(r"(?<![\d가-힣])(?:제\s?)?(\d{1,4})\s?조(?:\s?의\s?(\d{1,3}))?(?![례치정사직건합작원])")
 _PARAGRAPH = re.compile(r"(?:제\s?(\d{1,2})\s?항)|([①-⑳])")
 _CIRCLED = "①②③④⑤⑥⑦⑧⑨⑩⑪⑫⑬⑭⑮⑯⑰⑱⑲⑳"
-# A follow-up leans on the previous turn: it points back ("그", "이", "위", "해당") or is short.
-_FOLLOW_UP = re.compile(r"^(?:그|이|저|위|해당|그럼|그러면|그리고|또|또한|그건|이건|거기|그때|그 경우)\b"
-                        r"|^(?:그|이|위|해당)\s")
+# A follow-up leans on the previous turn: it points back ("그", "이", "위", "해당"), goes on from it ("그럼",
+# "또") or is short.
+_FOLLOW_UP = re.compile(r"^(?:그|이|저|위|해당|그건|이건|거기|그때|그 경우)\b|^(?:그|이|위|해당)\s")
+_CONNECTIVE = re.compile(r"^(?:그럼|그러면|그리고|또|또한)\b\s*")
+# A question with a subject of its own and something asked of it ("보상금은 누가 결정하나요?"), as against an
+# elliptical one ("기한은?", "예외도 있나요?"): the word before 은/는/이/가, when more follows. Not a verb's form
+# ("신청하는 방법", "있는"), and not a question word ("무엇이 필요한가요?" asks about the previous topic).
+_OWN_SUBJECT = re.compile(r"(?<![가-힣])([가-힣]{2,})(?<![하되있없])(?:은|는|이|가)\s+\S")
+_NO_SUBJECT = frozenset({"무엇", "어디", "누구", "언제", "얼마", "어느", "이것", "그것", "저것", "이거", "그거", "여기",
+                         "거기"})
 _SHORT_FOLLOW_UP = 12  # characters; "기한은요?", "예외도 있나요?"
 
 # Search terms a question carries that say nothing about where its answer is. Our morpheme tokenizer keeps them
@@ -232,20 +239,36 @@ def points_back(question: str) -> bool:
 
 
 def is_follow_up(question: str) -> bool:
-    """Whether a question may need the previous turn to be understood: it points back, or it is short."""
+    """Whether a question may need the previous turn to be understood: it points back, goes on from it ("그럼
+    …"), or is short."""
     stripped = question.strip()
-    return points_back(stripped) or len(re.sub(r"\s", "", stripped)) <= _SHORT_FOLLOW_UP
+    return (points_back(stripped) or bool(_CONNECTIVE.match(stripped))
+            or len(re.sub(r"\s", "", stripped)) <= _SHORT_FOLLOW_UP)
+
+
+def own_subject(question: str, previous: str) -> str:
+    """The subject a follow-up asks something of that the previous question did not name ("보상금" of "그럼
+    보상금은 누가 결정하나요?" after a question on 보호조치), or "" when it has none of its own."""
+    text = _CONNECTIVE.sub("", question.strip())
+    before = squash(previous)
+    for match in _OWN_SUBJECT.finditer(text):
+        word = match.group(1)
+        if word not in _NO_SUBJECT and word not in before:
+            return word
+    return ""
 
 
 def contextualise(question: str, history: Sequence[str], titles: Iterable[str],
-                  cited: Sequence[tuple[str, str]] = ()) -> tuple[str, QueryAnalysis]:
+                  cited: Sequence[tuple[str, str]] = (), fresh: bool = False) -> tuple[str, QueryAnalysis]:
     """The search text and analysis of a question in its conversation.
 
     A follow-up ("그 기한은요?", "제2항은?") is searched together with the previous question, and inherits the
     law and article that turn named when it names none itself. When that turn named none, the previous answer's
     sources stand in for it (`cited`: its cited laws and articles, in order): a follow-up is about the law the
-    answer came from, and one that points back ("그 신청은 언제까지 …") about its first cited article. A question
-    that stands alone is searched alone.
+    answer came from, and one that points back ("그 신청은 언제까지 …") about its first cited article. One that
+    goes on to a subject of its own that the answer's first source does not hold (`fresh`: "그럼 보상금은 누가
+    결정하나요?" after 제17조 on 보호조치; see `own_subject`) keeps the laws but not the previous question's words:
+    with them it was answered about 보호조치 again. A question that stands alone is searched alone.
     """
     titles = list(titles)
     analysis = analyse(question, titles)
@@ -262,9 +285,14 @@ def contextualise(question: str, history: Sequence[str], titles: Iterable[str],
     named_law = bool(analysis.laws or analysis.short_names)
     if not named_law:
         analysis.laws = before.laws or list(dict.fromkeys(title for title, _ in sources))
+    back = points_back(question)
+    if fresh and not back:
+        return question, analysis
+    # "그럼 기한은?" goes on from the answer as "그 기한은?" points back at it.
+    back = back or bool(_CONNECTIVE.match(question.strip()))
     if not analysis.articles:
         if before.articles and (not named_law or analysis.paragraphs):
             analysis.articles = before.articles
-        elif not named_law and sources and sources[0][1] and (points_back(question) or analysis.paragraphs):
+        elif not named_law and sources and sources[0][1] and (back or analysis.paragraphs):
             analysis.articles = [sources[0][1]]
     return f"{previous}\n{question}", analysis

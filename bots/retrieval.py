@@ -24,7 +24,7 @@ from datetime import date
 
 import numpy as np
 
-from bots.query import QueryAnalysis, contextualise, search_terms, squash, tells_a_case
+from bots.query import QueryAnalysis, contextualise, own_subject, search_terms, squash, tells_a_case
 from bots.term_weights import rescale, shared_idf, term_weights
 from bots.versions import InForce, versions_in_force
 from connectors.chunk import Chunk
@@ -166,7 +166,9 @@ class HybridRetriever:
         previous answer cited), with the analysis."""
         keywords = [index.keyword_index(max_age=self.freshness) for index in self.indexes]
         titles = {title for ki in keywords for title in ki.titles}
-        search_text, analysis = contextualise(question, history, titles, cited)
+        subject = own_subject(question, history[-1]) if history and cited else ""
+        fresh = bool(subject) and not self._source_holds(keywords, cited[0], subject)
+        search_text, analysis = contextualise(question, history, titles, cited, fresh)
         if not self.indexes:
             return Retrieval([], analysis, search_text, [])
         tokens = search_terms(self.tokenizer.tokenize(search_text))
@@ -203,6 +205,25 @@ class HybridRetriever:
                 if scores is not None and np.any(scores[rows] > 0):
                     missing.discard(term)
         return not missing
+
+    def _source_holds(self, keywords: list[KeywordIndex], source: tuple[str, str], words: str) -> bool:
+        """Whether a cited source (a law's article, or a document when the article is "") holds every search
+        term of some words: a follow-up's subject it holds is an aspect of the answer's topic ("보관기간" after
+        an article on CCTV footage), one it does not hold is a subject of its own ("보상금" after 보호조치)."""
+        title, article = source
+        terms = search_terms(self.tokenizer.tokenize(words))
+        missing = set(terms)
+        for ki in keywords:
+            rows = ki.title_rows({squash(title)})
+            if article:
+                rows = [i for i in rows if ki.rows[i].article == article]
+            if not rows:
+                continue
+            for term in list(missing):
+                scores = ki.term_scores([term])
+                if scores is not None and np.any(scores[rows] > 0):
+                    missing.discard(term)
+        return bool(terms) and not missing
 
     # --- the two rankings -------------------------------------------------------------------------------
     def _fuse(self, text: str, tokens: list[str], keywords: list[KeywordIndex],

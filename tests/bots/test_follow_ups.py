@@ -59,3 +59,19 @@ def test_the_article_titled_by_the_question_s_words_comes_first(whistleblower: A
         assert retriever.retrieve("공익신고는 어디에 할 수 있나요?", 5)[0].chunk.article == "제2조"
     finally:
         retriever.title_weight = 0.1
+
+
+def test_a_follow_up_going_on_to_another_subject_is_not_answered_from_the_last_article(whistleblower: Answerer) -> None:
+    """After the deadline of 보호조치 (제17조), "그럼 보상금은 누가 결정하나요?" is about 보상금 (제26조: 위원회가
+    결정), and "그 신청은 …" then about the 보상금's 신청, not 보호조치's again."""
+    question = "보호조치는 언제까지 신청해야 하나요?"
+    first = whistleblower.ask(question)
+    assert first.citations[0].article == "제17조"
+    second = whistleblower.ask("그럼 보상금은 누가 결정하나요?", [first.turn(question)])
+    assert second.trace.search_text == "그럼 보상금은 누가 결정하나요?"
+    assert (second.citations[0].title, second.citations[0].article) == ("공익신고자 보호법", "제26조"), second.text
+    assert all(c.article not in ("제17조", "제18조", "제19조") for c in second.citations), second.text
+    third = whistleblower.ask("그 신청은 언제까지 해야 하나요?",
+                              [first.turn(question), second.turn("그럼 보상금은 누가 결정하나요?")])
+    assert third.citations[0].article == "제26조" and "3년 이내" in third.text, third.text
+

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bots.query import article_refs, contextualise, is_follow_up, law_mentions, paragraph_refs
+from bots.query import article_refs, contextualise, is_follow_up, law_mentions, own_subject, paragraph_refs
 
 TITLES = ["개인정보 보호법", "개인정보 보호법 시행령", "민원 처리에 관한 법률", "건축법"]
 
@@ -51,6 +51,26 @@ def test_a_follow_up_that_points_back_is_searched_in_the_article_the_answer_came
     # A short question without a pointing word continues in the laws, not forced onto the article.
     _, short = contextualise("기한은요?", ["손해배상은 어떻게 청구하나요?"], TITLES, cited)
     assert short.laws == ["개인정보 보호법", "개인정보 보호법 시행령"] and short.articles == []
+
+
+def test_a_follow_up_going_on_to_a_subject_of_its_own_keeps_the_laws_but_not_the_last_question() -> None:
+    """"그럼 과징금은 누가 부과하나요?" asks of a subject the last question did not name; when the answer's article
+    does not hold it either (`fresh`, decided by the retriever), it is searched alone in the laws the answer came
+    from. "그럼 기한은?" names nothing of its own and goes on from the answer's article, as "그 기한은?" does."""
+    cited = (("개인정보 보호법", "제39조의2"), ("개인정보 보호법 시행령", "제5조"))
+    previous = ["손해배상은 어떻게 청구하나요?"]
+    question = "그럼 과징금은 누가 부과하나요?"
+    assert own_subject(question, previous[0]) == "과징금"
+    text, analysis = contextualise(question, previous, TITLES, cited, fresh=True)
+    assert text == question and analysis.articles == []
+    assert analysis.laws == ["개인정보 보호법", "개인정보 보호법 시행령"]
+    text, analysis = contextualise(question, previous, TITLES, cited, fresh=False)  # the article holds 과징금
+    assert text.startswith(previous[0]) and analysis.articles == ["제39조의2"]
+    for elliptical in ("그럼 기한은?", "그럼 무엇이 필요한가요?", "그럼 청구는 누가 하나요?",
+                       "그럼 신청하는 방법은요?"):
+        assert own_subject(elliptical, previous[0]) == "", elliptical
+        text, analysis = contextualise(elliptical, previous, TITLES, cited)
+        assert text.startswith(previous[0]) and analysis.articles == ["제39조의2"], elliptical
 
 
 def test_a_follow_up_naming_another_law_or_after_a_manual_answer_inherits_nothing() -> None:
