@@ -27,6 +27,8 @@ def _act() -> str:
             "2. \"보호조치\"란 신고를 이유로 한 불이익을 원상으로 돌리는 조치를 말한다.\n\n"
             "제6조(내부신고) 누구든지 소속 기관의 법 위반 행위를 알게 된 때에는 감독기관, 수사기관 또는 위원회에 "
             "내부신고를 할 수 있다.\n\n"
+            "제14조(책임의 감면 등) ① 내부신고와 관련하여 신고자의 범죄행위가 발견된 경우에는 그 형을 감경하거나 "
+            "면제할 수 있다.\n② 내부신고를 한 사람이 직무상 비밀을 누설한 경우에도 그 책임을 묻지 아니한다.\n\n"
             "제15조(불이익조치 등의 금지) 누구든지 내부신고를 한 사람에게 신고를 이유로 불이익조치를 하여서는 "
             "아니 된다.\n\n"
             "제17조(보호조치의 신청) ① 내부신고를 이유로 불이익조치를 받은 사람은 위원회에 보호조치를 신청할 수 "
@@ -73,3 +75,12 @@ def test_a_short_question_no_article_is_titled_by_keeps_the_caution(answerer: An
     assert answer.trace.evidence < answerer.min_evidence
     assert not answer.refused and answer.cautious and "가장 가까운 조항" in answer.notice
     assert answer.trace.retrieved[0]["article"] == "제28조", answer.text
+
+
+def test_a_compound_kiwi_cuts_wrongly_is_searched_as_the_words_the_act_writes(answerer: Answerer) -> None:
+    """"책임감면" is cut 책임감 ("sense of duty") + 면, words the act never uses; it writes "책임의 감면". The
+    question is searched with 책임 and 감면 too, and answered from 제14조 instead of being refused."""
+    answer = answerer.ask("내부신고자에게 책임감면이 되나요?")
+    assert not answer.refused, answer.text
+    assert answer.citations[0].article == "제14조", answer.text
+    assert answer.trace.unknown_terms == []
