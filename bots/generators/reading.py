@@ -17,9 +17,12 @@ from connectors.chunking.units import has_words
 # A short line without a sentence ending is a heading or caption ("Ⅱ. 여권 민원 처리기한"), not an answer.
 SENTENCE_END = re.compile(r"(다|요|음|함|됨|임|것|[.?!)])\s*$")
 _ITEM = re.compile(rf"^(?:\d{{1,2}}(?:의\d{{1,2}})?[.)]|[{LETTERS}][.)]|[○◦·•\-–]|\(\d{{1,2}}\))\s*")
+_NOTE = re.compile(r"^[<\[(※*]")  # an amendment note or a remark
 _SUB_ITEM = re.compile(rf"^[{LETTERS}][.)]\s*")  # 목 (가.) under a 호 (1.)
-# "다음의 경우에는 …할 수 없다.", "다음 각 호의 어느 하나에 해당하는 자는 …": a sentence announcing a list.
-ANNOUNCES_LIST = re.compile(r"다음(?:의|과 같| 각)")
+# "다음의 경우에는 …할 수 없다.", "다음 각 호의 어느 하나에 해당하는 자는 …", "다음 서류를 모두 확인한다.": a
+# sentence announcing a list (its items must follow it, see items_after); not "다음 날까지", "다음 근무일까지" (time).
+ANNOUNCES_LIST = re.compile(r"다음(?:의|과 같| 각| (?!(?:날|달|해|주|번|회|년|분기|학기|근무일|영업일|차례)"
+                            r"(?![가-힣]))[가-힣]+(?:을|를|은|는|에|에는|이|가|과|와|의)(?![가-힣]))")
 _LIST_ITEMS = 6
 
 # A proviso or a second sentence of a paragraph that only means something after the sentence before it.
@@ -118,14 +121,22 @@ def lead_of(lines: list[str], position: int) -> int | None:
 
 
 def items_after(lines: list[str], position: int) -> tuple[tuple[str, ...], bool]:
-    """The item lines that follow a sentence announcing a list (the next sentence may come first), at most
-    `_LIST_ITEMS` of them, and whether the list goes on past them."""
+    """The item lines that follow a sentence announcing a list (one sentence or note may come first: "불가피하게 쓴
+    경우에는 … 제출한다.", "<개정 2017.10.31>"), at most `_LIST_ITEMS` of them, and whether the list goes on past
+    them.
+
+    Not a line that is neither: a PDF's table flattened into a line ("구분 월 사용 한도 실·국·본부 500만원 …") is the
+    list itself, and the bullet after it ("○ 행사 개최 등으로 한도를 넘겨 …") a rule of its own, not its first item.
+    """
     items: list[str] = []
+    passed = 0
     for line in lines[position + 1: position + 2 + 2 * _LIST_ITEMS]:
         if _ITEM.match(line):
             items.append(line)
         elif items and line.startswith(("다만", "단,")):
             items[-1] += " " + line  # the proviso of the item before
-        elif items:
+        elif items or passed or not (_NOTE.match(line) or SENTENCE_END.search(line)):
             break
+        else:
+            passed += 1
     return tuple(items[:_LIST_ITEMS]), len(items) > _LIST_ITEMS

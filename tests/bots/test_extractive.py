@@ -142,6 +142,20 @@ def test_an_item_that_is_no_sentence_is_quoted_under_the_sentence_announcing_its
     assert "자료를 거짓으로" not in answer, answer
 
 
+def test_a_sentence_announcing_its_list_in_any_words_is_quoted_with_it(tokenizer: KoreanTokenizer) -> None:
+    """"다음 서류를 모두 확인한다" announces its items as "다음 각 호의" does; "다음 날까지" (the next day) does not
+    announce the line after it."""
+    lead = "□ 대리인이 수령하는 경우에는 다음 서류를 모두 확인한다."
+    text = (f"{lead}\n○ 여권 수령 위임장(서식 제3호)\n○ 대리인의 신분증\n○ 신청인 신분증의 사본\n"
+            "□ 미수령 여권은 발급일 다음 날까지 보관함에 넣는다.\n○ 보관함 열쇠는 팀장이 관리한다.")
+    answer = _answer(tokenizer, "대리인이 여권을 수령할 때 확인할 서류는?", text)
+    assert answer.startswith(f"{lead} [1]\n  ○ 여권 수령 위임장"), answer
+    assert "  ○ 신청인 신분증의 사본" in answer, answer
+    answer = _answer(tokenizer, "미수령 여권은 언제까지 보관함에 넣나요?", text)
+    assert answer.startswith("□ 미수령 여권은 발급일 다음 날까지 보관함에 넣는다. [1]"), answer
+    assert "  ○ 보관함 열쇠" not in answer, answer
+
+
 def test_the_row_whose_condition_the_question_meets_answers_it(tokenizer: KoreanTokenizer) -> None:
     text = "1. 관내 출장 여비\n출장 시간 | 지급액\n4시간 이상 | 20,000원\n4시간 미만 | 10,000원"
     answer = _answer(tokenizer, "관내 출장을 3시간 다녀오면 여비를 얼마 받나요?", text)
