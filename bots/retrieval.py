@@ -469,7 +469,14 @@ def _resplit(tokens: list[str], keywords: list[KeywordIndex]) -> list[str]:
 
     out = list(tokens)
     for term in tokens:
-        if len(term) < 4 or not all("가" <= ch <= "힣" for ch in term):
+        if not all("가" <= ch <= "힣" for ch in term):
+            continue
+        if len(term) >= 3 and term.endswith("일") and not frequency(term) and frequency(term[:-1]):
+            # A day named after its event ("마감일", "신청일") where the documents write the event and its date
+            # ("지출결의 마감 | 2025. 12. 26.(금)", "마감 기한"): the event is what is searched for.
+            out = [t if t != term else term[:-1] for t in out]
+            continue
+        if len(term) < 4:
             continue
         pieces = [t for t in tokens if t != term and t in term]
         if not pieces or any(len(t) >= 2 and frequency(t) for t in pieces):

@@ -256,3 +256,13 @@ def test_the_demo_question_is_answered_from_its_table_row_with_the_column_names(
     # A question about something no document names is still held to it, and refused.
     refused = _answerer(sample_index, departments=["총무과"]).ask("시청 직원 통근버스 3호차 퇴근 시간 출발은?")
     assert refused.refused and "통근버스" in refused.trace.unknown_terms
+
+
+def test_a_day_named_after_its_event_is_searched_as_the_event(sample_index: Services) -> None:
+    """"마감일" is in no document; the schedule writes "지출결의 마감 | 2025. 12. 26.(금) 오후 6시". The question
+    was refused as one on something the documents lack; the event is what is searched for, and its date answers."""
+    answer = _answerer(sample_index).ask("연말 지출 마감일은 언제인가요?")
+    assert not answer.refused and answer.trace.unknown_terms == []
+    assert "2025. 12. 26." in answer.text.splitlines()[0], answer.text
+    refused = _answerer(sample_index).ask("청사 체력단련실 이용료는?")  # a facility no document has stays refused
+    assert refused.refused
