@@ -156,6 +156,18 @@ def test_a_sentence_announcing_its_list_in_any_words_is_quoted_with_it(tokenizer
     assert "  ○ 보관함 열쇠" not in answer, answer
 
 
+def test_a_period_named_as_the_object_of_the_question_is_not_what_it_asks_for(tokenizer: KoreanTokenizer) -> None:
+    """"처리 기간을 연장할 수 있나요?" asks whether, not how long: the rule that allows it answers first, not the
+    sentence stating a time ("지체 없이"); "처리 기간은?" still asks for the period."""
+    text = ("① 부서의 장은 부득이한 사유로 처리기간 내에 민원을 처리할 수 없는 경우에는 한 차례만 처리기간을 연장할 수 "
+            "있다.\n② 제1항에 따라 처리기간을 연장한 경우에는 연장 사유를 지체 없이 민원인에게 문서로 알려야 한다.\n"
+            "③ 민원의 처리기간은 접수한 날부터 7일로 한다.")
+    answer = _answer(tokenizer, "민원 처리 기간을 연장할 수 있나요?", text)
+    assert answer.startswith("① 부서의 장은"), answer
+    answer = _answer(tokenizer, "민원 처리 기간은?", text)
+    assert answer.startswith("③ 민원의 처리기간은 접수한 날부터 7일로 한다."), answer
+
+
 def test_the_row_whose_condition_the_question_meets_answers_it(tokenizer: KoreanTokenizer) -> None:
     text = "1. 관내 출장 여비\n출장 시간 | 지급액\n4시간 이상 | 20,000원\n4시간 미만 | 10,000원"
     answer = _answer(tokenizer, "관내 출장을 3시간 다녀오면 여비를 얼마 받나요?", text)
