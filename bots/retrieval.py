@@ -180,7 +180,7 @@ class HybridRetriever:
         units = self._in_force(self._units(candidates, keywords), keywords)
         ranked = sorted(units, key=lambda unit: (-unit[0].named, -unit[0].score))[:k]
         scale = keywords + [index.keyword_index(max_age=self.freshness) for index in self.reference]
-        hits = self._hits(ranked, keywords, tokens, scale)
+        hits = self._hits(ranked, keywords, tokens, scale, search_text)
         unknown = [t for t in tokens if len(t) >= 2 and not t.isdigit()
                    and not any(ki.document_frequency(t) for ki in keywords)]
         # What a question asks about is named by its nouns; a verb no document uses is only its phrasing
@@ -250,7 +250,7 @@ class HybridRetriever:
                 if case:
                     scores = scores * ki.statutes_first(self.case_factor)
                 if self.title_weight:
-                    self._title_boost(ki, scores, tokens)
+                    self._title_boost(ki, scores, tokens, text)
                 top = _top(scores, self.depth)
                 keyword += [(float(scores[i]), d, int(i)) for i in top if scores[i] > 0]
         for ranked, weight, is_dense in ((dense, self.dense_weight, True), (keyword, self.keyword_weight, False)):
@@ -263,22 +263,25 @@ class HybridRetriever:
                 else:
                     entry.keyword_rank = rank
 
-    def _title_boost(self, ki: KeywordIndex, scores: np.ndarray, tokens: list[str]) -> None:
+    def _title_boost(self, ki: KeywordIndex, scores: np.ndarray, tokens: list[str], text: str) -> None:
         """Raise (in place) the best-scoring articles whose title's words are all in the question."""
-        question = set(tokens)
+        question, squashed = set(tokens), squash(text)
         for i in _top(scores, self.depth * 2):
-            if scores[i] > 0 and self._titled(ki, int(i), question):
+            if scores[i] > 0 and self._titled(ki, int(i), question, squashed):
                 scores[i] *= 1.0 + self.title_weight
 
-    def _titled(self, ki: KeywordIndex, i: int, question: set[str]) -> bool:
-        """Whether row i is of an article whose title's words are all in the question."""
-        if not ki.rows[i].article_title:
+    def _titled(self, ki: KeywordIndex, i: int, question: set[str], squashed: str) -> bool:
+        """Whether row i is of an article whose title's words are all in the question (`squashed`: the question
+        without spaces; Kiwi reads "이행강제금은" as one word and the title "이행강제금" as three, 이행 + 강제금 and
+        the compound, so the title written in the question counts too)."""
+        title = ki.rows[i].article_title
+        if not title:
             return False
         terms = ki.title_terms.get(i)
         if terms is None:
-            terms = frozenset(search_terms(self.tokenizer.tokenize(ki.rows[i].article_title)))
+            terms = frozenset(search_terms(self.tokenizer.tokenize(title)))
             ki.title_terms[i] = terms
-        return bool(terms) and terms <= question
+        return bool(terms) and (terms <= question or squash(title) in squashed)
 
     def versions(self, keywords: list[KeywordIndex] | None = None) -> dict[str, InForce]:
         """The laws this bot holds in several versions, each with the version in force today."""
@@ -415,8 +418,9 @@ class HybridRetriever:
         return [(entry, key) for key, entry in moved.items()]
 
     def _hits(self, ranked: list[tuple[_Candidate, tuple[int, str, str]]], keywords: list[KeywordIndex],
-              tokens: list[str], scale: list[KeywordIndex]) -> list[Hit]:
+              tokens: list[str], scale: list[KeywordIndex], text: str) -> list[Hit]:
         """Fetch the chunks of the chosen units (one request per department) and measure their coverage."""
+        squashed = squash(text)
         wanted: dict[int, list[int]] = {}
         unit_rows: list[list[int]] = []
         for entry, key in ranked:
@@ -447,7 +451,7 @@ class HybridRetriever:
             total = sum(weights.values())
             hits.append(Hit(best, entry.score, entry.dense_rank, entry.keyword_rank, entry.named > 0, context,
                             found / total if total else 0.0, found / rarest,
-                            self._titled(keywords[entry.department], entry.row, set(tokens))))
+                            self._titled(keywords[entry.department], entry.row, set(tokens), squashed)))
         return hits
 
 

@@ -41,6 +41,8 @@ def _act() -> str:
             "보호조치를 요구하는 결정을 하여야 한다.\n\n"
             "제21조(보호조치 신청 사실의 통보) 위원회는 보호조치의 신청을 받으면 그 사실을 신청인의 소속 기관에 "
             "알려야 한다.\n\n"
+            "제21조의2(이행강제금) 위원회는 보호조치결정을 이행하지 아니한 자에게 3천만원 이하의 이행강제금을 "
+            "부과한다.\n\n"
             "제28조(보상금 등의 중복 지급 금지) 이 법에 따라 보상금 또는 포상금을 받을 사람이 같은 원인으로 다른 "
             "법령에 따른 보상금을 받았으면 그 금액을 빼고 지급한다.\n")
 
@@ -54,6 +56,9 @@ def answerer(tmp_path_factory: pytest.TempPathFactory) -> Answerer:
 @pytest.mark.parametrize(("question", "article"), [
     ("보호조치는 언제까지 신청해야 하나요?", "제17조"),
     ("내부신고는 어디에 할 수 있나요?", "제6조"),
+    # Kiwi reads "이행강제금은" as one word and the title "이행강제금" as 이행 + 강제금 + the compound: the title
+    # written in the question counts as its words.
+    ("이행강제금은 얼마인가요?", "제21조의2"),
 ])
 def test_a_short_question_answered_by_the_article_it_names_carries_no_caution(
         answerer: Answerer, question: str, article: str) -> None:
