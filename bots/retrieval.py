@@ -195,17 +195,8 @@ class HybridRetriever:
         terms = search_terms(self.tokenizer.tokenize(question))
         if not wanted or not terms:
             return bool(wanted)
-        missing = set(terms)
-        for index in self.indexes:
-            ki = index.keyword_index(max_age=self.freshness)
-            rows = np.array(ki.title_rows(wanted), dtype=int)
-            if not len(rows):
-                continue
-            for term in list(missing):
-                scores = ki.term_scores([term])
-                if scores is not None and np.any(scores[rows] > 0):
-                    missing.discard(term)
-        return not missing
+        keywords = [index.keyword_index(max_age=self.freshness) for index in self.indexes]
+        return not _unheld(terms, keywords, lambda ki: ki.title_rows(wanted))
 
     def _source_holds(self, keywords: list[KeywordIndex], source: tuple[str, str], words: str) -> bool:
         """Whether a cited source (a law's article, or a document when the article is "") holds every search
@@ -213,18 +204,12 @@ class HybridRetriever:
         an article on CCTV footage), one it does not hold is a subject of its own ("보상금" after 보호조치)."""
         title, article = source
         terms = search_terms(self.tokenizer.tokenize(words))
-        missing = set(terms)
-        for ki in keywords:
-            rows = ki.title_rows({squash(title)})
-            if article:
-                rows = [i for i in rows if ki.rows[i].article == article]
-            if not rows:
-                continue
-            for term in list(missing):
-                scores = ki.term_scores([term])
-                if scores is not None and np.any(scores[rows] > 0):
-                    missing.discard(term)
-        return bool(terms) and not missing
+
+        def rows(ki: KeywordIndex) -> list[int]:
+            found = ki.title_rows({squash(title)})
+            return [i for i in found if ki.rows[i].article == article] if article else found
+
+        return bool(terms) and not _unheld(terms, keywords, rows)
 
     # --- the two rankings -------------------------------------------------------------------------------
     def _fuse(self, text: str, tokens: list[str], keywords: list[KeywordIndex],
@@ -494,6 +479,21 @@ def _resplit(tokens: list[str], keywords: list[KeywordIndex]) -> list[str]:
         if best is not None:
             out = [t for t in out if (t not in pieces and t != term) or frequency(t)] + [best[1], best[2]]
     return list(dict.fromkeys(out))
+
+
+def _unheld(terms: list[str], keywords: list[KeywordIndex],
+            rows_of: Callable[[KeywordIndex], list[int]]) -> set[str]:
+    """The terms that none of the given rows (of each department's keyword index) holds."""
+    missing = set(terms)
+    for ki in keywords:
+        rows = np.array(rows_of(ki), dtype=int)
+        if not len(rows):
+            continue
+        for term in list(missing):
+            scores = ki.term_scores([term])
+            if scores is not None and np.any(scores[rows] > 0):
+                missing.discard(term)
+    return missing
 
 
 def _together(left: str, right: str, keywords: list[KeywordIndex]) -> bool:

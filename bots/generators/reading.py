@@ -106,28 +106,30 @@ def lead_of(lines: list[str], position: int) -> int | None:
     source does not hold it: "① 다음 각 호의 어느 하나에 해당하는 자는 … 처한다." above "3. …", and
     "6. "불이익조치"란 다음 각 목의 …" above "가. …" (a 목's list is announced by its 호)."""
     sub = bool(_SUB_ITEM.match(lines[position]))
-    passed = False  # one other line may stand between the sentence and its items ("<개정 2017.10.31>"), as in
-    # items_after
+    passed = False  # one sentence or note may stand between the sentence and its items, as in items_after
     for at in range(position - 1, -1, -1):
         line = lines[at]
         if line.startswith(("다만", "단,")) or (_SUB_ITEM.match(line) if sub else _ITEM.match(line)):
             continue  # an item before it in the same list (or the proviso of one)
         if ANNOUNCES_LIST.search(line):
             return at
-        if passed or _ITEM.match(lines[at + 1]) is None:
+        if passed or not _between(line) or _ITEM.match(lines[at + 1]) is None:
             return None
         passed = True
     return None
 
 
-def items_after(lines: list[str], position: int) -> tuple[tuple[str, ...], bool]:
-    """The item lines that follow a sentence announcing a list (one sentence or note may come first: "불가피하게 쓴
-    경우에는 … 제출한다.", "<개정 2017.10.31>"), at most `_LIST_ITEMS` of them, and whether the list goes on past
-    them.
+def _between(line: str) -> bool:
+    """Whether a line may stand between a sentence announcing a list and its items: a sentence of the same
+    paragraph ("불가피하게 쓴 경우에는 … 제출한다.") or a note ("<개정 2017.10.31>"), not a PDF's table flattened
+    into a line ("구분 월 사용 한도 실·국·본부 500만원 …"): that is the list itself."""
+    return bool(_NOTE.match(line) or SENTENCE_END.search(line))
 
-    Not a line that is neither: a PDF's table flattened into a line ("구분 월 사용 한도 실·국·본부 500만원 …") is the
-    list itself, and the bullet after it ("○ 행사 개최 등으로 한도를 넘겨 …") a rule of its own, not its first item.
-    """
+
+def items_after(lines: list[str], position: int) -> tuple[tuple[str, ...], bool]:
+    """The item lines that follow a sentence announcing a list (one sentence or note may come first, see
+    `_between`; after a flattened table the next bullet is a rule of its own, not the list's first item), at most
+    `_LIST_ITEMS` of them, and whether the list goes on past them."""
     items: list[str] = []
     passed = 0
     for line in lines[position + 1: position + 2 + 2 * _LIST_ITEMS]:
@@ -135,7 +137,7 @@ def items_after(lines: list[str], position: int) -> tuple[tuple[str, ...], bool]
             items.append(line)
         elif items and line.startswith(("다만", "단,")):
             items[-1] += " " + line  # the proviso of the item before
-        elif items or passed or not (_NOTE.match(line) or SENTENCE_END.search(line)):
+        elif items or passed or not _between(line):
             break
         else:
             passed += 1
