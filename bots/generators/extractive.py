@@ -246,7 +246,9 @@ def _candidates(request: GenerationRequest) -> list[_Sentence]:
     """The quotable lines of every source: not headings, captions or rules."""
     sentences: list[_Sentence] = []
     for source in request.sources:
-        headings = {part.strip() for part in source.chunk.heading.split(">")}
+        # The section headings and the document's own title ("무인민원발급기 운영 안내(2025년 하반기)", which ends like
+        # a sentence) name what follows; they answer nothing.
+        headings = {part.strip() for part in source.chunk.heading.split(">")} | {source.chunk.title.strip()}
         lines = read_lines(source.text, source.chunk.heading.split(">")[-1].strip())
         texts = [line.text for line in lines]
         for position, line in enumerate(lines):

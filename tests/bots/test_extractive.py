@@ -168,6 +168,20 @@ def test_a_period_named_as_the_object_of_the_question_is_not_what_it_asks_for(to
     assert answer.startswith("③ 민원의 처리기간은 접수한 날부터 7일로 한다."), answer
 
 
+def test_the_documents_own_title_is_not_quoted(tokenizer: KoreanTokenizer) -> None:
+    """A manual's first line is its title; "무인민원발급기 운영 안내(2025년 하반기)" ends in a bracket, as a sentence
+    may, and was quoted first for a question on its machines' hours."""
+    title = "무인민원발급기 운영 안내(2025년 하반기)"
+    text = (f"{title}\n□ 무인민원발급기는 근무일 오전 7시부터 오후 10시까지 운영합니다.\n"
+            "□ 관리 부서 담당자는 용지 잔량을 매일 점검합니다.")
+    chunk = Chunk(text=text, file="무인민원발급기 운영 안내.txt", kind="manual", title=title)
+    sources = number_sources([(chunk, chunk.text, 1.0, [chunk])])
+    answer = FirstCited().feed("".join(ExtractiveGenerator(tokenizer).stream(
+        GenerationRequest("무인민원발급기 운영 시간은?", sources))))
+    assert answer.startswith("□ 무인민원발급기는 근무일 오전 7시부터 오후 10시까지 운영합니다. [1]"), answer
+    assert title not in answer, answer
+
+
 def test_the_row_whose_condition_the_question_meets_answers_it(tokenizer: KoreanTokenizer) -> None:
     text = "1. 관내 출장 여비\n출장 시간 | 지급액\n4시간 이상 | 20,000원\n4시간 미만 | 10,000원"
     answer = _answer(tokenizer, "관내 출장을 3시간 다녀오면 여비를 얼마 받나요?", text)
