@@ -38,12 +38,13 @@ _HEADING_ONLY = re.compile(r"^제\d+조(?:의\d+)?\s*\([^)]*\)$")
 # A question asking "how many / how much / when / how long" is answered by a sentence with a quantity in it; one
 # asking for money by an amount, one asking for a deadline or a period by a period, a date or a time limit.
 # A noun such as 기간 or 한도 asks for one only as what the question is about ("처리 기간은?"), not as the object of
-# another verb ("처리 기간을 연장할 수 있나요?" asks whether, and is answered by the rule that allows it).
+# another verb ("처리 기간을 연장할 수 있나요?" asks whether, and is answered by the rule that allows it); "까지"
+# asks for a period except after an amount or a count ("얼마까지", "몇 명까지": how much, how many).
 _NOT_OBJECT = r"(?!\s?[을를])"
 _ASKS_QUANTITY = re.compile(rf"몇|얼마|며칠|언제|(?:기한|기간|시간|금액|한도|비율|상한|하한){_NOT_OBJECT}|이내|까지")
 _ASKS_AMOUNT = re.compile(rf"얼마(?!\s?(?:나|동안|만에|간))|(?:금액|비용|요금|수수료|액수){_NOT_OBJECT}|몇\s?원")
 _ASKS_PERIOD = re.compile(rf"언제|며칠|몇\s?(?:일|개월|달|년|주|시)|(?:기한|기간){_NOT_OBJECT}|"
-                          r"얼마\s?(?:동안|만에|간)|이내|까지")
+                          r"얼마\s?(?:동안|만에|간)|이내|(?<!얼마)(?<![명개원번회장대매]\s)(?<![명개원번회장대매])까지")
 _QUANTITY = re.compile(r"\d[\d,.]*\s*(?:근무일|근무시간|일|시간|시|분|원|만원|천원|억원|"
                        r"개월|달|년|주|명|회|퍼센트|%|배|층|㎡|m)|"
                        r"(?<![가-힣])[한두세네]\s?(?:달|시간|차례|번)|(?:천|만|억)분의")

@@ -182,6 +182,15 @@ def test_the_documents_own_title_is_not_quoted(tokenizer: KoreanTokenizer) -> No
     assert title not in answer, answer
 
 
+def test_up_to_how_much_asks_for_an_amount_not_a_period(tokenizer: KoreanTokenizer) -> None:
+    """"얼마까지" asks how much: the row stating the amount answers first, not a sentence on the same thing that
+    states a period ("30일 이내")."""
+    answer = _answer(tokenizer, "숙박비는 얼마까지 받을 수 있나요?",
+                     "② 숙박비는 출장을 마친 날부터 30일 이내에 청구하여야 받을 수 있다.",
+                     "항목 | 지급 방식 | 금액\n숙박비 | 상한액 이내의 실비 | 1박 70,000원")
+    assert answer.startswith("항목: 숙박비, 지급 방식: 상한액 이내의 실비, 금액: 1박 70,000원 [1]"), answer
+
+
 def test_the_row_whose_condition_the_question_meets_answers_it(tokenizer: KoreanTokenizer) -> None:
     text = "1. 관내 출장 여비\n출장 시간 | 지급액\n4시간 이상 | 20,000원\n4시간 미만 | 10,000원"
     answer = _answer(tokenizer, "관내 출장을 3시간 다녀오면 여비를 얼마 받나요?", text)
