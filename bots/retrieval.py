@@ -405,7 +405,7 @@ class HybridRetriever:
     def _hits(self, ranked: list[tuple[_Candidate, tuple[int, str, str]]], keywords: list[KeywordIndex],
               tokens: list[str], scale: list[KeywordIndex], text: str) -> list[Hit]:
         """Fetch the chunks of the chosen units (one request per department) and measure their coverage."""
-        squashed = squash(text)
+        question, squashed = set(tokens), squash(text)
         wanted: dict[int, list[int]] = {}
         unit_rows: list[list[int]] = []
         for entry, key in ranked:
@@ -436,12 +436,13 @@ class HybridRetriever:
             total = sum(weights.values())
             hits.append(Hit(best, entry.score, entry.dense_rank, entry.keyword_rank, entry.named > 0, context,
                             found / total if total else 0.0, found / rarest,
-                            self._titled(keywords[entry.department], entry.row, set(tokens), squashed)))
+                            self._titled(keywords[entry.department], entry.row, question, squashed)))
         return hits
 
 
 def _resplit(tokens: list[str], keywords: list[KeywordIndex]) -> list[str]:
-    """The question's terms with a compound Kiwi cut wrongly read again as two words the documents use together.
+    """The question's terms with the words the documents do not write as the question does read again: a
+    compound Kiwi cut wrongly as the two words the documents use together, a day named after its event as the event.
 
     "책임감면" is cut 책임감 ("sense of duty") + 면, and 「공익신고자 보호법」 writes "책임의 감면" (책임, 감면:
     제14조(책임의 감면 등)): the question then shared nothing with its article and was refused. When none of the

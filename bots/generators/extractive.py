@@ -252,6 +252,7 @@ def _candidates(request: GenerationRequest) -> list[_Sentence]:
         headings = {part.strip() for part in source.chunk.heading.split(">")} | {source.chunk.title.strip()}
         lines = read_lines(source.text, source.chunk.heading.split(">")[-1].strip())
         texts = [line.text for line in lines]
+        quoted: dict[int, tuple[str, ...]] = {}  # the items quoted with each sentence announcing a list
         for position, line in enumerate(lines):
             text = line.text
             if line.header or len(text) < _MIN_CHARS or _HEADING_ONLY.match(text) or text in headings:
@@ -264,7 +265,9 @@ def _candidates(request: GenerationRequest) -> list[_Sentence]:
                 # quotes the sentence.
                 lead = lead_of(texts, position)
                 if lead is not None:
-                    if text not in items_after(texts, lead)[0]:
+                    if lead not in quoted:
+                        quoted[lead] = items_after(texts, lead)[0]
+                    if text not in quoted[lead]:
                         head = lines[lead]
                         sentences.append(_Sentence(source.n, lead, head.text, frozenset(), items=(text,),
                                                    main=head.main, subject=head.subject, under=True))
